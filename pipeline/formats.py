@@ -1,0 +1,64 @@
+"""Detect a file's format from its content (magic bytes), falling back to its extension."""
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from .model import Format
+
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Word 97 .doc and WPS .wps (compound file)
+SUFFIXES = {
+    ".docx": Format.DOCX, ".doc": Format.DOC, ".wps": Format.WPS, ".pdf": Format.PDF,
+    ".html": Format.HTML, ".htm": Format.HTML, ".shtml": Format.HTML, ".txt": Format.TXT,
+}
+HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<table", b"<meta", b"<div", b"<p")
+
+
+def detect_format(path: str | Path, head: bytes | None = None) -> Format | None:
+    """The format of ``path`` judged by its bytes; the extension only decides between text kinds.
+
+    Returns None when the content fits no supported format (e.g. random bytes, an image).
+    """
+    path = Path(path)
+    if head is None:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    suffix = SUFFIXES.get(path.suffix.lower())
+    if head.startswith(b"%PDF") or b"%PDF-" in head[:1024]:
+        return Format.PDF
+    if head.startswith(OLE_MAGIC):
+        return Format.WPS if suffix is Format.WPS else Format.DOC
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                if "word/document.xml" in z.namelist():
+                    return Format.DOCX
+        except (zipfile.BadZipFile, OSError):
+            # a truncated docx still starts like a zip: let the docx reader say what is wrong
+            return Format.DOCX if suffix is Format.DOCX else None
+        return None
+    text = _as_text(head)
+    if text is None:
+        return None
+    low = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if any(low.startswith(m) for m in HTML_MARKERS) or b"<table" in head.lower() or b"<html" in head.lower():
+        return Format.HTML
+    return Format.TXT if text.strip() else suffix
+
+
+def _as_text(head: bytes) -> str | None:
+    """The head decoded as text, or None if it looks binary."""
+    if not head:
+        return ""
+    if b"\x00" in head and not (head.startswith(b"\xff\xfe") or head.startswith(b"\xfe\xff")):
+        return None
+    for enc in ("utf-8", "gb18030", "utf-16"):
+        try:
+            return head.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    # a cut multi-byte character at the end of the head is fine
+    try:
+        return head[:-4].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
