@@ -55,6 +55,15 @@ class MatchedTable:
 
 
 @dataclass
+class _Header:
+    """What a header block says: the key of each grid column, and where the value columns start."""
+
+    cols: dict[int, tuple[str, float, str | None]]  # grid col -> (col key, score, header unit)
+    value_start: int | None  # first grid column that is not a label column (信息内容, the 勾稽关系 note)
+    width: int
+
+
+@dataclass
 class _Row:
     table: RawTable
     index: int
@@ -69,7 +78,7 @@ class _DataRow:
     row: _Row
     labels: list[Cell]
     values: list[Cell]
-    colmap: dict[int, tuple[str, float, str | None]] | None  # grid col -> (col key, score, header unit)
+    header: _Header | None
     key: str | None = None
     score: float = 0.0
     group: str | None = None
@@ -148,14 +157,16 @@ class TableMatcher:
         out.sort(reverse=True)
         return out
 
-    def _colmap(self, header_rows: list[_Row], n_cols: int, issues: list[Issue]) -> dict:
-        """grid col -> (key, score, unit) for a header block; ambiguous or weak columns are left out."""
+    def _header(self, header_rows: list[_Row], n_cols: int) -> _Header:
+        """The key of each grid column under a header block; ambiguous or weak columns are left out."""
         grid_rows = [r.table.grid()[r.index] for r in header_rows]
-        cmap = {}
+        cmap, value_start = {}, None
         for j in range(n_cols):
             stack = _dedupe([g[j].text for g in grid_rows if j < len(g) and g[j] is not None])
             if not stack:
                 continue
+            if value_start is None and best_score(stack[-1], self.spec.header_only) < 88:
+                value_start = j
             scores = self._column_scores(stack)
             if not scores or scores[0][0] < HEADER_CUTOFF:
                 continue
@@ -164,7 +175,9 @@ class TableMatcher:
             if rival is not None and best_s - rival < AMBIGUITY_MARGIN:
                 continue
             cmap[j] = (best_k, best_s, header_unit(stack))
-        return cmap
+        if value_start is None and cmap:
+            value_start = min(cmap)
+        return _Header(cmap, value_start, n_cols)
 
     # --- rows ---------------------------------------------------------------------------------------------
     def _row_candidates(self, leaf: str | None, context: list[str], current_group: str | None):
@@ -193,11 +206,11 @@ class TableMatcher:
                 best, best_s = g, s
         return best if best_s >= 85 else None
 
-    def _split(self, row: _Row, colmap: dict | None) -> tuple[list[Cell], list[Cell]]:
+    def _split(self, row: _Row, header: _Header | None) -> tuple[list[Cell], list[Cell]]:
         """Label cells and value cells of a data row."""
         own = row.cells
-        if colmap:
-            first_value_col = min(colmap)
+        if header and header.value_start is not None:
+            first_value_col = header.value_start
             labels = [c for c in own if c.col + c.colspan - 1 < first_value_col]
             values = [c for c in own if c.col >= first_value_col and c.row == row.index]
             if labels or not any(not is_value_like(c.text) for c in values):
@@ -215,13 +228,12 @@ class TableMatcher:
         issues: list[Issue] = []
         data_rows: list[_DataRow] = []
         header_rows: list[_Row] = []
-        colmap: dict | None = None
-        colmap_width: int | None = None
+        header: _Header | None = None
         last_kind = None
         current_group: str | None = None
         for piece in located.pieces:
-            if colmap_width is not None and colmap_width != piece.n_cols:
-                colmap = None  # a piece with another grid: its own header, or position
+            if header is not None and header.width != piece.n_cols:
+                header = None  # a piece with another grid: its own header, or position
             for row in table_rows(piece):
                 kind = self._row_kind(row)
                 if kind == "empty":
@@ -230,12 +242,11 @@ class TableMatcher:
                     if last_kind != "header":
                         header_rows = []
                     header_rows.append(row)
-                    colmap = self._colmap(header_rows, piece.n_cols, issues)
-                    colmap_width = piece.n_cols
+                    header = self._header(header_rows, piece.n_cols)
                     last_kind = "header"
                     continue
                 last_kind = "data"
-                labels, values = self._split(row, colmap)
+                labels, values = self._split(row, header)
                 texts = _dedupe([c.text for c in labels])
                 # the rightmost label is the leaf; the labels left of it are its context (groups such as （三）不予公开)
                 leaf = texts[-1] if texts else None
@@ -248,7 +259,7 @@ class TableMatcher:
                     current_group = self._group_of(leaf)  # a group label on a row of its own
                     continue
                 cands = self._row_candidates(leaf, context, current_group)
-                d = _DataRow(row, labels, values, dict(colmap) if colmap else None)
+                d = _DataRow(row, labels, values, header)
                 if leaf is None and not any(c.text.strip() for c in values):
                     continue
                 if cands and cands[0][0] >= ROW_CUTOFF:
@@ -294,8 +305,8 @@ class TableMatcher:
             tpls = self.spec.row(d.key).templates
             if len(tpls) == 1:
                 votes[tpls[0]] += 1
-            if d.colmap:
-                for key, _, _ in d.colmap.values():
+            if d.header:
+                for key, _, _ in d.header.cols.values():
                     ct = self.spec.column_templates(key)
                     if len(ct) == 1:
                         votes[next(iter(ct))] += 1
@@ -328,8 +339,9 @@ class TableMatcher:
         expected = list(rspec.columns[tpl])
         values = d.values
         placed: list[tuple[Cell, str, float, str | None]] = []
-        if d.colmap:
-            keys = [d.colmap.get(c.col) for c in values]
+        cmap = d.header.cols if d.header else {}
+        if cmap:
+            keys = [cmap.get(c.col) for c in values]
             got = [k[0] for k in keys if k]
             ok = (all(k is not None for k in keys) and len(set(got)) == len(got) and set(got) <= set(expected)
                   and got == [e for e in expected if e in got])
@@ -346,7 +358,7 @@ class TableMatcher:
         if not placed and values:
             if len(values) == len(expected):
                 placed = [(c, k, d.score, None) for c, k in zip(values, expected)]
-                if not d.colmap or any(d.colmap.get(c.col, (None,))[0] != k for c, k in zip(values, expected)):
+                if any(cmap.get(c.col, (None,))[0] != k for c, k in zip(values, expected)):
                     result.issues.append(Issue("matched-by-position", f"{d.key}: {len(values)} values placed by "
                                                "position (header lost or not lined up)", table=spec.table, row=d.key,
                                                table_index=row.table.index, row_index=row.index,
