@@ -9,11 +9,15 @@ import traceback
 from pathlib import Path
 
 import click
+import pyarrow.parquet as pq
 
-from .errors import SchemaFileError, XxgkError
-from .run import find_files, process_file, results_to_batch
+from .errors import SchemaFileError
+
+from .batch import (DEFAULT_PART_FILES, DEFAULT_TIMEOUT, ENGINES, OutputDirError, Progress, _part_files, parts_dir,
+                    read_output, run_batch)
+from .run import find_files, process_file
 from .schema import load_schema
-from .write import FORMATS, write_batch
+from .write import FORMATS
 
 
 def _schema_or_exit():
@@ -33,50 +37,50 @@ def main():
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for cells, reports and issues.")
+              help="Folder for cells, reports and issues (re-running into it resumes: files done are skipped).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="parquet", show_default=True)
 @click.option("--pdf-engine", type=click.Choice(["pdfium", "pdfplumber"]), default="pdfium", show_default=True,
               help="How PDF pages are read: pypdfium2 (fast) or pdfplumber (reference).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: the number of cores).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT, show_default=True,
+              help="Seconds allowed per file; a file over it is recorded as failed.")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help="Where files are read: worker processes here, or a Dask distributed cluster.")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler address (tcp://host:8786); without it --engine dask starts a local cluster.")
+@click.option("--part-files", type=click.IntRange(min=1), default=DEFAULT_PART_FILES, show_default=True,
+              help="Files per written part (a killed run loses at most one part's work).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def ingest(paths, out_dir, fmt, pdf_engine, debug):
+def ingest(paths, out_dir, fmt, pdf_engine, workers, timeout, engine, scheduler, part_files, debug):
     """Read every report under PATHS (files or folders, recursively) into tidy cells, reports and issues."""
-    schema = _schema_or_exit()
+    _schema_or_exit()
+    if scheduler and engine != "dask":
+        raise click.UsageError("--scheduler needs --engine dask")
     files = find_files(paths)
     if not files:
         raise click.UsageError("no report files (.docx .doc .wps .pdf .html .htm .txt) under the paths given")
     settings = {"pdf_engine": pdf_engine}
-    results = []
-    show = sys.stderr.isatty()
-    with click.progressbar(files, label="reading reports", file=sys.stderr, show_pos=True, show_eta=True,
-                           item_show_func=lambda f: f.name[:40] if f else "") if show else _Plain(files) as bar:
-        for f in bar:
-            try:
-                results.append(process_file(f, schema, settings))
-            except Exception:  # process_file records bad files itself; this is a defect in xxgk
-                if debug:
-                    traceback.print_exc()
-                raise
-    batch = results_to_batch(results)
-    paths_written = write_batch(batch, out_dir, fmt)
-    st = batch.reports["status"].value_counts().to_dict()
-    click.echo(f"{len(files)} files: " + ", ".join(f"{n} {s}" for s, n in sorted(st.items())) +
-               f"; {len(batch.cells)} cells, {len(batch.issues)} issues → {paths_written['cells'].parent}")
-    for _, r in batch.reports[batch.reports["status"] == "failed"].iterrows():
-        click.echo(f"  failed: {r['source_path']}: {r['error']}", err=True)
-    sys.exit(1 if st.get("failed") else 0)
-
-
-class _Plain:
-    """Stands in for the progress bar when stderr is not a terminal (quiet logs)."""
-
-    def __init__(self, items):
-        self.items = items
-
-    def __enter__(self):
-        return iter(self.items)
-
-    def __exit__(self, *a):
-        return False
+    try:
+        stats = run_batch(paths, out_dir, fmt, workers=workers, timeout=timeout, engine=engine, scheduler=scheduler,
+                          settings=settings, part_files=part_files, progress=Progress(len(files)), files=files)
+    except OutputDirError as e:
+        raise click.UsageError(str(e))
+    except Exception:  # process_file records bad files itself; this is a defect in xxgk
+        if debug:
+            traceback.print_exc()
+        raise
+    st = stats.status
+    reports = read_output(out_dir, "reports", fmt)
+    total = reports["status"].value_counts().to_dict()
+    n_cells = sum(pq.ParquetFile(p).metadata.num_rows for p in _part_files(parts_dir(out_dir, "cells", fmt)))
+    click.echo(f"{len(files)} files: {stats.processed} read"
+               + (" (" + ", ".join(f"{n} {s}" for s, n in sorted(st.items())) + ")" if st else "")
+               + f", {stats.duplicates} duplicates, {stats.skipped_done} done earlier; "
+               f"{stats.files_per_second:.1f} files/s. Output: {len(reports)} reports, {n_cells} cells → {out_dir}")
+    for path, error in stats.failed:
+        click.echo(f"  failed: {path}: {error}", err=True)
+    sys.exit(1 if total.get("failed") else 0)
 
 
 @main.command()

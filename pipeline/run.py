@@ -31,7 +31,7 @@ DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
 CELL_COLUMNS = ["report_id", "source_path", "agency", "year", "template", "table", "row", "col", "value", "unit", "raw",
                 "page", "table_index", "row_index", "col_index", "match_score", "confidence"]
 REPORT_COLUMNS = ["report_id", "source_path", "format", "agency", "year", "template", "status", "n_cells", "n_issues",
-                  "error"]
+                  "error", "duplicate_of"]  # duplicate_of: for a "skipped" row, the path read for the same bytes
 ISSUE_COLUMNS = ["report_id", "source_path", "code", "severity", "rule", "table", "row", "col", "page", "expected",
                  "actual", "difference", "raw", "message", "table_index", "row_index", "col_index"]
 PARSE_NOTE_CODES = {"unparsed": "unparsed-value", "null-token": "null-token", "unit-unknown": "unit-unknown"}
@@ -192,7 +192,8 @@ CELL_TYPES = dict(report_id="string", source_path="string", agency="string", yea
                   page="Int64", table_index="Int64", row_index="Int64", col_index="Int64", match_score="float64",
                   confidence="float64")
 REPORT_TYPES = dict(report_id="string", source_path="string", format="string", agency="string", year="Int64",
-                    template="string", status="string", n_cells="Int64", n_issues="Int64", error="string")
+                    template="string", status="string", n_cells="Int64", n_issues="Int64", error="string",
+                    duplicate_of="string")
 ISSUE_TYPES = dict(report_id="string", source_path="string", code="string", severity="string", rule="string",
                    table="string", row="string", col="string", page="Int64", expected="float64", actual="float64",
                    difference="float64", raw="string", message="string", table_index="Int64", row_index="Int64",

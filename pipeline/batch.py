@@ -1,0 +1,603 @@
+"""Batches at scale: parallel isolated workers, resumable output in atomic Parquet parts, duplicates by content.
+
+The work per file is ``run.process_file``; this module only decides where it runs and how its records reach disk.
+
+- Each file runs in a worker *process* with a time limit. A file that hangs is killed after ``timeout`` seconds and a
+  worker that crashes (segfault, out of memory) is replaced; either way the file gets a ``failed`` reports row with
+  the reason and the batch goes on.
+- Records are written in parts: every few hundred files (or every ``flush_seconds``) the buffered cells, issues and
+  reports are written as one Parquet file each in ``OUT/cells.parquet/``, ``OUT/issues.parquet/`` and
+  ``OUT/reports.parquet/``, under one part name. Each file is written under a hidden temporary name and renamed, and
+  the reports part is renamed last: it is the commit. A part whose reports file is missing is a torn write and is
+  removed on the next run. So memory holds one part at most, and a run killed at any moment (even ``kill -9``)
+  leaves only whole parts. pandas, pyarrow and DuckDB (``OUT/cells.parquet/*.parquet``) read a folder of parts as
+  one table; names starting with ``.`` are ignored by all three.
+- Resuming: a file whose ``report_id`` (SHA-256 of its bytes) is already in ``reports`` is not processed again, so
+  re-running the same command completes an interrupted run and adds only new files.
+- Duplicates: bytes already seen (in this run or an earlier one) are processed once; every other path with the same
+  bytes gets a reports row with status ``skipped``, ``n_cells`` 0 and ``duplicate_of`` = the path that was processed.
+- Engines: ``local`` (worker processes on this machine) and ``dask`` (the same per-file work as tasks on a Dask
+  distributed cluster; without a scheduler address a local cluster is started). Dask workers must see the input
+  paths (shared file system); the client writes the output.
+"""
+from __future__ import annotations
+
+import hashlib
+import multiprocessing as mp
+import os
+import resource
+import signal
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from multiprocessing.connection import wait
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from .errors import XxgkError
+from .run import (CELL_COLUMNS, CELL_TYPES, ISSUE_COLUMNS, ISSUE_TYPES, REPORT_COLUMNS, REPORT_TYPES, find_files,
+                  process_file, typed)
+from .write import excel_safe
+
+DEFAULT_TIMEOUT = 60.0  # seconds per file
+DEFAULT_PART_FILES = 500  # files per Parquet part
+DEFAULT_FLUSH_SECONDS = 60.0  # a part is written at least this often, so a killed run loses little
+DEFAULT_MAX_TASKS_PER_WORKER = 1000  # a worker is replaced after this many files, so a slow leak cannot grow
+ENGINES = ("local", "dask")
+NAMES = ("cells", "reports", "issues")
+COLUMNS = {"cells": (CELL_COLUMNS, CELL_TYPES), "reports": (REPORT_COLUMNS, REPORT_TYPES),
+           "issues": (ISSUE_COLUMNS, ISSUE_TYPES)}
+
+
+class OutputDirError(XxgkError):
+    """The output folder holds something a resumable run cannot extend."""
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# one file in a worker process
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def _serve(conn, settings: dict) -> None:
+    """A worker process: read (path, report_id) tasks from ``conn``, answer with the file's records."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    from .schema import load_schema
+
+    schema = load_schema()
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        path, rid = task
+        t0 = time.perf_counter()
+        try:
+            r = process_file(path, schema, settings)
+            payload = (r.report, r.cells, r.issues)
+        except Exception as e:  # process_file records bad files itself; this is a defect, keep the batch going
+            payload = (_failed_report(path, rid, f"internal error: {type(e).__name__}: {e}"), [], [])
+        conn.send(payload + (time.perf_counter() - t0, _peak_rss_mb()))
+
+
+def _failed_report(path: str, rid: str | None, error: str, fmt: str | None = None) -> dict:
+    return dict(report_id=rid, source_path=str(path), format=fmt, agency=None, year=None, template=None,
+                status="failed", n_cells=0, n_issues=0, error=error, duplicate_of=None)
+
+
+class _Worker:
+    """One worker process and the task it is on."""
+
+    def __init__(self, ctx, settings: dict):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_serve, args=(child, settings), daemon=True, name="xxgk-worker")
+        self.proc.start()
+        child.close()
+        self.task: tuple | None = None
+        self.job = None
+        self.started = 0.0
+        self.n_done = 0
+        self.peak_rss_mb = 0.0
+
+    def send(self, task: tuple) -> None:
+        self.conn.send(task)
+        self.task, self.started = task, time.monotonic()
+
+    def kill(self) -> None:
+        try:
+            self.proc.kill()
+        except (OSError, AttributeError):
+            pass
+        self.proc.join(5)
+        self.conn.close()
+
+    def stop(self) -> None:
+        try:
+            self.conn.send(None)
+        except (OSError, BrokenPipeError):
+            pass
+        self.proc.join(5)
+        if self.proc.is_alive():
+            self.kill()
+        else:
+            self.conn.close()
+
+    def death(self) -> str:
+        self.proc.join(1)
+        code = self.proc.exitcode
+        if code is not None and code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return f"worker process crashed ({name}) while reading this file"
+        return f"worker process exited (code {code}) while reading this file"
+
+    def run_one(self, task: tuple, timeout: float | None):
+        """Send one task and wait for it (used by the Dask engine, one task at a time)."""
+        self.send(task)
+        if not self.conn.poll(timeout):
+            self.kill()
+            return None, f"timed out after {timeout:g} s (worker killed)"
+        try:
+            return self.conn.recv(), None
+        except (EOFError, OSError):
+            return None, self.death()
+
+
+def _result_from_payload(payload: tuple, path: str, rid: str) -> tuple[dict, list, list, float, float]:
+    report, cells, issues, seconds, rss = payload
+    report = dict(report)
+    report.setdefault("duplicate_of", None)
+    if report.get("report_id") is None:  # e.g. an empty file: give it its content id so a re-run skips it
+        report["report_id"] = rid
+        for rec in issues:
+            rec["report_id"] = rid
+    return report, cells, issues, seconds, rss
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# output: atomic parts, resume state, CSV at the end
+
+
+def parts_dir(out: Path, name: str, fmt: str) -> Path:
+    """Where the parts of ``name`` live: ``OUT/cells.parquet/`` (Parquet) or a hidden folder (CSV output)."""
+    return out / f"{name}.parquet" if fmt == "parquet" else out / ".parts" / name
+
+
+def _part_files(d: Path) -> list[Path]:
+    return sorted(p for p in d.glob("*.parquet") if not p.name.startswith((".", "_"))) if d.is_dir() else []
+
+
+def _fsync_write(df: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    df.to_parquet(tmp, index=False)
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def prepare_output(out: Path, fmt: str) -> None:
+    """Make the part folders; remove temporary files and torn parts (no reports part) left by a killed run."""
+    for name in NAMES:
+        d = parts_dir(out, name, fmt)
+        if d.exists() and not d.is_dir():
+            raise OutputDirError(f"{d} is a single file written by an older, non-resumable xxgk; "
+                                 "choose a new --out folder (or move it away)")
+        d.mkdir(parents=True, exist_ok=True)
+        for tmp in d.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+    committed = {p.name for p in _part_files(parts_dir(out, "reports", fmt))}
+    for name in ("cells", "issues"):
+        for p in _part_files(parts_dir(out, name, fmt)):
+            if p.name not in committed:
+                p.unlink()
+
+
+@dataclass
+class DoneState:
+    """What earlier runs into the same output folder already hold."""
+
+    first_path: dict[str, str] = field(default_factory=dict)  # report_id -> the path processed for it
+    recorded: set[tuple[str | None, str]] = field(default_factory=set)  # (report_id, source_path) with a row
+
+
+def read_done(out: Path, fmt: str) -> DoneState:
+    state = DoneState()
+    for p in _part_files(parts_dir(out, "reports", fmt)):
+        t = pq.read_table(p, columns=["report_id", "source_path", "status"]).to_pydict()
+        for rid, path, status in zip(t["report_id"], t["source_path"], t["status"]):
+            state.recorded.add((rid, path))
+            if rid is not None and status != "skipped":
+                state.first_path.setdefault(rid, path)
+    return state
+
+
+class PartWriter:
+    """Buffers records and writes them as one part per table every ``part_files`` files or ``flush_seconds``."""
+
+    def __init__(self, out: Path, fmt: str, part_files: int = DEFAULT_PART_FILES,
+                 flush_seconds: float = DEFAULT_FLUSH_SECONDS):
+        self.out, self.fmt = out, fmt
+        self.part_files, self.flush_seconds = max(1, part_files), flush_seconds
+        self.token = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        self.seq = 0
+        self._clear()
+
+    def _clear(self):
+        self.buf = {name: [] for name in NAMES}
+        self.n_files = 0
+        self.since = time.monotonic()
+
+    def add(self, report: dict, cells: list[dict], issues: list[dict]) -> None:
+        self.buf["reports"].append(report)
+        self.buf["cells"] += cells
+        self.buf["issues"] += issues
+        self.n_files += 1
+        if self.n_files >= self.part_files or time.monotonic() - self.since >= self.flush_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.n_files:
+            return
+        name = f"part-{self.token}-{self.seq:06d}.parquet"
+        for kind in ("cells", "issues", "reports"):  # reports last: its rename commits the part
+            cols, types = COLUMNS[kind]
+            df = typed(pd.DataFrame(self.buf[kind], columns=cols), types)
+            _fsync_write(df, parts_dir(self.out, kind, self.fmt) / name)
+        self.seq += 1
+        self._clear()
+
+
+def read_output(out: str | Path, name: str, fmt: str = "parquet") -> pd.DataFrame:
+    """One table of a batch output folder as a frame with the project's dtypes (empty if nothing was written)."""
+    cols, types = COLUMNS[name]
+    files = _part_files(parts_dir(Path(out), name, fmt))
+    if not files:
+        return typed(pd.DataFrame(columns=cols), types)
+    return typed(pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)[cols], types)
+
+
+def parts_to_csv(out: Path) -> dict[str, Path]:
+    """Stream the parts of each table into one Excel-safe CSV (UTF-8 with BOM), atomically, a part at a time."""
+    written = {}
+    for name in NAMES:
+        cols, types = COLUMNS[name]
+        target = out / f"{name}.csv"
+        tmp = target.with_name(f".{target.name}.tmp")
+        with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
+            files = _part_files(parts_dir(out, name, "csv"))
+            frames: Iterable[pd.DataFrame] = (pd.read_parquet(p) for p in files) if files else \
+                [typed(pd.DataFrame(columns=cols), types)]
+            header = True
+            for df in frames:
+                df = df[cols].copy()
+                for c in df.columns:
+                    if df[c].dtype == object or str(df[c].dtype) == "string":
+                        df[c] = df[c].map(excel_safe, na_action="ignore")
+                df.to_csv(f, index=False, header=header)
+                header = False
+        os.replace(tmp, target)
+        written[name] = target
+    return written
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# the batch
+
+
+def file_id(path: Path) -> str:
+    """The report_id of a file: the first 16 hex digits of the SHA-256 of its bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class BatchStats:
+    """What one run did (the dataset may hold more, from earlier runs)."""
+
+    files: int = 0  # files found under the paths
+    processed: int = 0  # files read in this run
+    skipped_done: int = 0  # already in the output from an earlier run
+    duplicates: int = 0  # same bytes as another file: recorded, not read again
+    status: dict[str, int] = field(default_factory=dict)  # of the files read in this run
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, error) of this run
+    seconds: float = 0.0
+    worker_peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    per_format: dict[str, list[float]] = field(default_factory=dict)  # format -> seconds per file (in the worker)
+
+    @property
+    def files_per_second(self) -> float:
+        return self.processed / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class _Task:
+    path: str
+    rid: str | None
+
+
+def plan(files: list[Path], done: DoneState, emit_record: Callable[[dict], None], stats: BatchStats
+         ) -> Iterator[_Task]:
+    """The files still to read, in order; duplicates and files done earlier are recorded or skipped on the way."""
+    first = dict(done.first_path)
+    for f in files:
+        path = str(f)
+        try:
+            rid = file_id(f)
+        except OSError as e:
+            if (None, path) in done.recorded:
+                stats.skipped_done += 1
+            else:
+                emit_record(_failed_report(path, None, f"cannot read the file: {e}"))
+            continue
+        if (rid, path) in done.recorded:
+            stats.skipped_done += 1
+            continue
+        if rid in first:
+            stats.duplicates += 1
+            emit_record(dict(report_id=rid, source_path=path, format=None, agency=None, year=None, template=None,
+                             status="skipped", n_cells=0, n_issues=0, error=f"same bytes as {first[rid]}",
+                             duplicate_of=first[rid]))
+            continue
+        first[rid] = path
+        yield _Task(path, rid)
+
+
+def run_local(tasks: Iterator[_Task], on_result, workers: int, timeout: float | None, settings: dict,
+              max_tasks_per_worker: int = DEFAULT_MAX_TASKS_PER_WORKER, stats: BatchStats | None = None) -> None:
+    """Run ``tasks`` on ``workers`` processes; ``on_result(task, payload_or_None, error)`` for each, in completion order."""
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    pool = [_Worker(ctx, settings) for _ in range(max(1, workers))]
+    ids = {id(w): f"worker-{i}" for i, w in enumerate(pool)}
+    exhausted = False
+    try:
+        while True:
+            for i, w in enumerate(pool):
+                if w.task is None and not exhausted:
+                    t = next(tasks, None)
+                    if t is None:
+                        exhausted = True
+                        break
+                    if w.n_done >= max_tasks_per_worker or not w.proc.is_alive():
+                        w.stop()
+                        pool[i] = w = _replace(ctx, settings, w, ids)
+                    try:
+                        w.send((t.path, t.rid))
+                    except (OSError, BrokenPipeError):
+                        w.kill()
+                        pool[i] = w = _replace(ctx, settings, w, ids)
+                        w.send((t.path, t.rid))
+                    w.job = t
+            busy = [w for w in pool if w.task is not None]
+            if not busy:
+                break
+            now = time.monotonic()
+            wait_for = 0.5 if timeout is None else max(0.01, min(w.started + timeout - now for w in busy))
+            ready = wait([w.conn for w in busy], timeout=min(wait_for, 0.5))
+            for i, w in enumerate(pool):
+                if w.task is None:
+                    continue
+                t = w.job
+                if w.conn in ready:
+                    try:
+                        payload = w.conn.recv()
+                    except (EOFError, OSError):
+                        on_result(t, None, w.death())
+                        w.kill()
+                        pool[i] = _replace(ctx, settings, w, ids)
+                        continue
+                    w.task, w.n_done = None, w.n_done + 1
+                    w.peak_rss_mb = max(w.peak_rss_mb, payload[-1])
+                    if stats is not None:
+                        key = ids[id(w)]
+                        stats.worker_peak_rss_mb[key] = max(stats.worker_peak_rss_mb.get(key, 0), payload[-1])
+                    on_result(t, payload, None)
+                elif timeout is not None and time.monotonic() - w.started > timeout:
+                    w.kill()
+                    on_result(t, None, f"timed out after {timeout:g} s (worker killed)")
+                    pool[i] = _replace(ctx, settings, w, ids)
+    finally:
+        for w in pool:
+            if w.task is None:
+                w.stop()
+            else:
+                w.kill()
+
+
+def _replace(ctx, settings, old: _Worker, ids: dict) -> _Worker:
+    new = _Worker(ctx, settings)
+    ids[id(new)] = ids.pop(id(old), f"worker-{len(ids)}")
+    return new
+
+
+# -- Dask: the same per-file work as tasks; each Dask worker keeps one child process for the time limit ----------------
+
+_DASK_LOCAL = threading.local()
+
+
+def _dask_task(path: str, rid: str, settings: dict, timeout: float | None):
+    """Runs on a Dask worker: read one file in a child process (so the time limit can be enforced by killing it)."""
+    w = getattr(_DASK_LOCAL, "worker", None)
+    if w is None or not w.proc.is_alive():
+        try:
+            w = _Worker(mp.get_context("spawn"), settings)
+        except AssertionError:  # a daemonic Dask worker may not start children: read in-thread, without a time limit
+            from .schema import load_schema
+
+            t0 = time.perf_counter()
+            r = process_file(path, load_schema(), settings)
+            return (r.report, r.cells, r.issues, time.perf_counter() - t0, _peak_rss_mb()), None
+        _DASK_LOCAL.worker = w
+    payload, error = w.run_one((path, rid), timeout)
+    if error is not None:
+        _DASK_LOCAL.worker = None
+    else:
+        w.task = None
+    return payload, error
+
+
+def run_dask(tasks: Iterator[_Task], on_result, workers: int, timeout: float | None, settings: dict,
+             scheduler: str | None = None, stats: BatchStats | None = None) -> None:
+    """Run ``tasks`` on a Dask distributed cluster (``scheduler`` address, or a local cluster of ``workers``)."""
+    import dask
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        with dask.config.set({"distributed.worker.daemon": False}):  # our workers start one child each
+            cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=40)
+        client = Client(cluster)
+    try:
+        n_slots = max(1, sum(client.nthreads().values()))
+        window = 4 * n_slots  # tasks in flight: enough to keep workers busy, few enough to bound memory
+        jobs = {}
+        ac = as_completed()
+
+        def submit_next() -> bool:
+            t = next(tasks, None)
+            if t is None:
+                return False
+            fut = client.submit(_dask_task, t.path, t.rid, settings, timeout, pure=False,
+                                key=f"xxgk-{t.rid}-{uuid.uuid4().hex[:6]}")
+            jobs[fut.key] = t
+            ac.add(fut)
+            return True
+
+        for _ in range(window):
+            if not submit_next():
+                break
+        for fut in ac:
+            t = jobs.pop(fut.key)
+            try:
+                payload, error = fut.result()
+            except Exception as e:  # the Dask worker died (KilledWorker) or the task raised
+                payload, error = None, f"dask task failed: {type(e).__name__}: {e}"
+            if payload is not None and stats is not None:
+                stats.worker_peak_rss_mb["dask"] = max(stats.worker_peak_rss_mb.get("dask", 0), payload[-1])
+            fut.release()
+            on_result(t, payload, error)
+            submit_next()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# -- the whole run ----------------------------------------------------------------------------------------------------
+
+
+def run_batch(paths: Iterable[str | Path], out: str | Path, fmt: str = "parquet", *, workers: int | None = None,
+              timeout: float | None = DEFAULT_TIMEOUT, engine: str = "local", scheduler: str | None = None,
+              settings: dict | None = None, part_files: int = DEFAULT_PART_FILES,
+              flush_seconds: float = DEFAULT_FLUSH_SECONDS, progress: "Progress | None" = None,
+              files: list[Path] | None = None) -> BatchStats:
+    """Read every report under ``paths`` into ``out``, resuming what is there. Returns what this run did."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r} (expected one of {ENGINES})")
+    out = Path(out)
+    settings = settings or {}
+    workers = workers or os.cpu_count() or 1
+    files = find_files(paths) if files is None else files
+    stats = BatchStats(files=len(files))
+    prepare_output(out, fmt)
+    done = read_done(out, fmt)
+    writer = PartWriter(out, fmt, part_files, flush_seconds)
+    progress = progress or Progress(len(files), enabled=False)
+    t0 = time.perf_counter()
+
+    def emit_record(report: dict) -> None:  # a row decided without reading the file (duplicate, unreadable)
+        writer.add(report, [], [])
+        progress.advance(failed=report["status"] == "failed")
+        if report["status"] == "failed":
+            stats.failed.append((report["source_path"], report["error"]))
+            stats.status["failed"] = stats.status.get("failed", 0) + 1
+
+    def on_result(t: _Task, payload, error) -> None:
+        if payload is None:
+            report, cells, issues = _failed_report(t.path, t.rid, error), [], []
+        else:
+            report, cells, issues, seconds, _ = _result_from_payload(payload, t.path, t.rid)
+            stats.per_format.setdefault(report.get("format") or "unknown", []).append(seconds)
+        writer.add(report, cells, issues)
+        stats.processed += 1
+        st = report["status"]
+        stats.status[st] = stats.status.get(st, 0) + 1
+        if st == "failed":
+            stats.failed.append((t.path, report["error"]))
+        progress.advance(failed=st == "failed")
+
+    tasks = plan(files, done, emit_record, stats)
+    try:
+        if engine == "local":
+            run_local(_advancing(tasks, progress, stats), on_result, workers, timeout, settings, stats=stats)
+        else:
+            run_dask(_advancing(tasks, progress, stats), on_result, workers, timeout, settings, scheduler, stats)
+    finally:
+        writer.flush()  # on Ctrl-C too: what was read is kept
+        progress.close()
+    if fmt == "csv":
+        parts_to_csv(out)
+    stats.seconds = time.perf_counter() - t0
+    return stats
+
+
+def _advancing(tasks: Iterator[_Task], progress: "Progress", stats: BatchStats) -> Iterator[_Task]:
+    seen = 0
+    for t in tasks:
+        if stats.skipped_done > seen:
+            progress.advance(n=stats.skipped_done - seen)
+            seen = stats.skipped_done
+        yield t
+    if stats.skipped_done > seen:
+        progress.advance(n=stats.skipped_done - seen)
+
+
+class Progress:
+    """A one-line progress display on stderr: files, files/s, ETA and failures; silent when stderr is no terminal."""
+
+    def __init__(self, total: int, enabled: bool | None = None, stream=None):
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.total, self.done, self.failed = total, 0, 0
+        self.t0 = time.monotonic()
+        self.last = 0.0
+
+    def advance(self, n: int = 1, failed: bool = False) -> None:
+        self.done += n
+        self.failed += int(failed)
+        if self.enabled and (time.monotonic() - self.last > 0.2 or self.done >= self.total):
+            self.render()
+
+    def line(self) -> str:
+        el = max(time.monotonic() - self.t0, 1e-9)
+        rate = self.done / el
+        eta = (self.total - self.done) / rate if rate > 0 else float("nan")
+        eta_s = "--:--" if eta != eta else f"{int(eta // 60):d}:{int(eta % 60):02d}"
+        return (f"{self.done}/{self.total} files  {rate:.1f} files/s  ETA {eta_s}  failed {self.failed}")
+
+    def render(self) -> None:
+        self.last = time.monotonic()
+        self.stream.write("\r" + self.line() + "\x1b[K")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.render()
+            self.stream.write("\n")
+            self.stream.flush()
