@@ -1,0 +1,186 @@
+"""Batches at scale on real corpus files: parallel = serial, resume after kill -9, duplicates, time limits, Dask."""
+import faulthandler
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.dataset as ds
+import pytest
+from click.testing import CliRunner
+
+import pipeline
+from pipeline import batch as batch_mod
+from pipeline.batch import Progress, read_output, run_batch
+from pipeline.cli import main
+from conftest import CORPUS, ROOT
+
+DOCX = sorted((CORPUS / "docx").glob("*.docx"))
+KEYS = {"cells": ["source_path", "table", "row", "col"], "reports": ["source_path"], "issues": None}
+
+
+def _sorted(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    key = KEYS[name] or list(df.columns)
+    return df.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def _assert_same_output(a: Path, b: Path):
+    for name in KEYS:
+        x, y = _sorted(read_output(a, name), name), _sorted(read_output(b, name), name)
+        assert len(x) > 0 or name == "issues"
+        pd.testing.assert_frame_equal(x, y)
+
+
+def _inputs(tmp_path, n=6, name="in"):
+    src = tmp_path / name
+    src.mkdir()
+    for f in DOCX[:n]:
+        shutil.copy(f, src / f.name)
+    return src
+
+
+def test_parallel_run_equals_serial_ingest(tmp_path):
+    src = _inputs(tmp_path, 5)
+    shutil.copy(DOCX[0], src / "zz-copy-of-first.docx")  # same bytes: read once, the path recorded
+    (src / "empty.docx").write_bytes(b"")
+    out = tmp_path / "out"
+    stats = run_batch([src], out, workers=2)
+    assert stats.processed == 6 and stats.duplicates == 1 and stats.status["failed"] == 1
+    serial = pipeline.ingest([src])
+    cells = read_output(out, "cells")
+    want = serial.cells[~serial.cells.source_path.str.endswith("zz-copy-of-first.docx")]
+    pd.testing.assert_frame_equal(_sorted(cells, "cells"), _sorted(want.reset_index(drop=True), "cells"))
+    reports = read_output(out, "reports").set_index("source_path")
+    dup = reports.loc[str(src / "zz-copy-of-first.docx")]
+    assert dup.status == "skipped" and dup.duplicate_of == str(src / DOCX[0].name) and dup.n_cells == 0
+    assert dup.report_id == reports.loc[str(src / DOCX[0].name)].report_id
+    empty = reports.loc[str(src / "empty.docx")]
+    assert empty.status == "failed" and empty.error == "empty file (0 bytes)" and len(empty.report_id) == 16
+    # one folder of parts, read as one table by pandas and pyarrow alike
+    assert (out / "cells.parquet").is_dir()
+    assert ds.dataset(out / "cells.parquet").to_table().num_rows == len(pd.read_parquet(out / "cells.parquet"))
+
+
+def test_rerun_skips_done_files_and_adds_new_ones(tmp_path):
+    src = _inputs(tmp_path, 3)
+    out = tmp_path / "out"
+    run_batch([src], out, workers=2)
+    first = read_output(out, "reports")
+    for f in DOCX[3:5]:
+        shutil.copy(f, src / f.name)
+    shutil.copy(DOCX[0], src / "again.docx")
+    stats = run_batch([src], out, workers=2)
+    assert (stats.skipped_done, stats.processed, stats.duplicates) == (3, 2, 1)
+    reports = read_output(out, "reports")
+    assert len(reports) == 6 and not reports.duplicated(["report_id", "source_path"]).any()
+    assert set(first.source_path) <= set(reports.source_path)
+    again = run_batch([src], out, workers=2)  # nothing left to do
+    assert (again.processed, again.duplicates, again.skipped_done) == (0, 0, 6)
+    assert len(read_output(out, "reports")) == 6
+
+
+def _hang_or_crash(path, schema=None, settings=None):
+    name = Path(path).name
+    if name.startswith("hang"):
+        time.sleep(600)
+    if name.startswith("crash"):
+        faulthandler.disable()  # pytest's traceback dump would only clutter the log
+        os.kill(os.getpid(), signal.SIGSEGV)
+    return _real_process_file(path, schema, settings)
+
+
+_real_process_file = batch_mod.process_file
+
+
+@pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
+def test_hanging_and_crashing_files_fail_alone(tmp_path, monkeypatch):
+    # stands in for an extractor that loops forever or segfaults; forked workers inherit the patched function
+    monkeypatch.setattr(batch_mod, "process_file", _hang_or_crash)
+    src = _inputs(tmp_path, 3)
+    shutil.copy(DOCX[5], src / "hang.docx")
+    shutil.copy(DOCX[6], src / "crash.docx")
+    out = tmp_path / "out"
+    t0 = time.monotonic()
+    stats = run_batch([src], out, workers=2, timeout=3)
+    assert time.monotonic() - t0 < 60
+    reports = read_output(out, "reports").set_index("source_path")
+    assert reports.loc[str(src / "hang.docx")].error == "timed out after 3 s (worker killed)"
+    assert "crashed (SIGSEGV)" in reports.loc[str(src / "crash.docx")].error
+    assert (reports.loc[[str(src / f.name) for f in DOCX[:3]], "status"] != "failed").all()
+    assert stats.status["failed"] == 2 and len(reports) == 5
+
+
+def _ingest_cmd(src, out, *extra):
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    return [sys.executable, "-m", "pipeline", "ingest", str(src), "--out", str(out), *extra], env
+
+
+def test_killed_run_resumes_to_the_same_output(tmp_path):
+    n = 30
+    src = _inputs(tmp_path, n)
+    killed, whole = tmp_path / "killed", tmp_path / "whole"
+    cmd, env = _ingest_cmd(src, killed, "--workers", "2", "--part-files", "2")
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    parts = killed / "reports.parquet"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(parts.glob("part-*.parquet"))) < 3 and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the run and its workers, like kill -9 of the job
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()
+    done_before = len(read_output(killed, "reports"))
+    assert 0 < done_before < n  # killed half-way
+    # what a kill leaves is only whole parts: every committed part reads, no temporary file is visible
+    assert not [p for p in killed.rglob("*") if p.is_file() and not p.name.startswith(".")
+                and not p.name.startswith("part-")]
+    # a torn part (cells written, reports not) is dropped on the re-run
+    shutil.copy(next((killed / "cells.parquet").glob("part-*.parquet")), killed / "cells.parquet" / "part-torn.parquet")
+    cmd, env = _ingest_cmd(src, killed, "--workers", "2")
+    res = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert f"{done_before} done earlier" in res.stdout
+    cmd, env = _ingest_cmd(src, whole, "--workers", "2")
+    assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
+    assert not (killed / "cells.parquet" / "part-torn.parquet").exists()
+    assert len(read_output(killed, "reports")) == n
+    assert not list(killed.rglob(".*.tmp"))
+    _assert_same_output(killed, whole)
+
+
+def test_dask_engine_gives_the_local_output(tmp_path):
+    pytest.importorskip("distributed")
+    src = _inputs(tmp_path, 4)
+    shutil.copy(DOCX[0], src / "dup.docx")
+    (src / "empty.docx").write_bytes(b"")
+    local, dask_out = tmp_path / "local", tmp_path / "dask"
+    r1 = CliRunner().invoke(main, ["ingest", str(src), "--out", str(local), "--workers", "2"])
+    r2 = CliRunner().invoke(main, ["ingest", str(src), "--out", str(dask_out), "--engine", "dask", "--workers", "2"])
+    assert r1.exit_code == r2.exit_code == 1, (r1.output, r2.output)  # the empty file failed in both
+    _assert_same_output(local, dask_out)
+
+
+def test_csv_output_is_single_files(tmp_path):
+    src = _inputs(tmp_path, 3)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["ingest", str(src), "--out", str(out), "--format", "csv", "--workers", "2"])
+    assert res.exit_code == 0, res.output
+    assert not (out / "cells.parquet").exists() and (out / "cells.csv").read_bytes().startswith(b"\xef\xbb\xbf")
+    cells = pd.read_csv(out / "cells.csv", encoding="utf-8-sig")
+    assert len(cells) == len(read_output(out, "cells", "csv")) and cells.source_path.nunique() == 3
+    assert "ETA" not in res.output  # no progress bar when stderr is not a terminal
+
+
+def test_progress_line_shows_rate_eta_and_failures():
+    buf = io.StringIO()
+    p = Progress(10, enabled=True, stream=buf)
+    p.advance()
+    p.advance(failed=True)
+    p.close()
+    last = buf.getvalue().strip().split("\r")[-1]
+    assert last.startswith("2/10 files") and "files/s" in last and "ETA" in last and "failed 1" in last
+    assert Progress(10, stream=io.StringIO()).enabled is False  # not a terminal: quiet
