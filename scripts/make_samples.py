@@ -379,18 +379,16 @@ def build_2021(spec: dict, template: Path, out: Path) -> dict:
     if missing:
         raise ValueError(f"{template}: rows not found in the template: {sorted(missing)}")
 
-    texts = {"政府信息公开工作年度报告格式模板": title_of(spec)}
-    placeholders = iter([overview(spec, req, app), PROBLEMS, other_matters(spec)])
-    for p in d.paragraphs:
-        if p.text.strip() in texts:
-            _set_paragraph_text(p, texts[p.text.strip()])
-        elif p.text.strip().startswith("（文字描述"):
-            _set_paragraph_text(p, next(placeholders))
-    title = next(p for p in d.paragraphs if p.text == title_of(spec))
-    nxt = title._p.getnext()
-    new_p = copy.deepcopy(title._p)
-    nxt.addprevious(new_p)
-    _set_paragraph_text(Paragraph(new_p, title._parent), preface(spec))
+    title = next(p for p in d.paragraphs if p.text.strip() == "政府信息公开工作年度报告格式模板")
+    body = [p for p in d.paragraphs if p.text.strip().startswith("（文字描述")]
+    if len(body) != 3:
+        raise ValueError(f"{template}: expected 3 （文字描述） placeholders, found {len(body)}")
+    _set_paragraph_text(title, title_of(spec))
+    for p, text in zip(body, [overview(spec, req, app), PROBLEMS, other_matters(spec)]):
+        _set_paragraph_text(p, text)
+    intro = copy.deepcopy(body[0]._p)  # the preface takes body-text formatting, not the title's
+    title._p.addnext(intro)
+    _set_paragraph_text(Paragraph(intro, title._parent), preface(spec))
 
     _fix_properties(d, spec)
     d.save(str(out))
