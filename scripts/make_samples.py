@@ -387,6 +387,8 @@ def build_2021(spec: dict, template: Path, out: Path) -> dict:
     for p, text in zip(body, [overview(spec, req, app), PROBLEMS, other_matters(spec)]):
         _set_paragraph_text(p, text)
     intro = copy.deepcopy(body[0]._p)  # the preface takes body-text formatting, not the title's
+    for attr in [a for a in intro.attrib if a.endswith("}paraId") or a.endswith("}textId")]:
+        del intro.attrib[attr]  # Word wants paragraph ids unique
     title._p.addnext(intro)
     _set_paragraph_text(Paragraph(intro, title._parent), preface(spec))
 
