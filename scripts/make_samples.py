@@ -400,12 +400,30 @@ def build_2021(spec: dict, template: Path, out: Path) -> dict:
 
 # ---- 2019: build the table layout from scratch ----------------------------------------------
 
-def _merge(table, r0: int, c0: int, r1: int, c1: int, text: str):
-    cell = table.cell(r0, c0)
+class _Grid:
+    """A new table's cells looked up once: python-docx's ``table.cell`` rescans the whole table per call.
+
+    Positions stay valid while merges don't overlap (a merge only removes cells inside its own range).
+    """
+
+    def __init__(self, d, n_rows: int, n_cols: int):
+        self.table = d.add_table(rows=n_rows, cols=n_cols)
+        self.table.style = "Table Grid"
+        self.n_cols = n_cols
+        self.cells = self.table._cells
+
+    def cell(self, r: int, c: int):
+        return self.cells[r * self.n_cols + c]
+
+    def put(self, r: int, c: int, text: str) -> None:
+        self.cell(r, c).text = text
+
+
+def _merge(g: _Grid, r0: int, c0: int, r1: int, c1: int, text: str) -> None:
+    cell = g.cell(r0, c0)
     if (r0, c0) != (r1, c1):
-        cell = cell.merge(table.cell(r1, c1))
+        cell = cell.merge(g.cell(r1, c1))
     cell.text = text
-    return cell
 
 
 def _proactive_2019_table(d, texts: dict) -> None:
@@ -420,9 +438,7 @@ def _proactive_2019_table(d, texts: dict) -> None:
         ("第二十条第（八）项", ["上一年项目数量", "本年增/减"], [("行政事业性收费", "fees")]),
         ("第二十条第（九）项", ["采购项目数量", "采购总金额"], [("政府集中采购", "procurement")]),
     ]
-    n_rows = sum(2 + len(rows) for _, _, rows in blocks)
-    t = d.add_table(rows=n_rows, cols=5)
-    t.style = "Table Grid"
+    t = _Grid(d, sum(2 + len(rows) for _, _, rows in blocks), 5)
     r = 0
     for caption, headers, rows in blocks:
         _merge(t, r, 0, r, 4, caption)
@@ -437,8 +453,7 @@ def _proactive_2019_table(d, texts: dict) -> None:
 
 def _requests_2019_table(d, req: dict) -> None:
     """Three header rows over 10 grid columns, then 23 data rows with merged group labels."""
-    t = d.add_table(rows=3 + len(req), cols=10)
-    t.style = "Table Grid"
+    t = _Grid(d, 3 + len(req), 10)
     _merge(t, 0, 0, 2, 2, "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）")
     _merge(t, 0, 3, 0, 9, "申请人情况")
     _merge(t, 1, 3, 2, 3, "自然人")
@@ -461,12 +476,11 @@ def _requests_2019_table(d, req: dict) -> None:
             _merge(t, rows[key], 2, rows[key], 2, labels[key])
     for key, r in rows.items():
         for c, col in enumerate(REQ_COLS, start=3):
-            t.cell(r, c).text = _n(req[key][col])
+            t.put(r, c, _n(req[key][col]))
 
 
 def _appeals_table(d, app: dict) -> None:
-    t = d.add_table(rows=4, cols=15)
-    t.style = "Table Grid"
+    t = _Grid(d, 4, 15)
     _merge(t, 0, 0, 0, 4, "行政复议")
     _merge(t, 0, 5, 0, 14, "行政诉讼")
     parts = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
@@ -475,9 +489,9 @@ def _appeals_table(d, app: dict) -> None:
     _merge(t, 1, 5, 1, 9, "未经复议直接起诉")
     _merge(t, 1, 10, 1, 14, "复议后起诉")
     for c, label in enumerate(parts * 2, start=5):
-        t.cell(2, c).text = label
+        t.put(2, c, label)
     for c, col in enumerate(APPEAL_COLS):
-        t.cell(3, c).text = _n(app[col])
+        t.put(3, c, _n(app[col]))
 
 
 def build_2019(spec: dict, out: Path, broken: tuple[str, str, int] | None = None) -> dict:

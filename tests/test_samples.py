@@ -190,3 +190,32 @@ def test_next_year_follows_from_the_last():
     for row in ("rules", "normative_docs"):
         p1, p2 = y1["proactive"][row], y2["proactive"][row]
         assert p2["in_force"] == p1["in_force"] + p2["issued"] - p2["repealed"]
+
+
+def test_pipeline_reads_the_samples_as_expected():
+    """End to end: every figure of expected.json read right, blanks null, only the broken report flagged."""
+    import math
+
+    import pipeline
+
+    batch = pipeline.ingest([SAMPLES])
+    reports = batch.reports.set_index(batch.reports.source_path.map(lambda p: Path(p).stem))
+    assert sorted(reports.index) == sorted(EXPECTED)
+    for sample_id, record in EXPECTED.items():
+        rep = reports.loc[sample_id]
+        assert (rep.agency, rep.year, rep.template) == (record["agency"], record["year"], record["template"])
+        mine = batch.cells[batch.cells.source_path.map(lambda p: Path(p).stem) == sample_id]
+        got = {(t, r, c): (None if math.isnan(v) else v)
+               for t, r, c, v in zip(mine.table, mine.row, mine.col, mine.value)}
+        want = {(t, r, c): v for t, rows in record["values"].items()
+                for r, cols in rows.items() for c, v in cols.items()}
+        assert {k: got.get(k) for k in want} == want, sample_id
+        assert not {k for k, v in got.items() if v is not None} - set(want), sample_id
+        issues = batch.issues[batch.issues.source_path.map(lambda p: Path(p).stem) == sample_id]
+        if sample_id.endswith("-broken"):
+            assert rep.status != "ok" and len(issues) > 0
+            assert set(issues.table) == {"requests"}
+            rows, cols = issues.row.fillna(""), issues.col.fillna("")
+            assert all(r == "handled_total" or c == "natural_person" for r, c in zip(rows, cols))
+        else:
+            assert rep.status == "ok" and issues.empty, issues.message.tolist()
