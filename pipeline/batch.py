@@ -69,6 +69,7 @@ def _peak_rss_mb() -> float:
 def _serve(conn, settings: dict) -> None:
     """A worker process: read (path, report_id) tasks from ``conn``, answer with the file's records."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _die_with_parent()
     from .schema import load_schema
 
     schema = load_schema()
@@ -87,6 +88,17 @@ def _serve(conn, settings: dict) -> None:
         except Exception as e:  # process_file records bad files itself; this is a defect, keep the batch going
             payload = (_failed_report(path, rid, f"internal error: {type(e).__name__}: {e}"), [], [])
         conn.send(payload + (time.perf_counter() - t0, _peak_rss_mb()))
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this worker when the run that started it dies (kill -9 leaves no orphans)."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
 
 
 def _failed_report(path: str, rid: str | None, error: str, fmt: str | None = None) -> dict:
@@ -439,14 +451,23 @@ def _dask_task(path: str, rid: str, settings: dict, timeout: float | None):
 
             t0 = time.perf_counter()
             r = process_file(path, load_schema(), settings)
-            return (r.report, r.cells, r.issues, time.perf_counter() - t0, _peak_rss_mb()), None
+            return (r.report, r.cells, r.issues, time.perf_counter() - t0, _peak_rss_mb()), None, _dask_worker_name()
         _DASK_LOCAL.worker = w
     payload, error = w.run_one((path, rid), timeout)
     if error is not None:
         _DASK_LOCAL.worker = None
     else:
         w.task = None
-    return payload, error
+    return payload, error, _dask_worker_name()
+
+
+def _dask_worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return f"dask {get_worker().name}"
+    except (ImportError, ValueError):
+        return "dask"
 
 
 def run_dask(tasks: Iterator[_Task], on_result, workers: int, timeout: float | None, settings: dict,
@@ -485,11 +506,11 @@ def run_dask(tasks: Iterator[_Task], on_result, workers: int, timeout: float | N
         for fut in ac:
             t = jobs.pop(fut.key)
             try:
-                payload, error = fut.result()
+                payload, error, who = fut.result()
             except Exception as e:  # the Dask worker died (KilledWorker) or the task raised
-                payload, error = None, f"dask task failed: {type(e).__name__}: {e}"
+                payload, error, who = None, f"dask task failed: {type(e).__name__}: {e}", None
             if payload is not None and stats is not None:
-                stats.worker_peak_rss_mb["dask"] = max(stats.worker_peak_rss_mb.get("dask", 0), payload[-1])
+                stats.worker_peak_rss_mb[who] = max(stats.worker_peak_rss_mb.get(who, 0), payload[-1])
             fut.release()
             on_result(t, payload, error)
             submit_next()

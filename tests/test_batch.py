@@ -121,7 +121,7 @@ def _ingest_cmd(src, out, *extra):
 
 
 def test_killed_run_resumes_to_the_same_output(tmp_path):
-    n = 30
+    n = 20
     src = _inputs(tmp_path, n)
     killed, whole = tmp_path / "killed", tmp_path / "whole"
     cmd, env = _ingest_cmd(src, killed, "--workers", "2", "--part-files", "2")
@@ -144,8 +144,7 @@ def test_killed_run_resumes_to_the_same_output(tmp_path):
     res = subprocess.run(cmd, env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert f"{done_before} done earlier" in res.stdout
-    cmd, env = _ingest_cmd(src, whole, "--workers", "2")
-    assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
+    run_batch([src], whole, workers=2)
     assert not (killed / "cells.parquet" / "part-torn.parquet").exists()
     assert len(read_output(killed, "reports")) == n
     assert not list(killed.rglob(".*.tmp"))
@@ -159,7 +158,7 @@ def test_dask_engine_gives_the_local_output(tmp_path):
     (src / "empty.docx").write_bytes(b"")
     local, dask_out = tmp_path / "local", tmp_path / "dask"
     r1 = CliRunner().invoke(main, ["ingest", str(src), "--out", str(local), "--workers", "2"])
-    r2 = CliRunner().invoke(main, ["ingest", str(src), "--out", str(dask_out), "--engine", "dask", "--workers", "2"])
+    r2 = CliRunner().invoke(main, ["ingest", str(src), "--out", str(dask_out), "--engine", "dask", "--workers", "1"])
     assert r1.exit_code == r2.exit_code == 1, (r1.output, r2.output)  # the empty file failed in both
     _assert_same_output(local, dask_out)
 
@@ -184,3 +183,14 @@ def test_progress_line_shows_rate_eta_and_failures():
     last = buf.getvalue().strip().split("\r")[-1]
     assert last.startswith("2/10 files") and "files/s" in last and "ETA" in last and "failed 1" in last
     assert Progress(10, stream=io.StringIO()).enabled is False  # not a terminal: quiet
+
+
+def test_dask_engine_on_a_running_scheduler(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    src = _inputs(tmp_path, 2)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cl:
+        stats = run_batch([src], tmp_path / "dask", engine="dask", scheduler=cl.scheduler_address)
+    assert stats.processed == 2 and not stats.failed
+    assert any(k.startswith("dask") for k in stats.worker_peak_rss_mb)
+    run_batch([src], tmp_path / "local", workers=1)
+    _assert_same_output(tmp_path / "local", tmp_path / "dask")
