@@ -1,0 +1,211 @@
+"""PDF: ruled and borderless tables as cell grids, page text outside tables as paragraphs.
+
+Two engines read a page into character boxes and ruling lines: pypdfium2 (default, fast) and
+pdfplumber (``settings["pdf_engine"] = "pdfplumber"``). Everything after the reading, i.e.
+finding tables and building their grids, is shared (``pdf_layout``), so both engines give the
+same grids. A table that runs over a page break comes out as one ``RawTable`` per page, in
+page order; the locate stage stitches the pieces.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import DependencyMissing, DocumentLoadError
+from ..model import Cell, Document, Origin, RawTable
+from .pdf_layout import Char, Grid, HSeg, VSeg, chars_to_lines, in_any, ruled_tables, text_tables
+
+DEFAULT_MAX_PAGES = 500
+DEFAULT_ENGINE = "pdfium"
+ENGINES = ("pdfium", "pdfplumber")
+LINE_MAX_WIDTH = 3.0  # points; a filled or stroked path thinner than this is a ruling line
+
+
+def extract(path: Path, origin: Origin, settings: dict) -> Document:
+    """Read a PDF into a Document: tables page by page, text lines outside tables."""
+    engine = settings.get("pdf_engine", DEFAULT_ENGINE)
+    if engine not in ENGINES:
+        raise ValueError(f"unknown pdf_engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    max_pages = settings.get("max_pages", DEFAULT_MAX_PAGES)
+    reader = _PdfiumReader if engine == "pdfium" else _PlumberReader
+    with reader(path) as pdf:
+        if pdf.n_pages > max_pages:
+            raise DocumentLoadError(f"{pdf.n_pages} pages exceeds the limit of {max_pages} pages (max_pages)")
+        tables: list[RawTable] = []
+        paragraphs: list[str] = []
+        n_text = 0
+        for pno in range(pdf.n_pages):
+            chars, hsegs, vsegs = pdf.page(pno)
+            n_text += len(chars)
+            grids, rest = page_tables(chars, hsegs, vsegs)
+            for g in grids:
+                tables.append(grid_to_raw_table(g, len(tables), pno + 1))
+            paragraphs.extend(ln.text() for ln in chars_to_lines(rest))
+    if n_text == 0:
+        raise DocumentLoadError("no text layer (scanned PDF)")
+    return Document(origin=origin, tables=tuple(tables), paragraphs=tuple(p for p in paragraphs if p.strip()))
+
+
+def page_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> tuple[list[Grid], list[Char]]:
+    """Tables on one page in reading order (ruled first found, then borderless), and the chars left over."""
+    ruled = [g for g in ruled_tables(chars, hsegs, vsegs) if any(c.chars for c in g.cells)]
+    boxes = [g.bbox for g in ruled]
+    rest = [ch for ch in chars if not in_any(ch, boxes)] if boxes else chars
+    loose, used = text_tables(rest)
+    if loose:
+        lines = chars_to_lines(rest)
+        used_set = set(used)
+        rest = [ch for i, ln in enumerate(lines) if i not in used_set for ch in ln.chars]
+    grids = sorted(ruled + loose, key=lambda g: (g.bbox[1], g.bbox[0]))
+    return grids, rest
+
+
+def grid_to_raw_table(g: Grid, index: int, page: int) -> RawTable:
+    cells = tuple(
+        Cell(text=text, row=r, col=c, rowspan=rs, colspan=cs, page=page,
+             bbox=tuple(round(v, 2) for v in bbox))
+        for r, c, rs, cs, text, bbox in g.texts())
+    return RawTable(index=index, cells=cells, n_rows=g.n_rows, n_cols=g.n_cols, page=page)
+
+
+def _keep(text: str) -> bool:
+    return bool(text) and not text.isspace() and text != "\ufffe"
+
+
+class _PdfiumReader:
+    """Chars (loose font boxes) and ruling lines of each page through pypdfium2."""
+
+    def __init__(self, path: Path):
+        import pypdfium2 as pdfium
+
+        self._pdfium = pdfium
+        try:
+            self.doc = pdfium.PdfDocument(str(path))
+        except pdfium.PdfiumError as e:
+            msg = str(e)
+            if "password" in msg.lower():
+                raise DocumentLoadError("encrypted PDF (password required)") from e
+            raise DocumentLoadError(f"cannot read PDF: {msg}") from e
+        self.n_pages = len(self.doc)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.doc.close()
+
+    def page(self, pno: int) -> tuple[list[Char], list[HSeg], list[VSeg]]:
+        import ctypes
+
+        import pypdfium2.raw as raw
+
+        try:
+            page = self.doc[pno]
+        except self._pdfium.PdfiumError as e:
+            raise DocumentLoadError(f"cannot read PDF: page {pno + 1}: {e}") from e
+        try:
+            _, height = page.get_size()
+            tp = page.get_textpage()
+            chars = []
+            rect = raw.FS_RECTF()
+            tpr = tp.raw
+            for i in range(tp.count_chars()):
+                if raw.FPDFText_IsGenerated(tpr, i):
+                    continue
+                u = raw.FPDFText_GetUnicode(tpr, i)
+                t = chr(u) if 0 < u < 0x110000 else ""
+                if not _keep(t):
+                    continue
+                raw.FPDFText_GetLooseCharBox(tpr, i, rect)
+                chars.append(Char(t, rect.left, height - rect.top, rect.right, height - rect.bottom))
+            hsegs, vsegs = [], []
+            x, y = ctypes.c_float(), ctypes.c_float()
+            for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_PATH]):
+                left, bottom, right, top = obj.get_bounds()
+                w, h = right - left, top - bottom
+                if h <= LINE_MAX_WIDTH and w > h:
+                    hsegs.append(HSeg(height - (top + bottom) / 2, left, right))
+                    continue
+                if w <= LINE_MAX_WIDTH and h > w:
+                    vsegs.append(VSeg((left + right) / 2, height - top, height - bottom))
+                    continue
+                # a larger path: its straight pieces (rectangles, polylines) are ruling lines
+                m = obj.get_matrix()
+                pts: list[tuple[float, float]] = []
+                start = None
+                for k in range(raw.FPDFPath_CountSegments(obj.raw)):
+                    seg = raw.FPDFPath_GetPathSegment(obj.raw, k)
+                    raw.FPDFPathSegment_GetPoint(seg, x, y)
+                    px = m.a * x.value + m.c * y.value + m.e
+                    py = m.b * x.value + m.d * y.value + m.f
+                    kind = raw.FPDFPathSegment_GetType(seg)
+                    if kind == raw.FPDF_SEGMENT_MOVETO:
+                        start = (px, py)
+                    elif kind == raw.FPDF_SEGMENT_LINETO and pts:
+                        _add_seg(pts[-1], (px, py), height, hsegs, vsegs)
+                    pts.append((px, py))
+                    if raw.FPDFPathSegment_GetClose(seg) and start is not None:
+                        _add_seg((px, py), start, height, hsegs, vsegs)
+            tp.close()
+            return chars, hsegs, vsegs
+        finally:
+            page.close()
+
+
+def _add_seg(p, q, height, hsegs, vsegs) -> None:
+    (x0, y0), (x1, y1) = p, q
+    if abs(y0 - y1) < 0.5 and abs(x1 - x0) >= 1:
+        hsegs.append(HSeg(height - y0, min(x0, x1), max(x0, x1)))
+    elif abs(x0 - x1) < 0.5 and abs(y1 - y0) >= 1:
+        vsegs.append(VSeg(x0, height - max(y0, y1), height - min(y0, y1)))
+
+
+class _PlumberReader:
+    """Chars and ruling lines of each page through pdfplumber (pdfminer)."""
+
+    def __init__(self, path: Path):
+        try:
+            import pdfplumber
+            from pdfminer.pdfdocument import PDFPasswordIncorrect
+        except ImportError as e:
+            raise DependencyMissing("pdf_engine 'pdfplumber' needs the pdfplumber package") from e
+        try:
+            self.doc = pdfplumber.open(str(path))
+            self.n_pages = len(self.doc.pages)
+        except PDFPasswordIncorrect as e:
+            raise DocumentLoadError("encrypted PDF (password required)") from e
+        except Exception as e:  # pdfminer raises many types (PDFSyntaxError, PSEOF, KeyError...)
+            if "password" in f"{type(e).__name__} {e}".lower():
+                raise DocumentLoadError("encrypted PDF (password required)") from e
+            raise DocumentLoadError(f"cannot read PDF: {type(e).__name__}: {e}") from e
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.doc.close()
+
+    def page(self, pno: int) -> tuple[list[Char], list[HSeg], list[VSeg]]:
+        try:
+            page = self.doc.pages[pno]
+            chars = [Char(c["text"], c["x0"], c["top"], c["x1"], c["bottom"])
+                     for c in page.chars if _keep(c["text"])]
+            hsegs, vsegs = [], []
+            for obj in page.rects + page.lines:
+                w, h = obj["x1"] - obj["x0"], obj["bottom"] - obj["top"]
+                if h <= LINE_MAX_WIDTH and w > h:
+                    hsegs.append(HSeg((obj["top"] + obj["bottom"]) / 2, obj["x0"], obj["x1"]))
+                elif w <= LINE_MAX_WIDTH and h > w:
+                    vsegs.append(VSeg((obj["x0"] + obj["x1"]) / 2, obj["top"], obj["bottom"]))
+                elif obj["object_type"] == "rect":
+                    hsegs += [HSeg(obj["top"], obj["x0"], obj["x1"]), HSeg(obj["bottom"], obj["x0"], obj["x1"])]
+                    vsegs += [VSeg(obj["x0"], obj["top"], obj["bottom"]), VSeg(obj["x1"], obj["top"], obj["bottom"])]
+            for obj in page.curves:
+                pts = obj.get("pts") or []
+                for p, q in zip(pts, pts[1:]):
+                    _add_seg((p[0], -p[1]), (q[0], -q[1]), 0.0, hsegs, vsegs)
+            page.close()
+            return chars, hsegs, vsegs
+        except DocumentLoadError:
+            raise
+        except Exception as e:  # a broken content stream on one page stops the file, with its page
+            raise DocumentLoadError(f"cannot read PDF: page {pno + 1}: {type(e).__name__}: {e}") from e

@@ -1,0 +1,617 @@
+"""Page geometry to table grids, shared by every PDF engine.
+
+An engine reads a page into ``Char`` boxes and ruling ``HSeg``/``VSeg`` lines (top-down
+coordinates, points); everything after that lives here, so pdfium and pdfplumber give the
+same grids. Two table finders:
+
+* ``ruled_tables``: cells from ruling lines (lattice): row/column bands between the lines,
+  merged where no line separates two neighbouring bands.
+* ``text_tables``: cells from text alignment (borderless): columns from the gaps that run
+  through many lines, rows from the lines that carry values, wrapped label lines attached to
+  the value row they sit next to, and group labels as rowspan cells.
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+SNAP_TOL = 2.0  # points; ruling lines closer than this are one line
+MIN_SEG_LEN = 3.0  # points; shorter path pieces are not ruling lines
+SEGMENT_GAP = 0.6  # x gap (in line heights) that splits a text line into separate cells
+SPACE_GAP = 0.25  # x gap (in line heights) printed as a space inside one cell
+WORD_JOIN = 0.5  # overlap share above which two char boxes sit on one text line
+BLOCK_GAP = 0.9  # vertical gap (in line heights) under which stacked lines form one label block
+SIZE_TOL = 0.2  # a one-cell line joins a borderless table only if its text height is within 20%
+
+# a value-like cell text: digits with separators, signs, units, or a placeholder dash
+_VALUE_RE = re.compile(r"^[\s0-9０-９.,，．+\-−—–/／%％()（）万元]*[0-9０-９\-—–/／][\s0-9０-９.,，．%％万元]*$")
+
+
+@dataclass(slots=True)
+class Char:
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+
+    @property
+    def h(self) -> float:
+        return self.bottom - self.top
+
+
+@dataclass(slots=True)
+class HSeg:
+    y: float
+    x0: float
+    x1: float
+
+
+@dataclass(slots=True)
+class VSeg:
+    x: float
+    y0: float
+    y1: float
+
+
+@dataclass
+class GridCell:
+    """A cell before it becomes a model ``Cell``: grid position, spans, box and chars."""
+
+    row: int
+    col: int
+    rowspan: int
+    colspan: int
+    bbox: tuple[float, float, float, float]
+    chars: list[Char] = field(default_factory=list)
+    text: str | None = None  # set directly by the text-table builder
+
+
+@dataclass
+class Grid:
+    """One table found on one page."""
+
+    n_rows: int
+    n_cols: int
+    cells: list[GridCell]
+    bbox: tuple[float, float, float, float]
+
+    def texts(self) -> list[tuple[int, int, int, int, str, tuple]]:
+        return [(c.row, c.col, c.rowspan, c.colspan, cell_text(c), c.bbox) for c in self.cells]
+
+
+# ---------------------------------------------------------------- text lines and joining
+
+@dataclass
+class Line:
+    """Chars on one visual line, left to right."""
+
+    chars: list[Char]
+    top: float
+    bottom: float
+
+    @property
+    def h(self) -> float:
+        return self.bottom - self.top
+
+    @property
+    def x0(self) -> float:
+        return self.chars[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.chars[-1].x1
+
+    @property
+    def mid(self) -> float:
+        return (self.top + self.bottom) / 2
+
+    def text(self) -> str:
+        return join_chars(self.chars)
+
+
+def chars_to_lines(chars: list[Char]) -> list[Line]:
+    """Cluster chars into visual lines (vertical overlap), each sorted left to right."""
+    lines: list[Line] = []
+    for ch in sorted(chars, key=lambda c: (c.top, c.x0)):
+        placed = False
+        # the char joins a recent line it overlaps by more than half the smaller height
+        for ln in reversed(lines[-4:]):
+            ov = min(ln.bottom, ch.bottom) - max(ln.top, ch.top)
+            if ov > WORD_JOIN * min(ln.h, ch.h, 1e9) and ov > 0:
+                ln.chars.append(ch)
+                ln.top = min(ln.top, ch.top)
+                ln.bottom = max(ln.bottom, ch.bottom)
+                placed = True
+                break
+        if not placed:
+            lines.append(Line([ch], ch.top, ch.bottom))
+    for ln in lines:
+        ln.chars.sort(key=lambda c: c.x0)
+    lines.sort(key=lambda ln: (ln.top, ln.x0))
+    return lines
+
+
+def join_chars(chars: list[Char]) -> str:
+    """Chars of one line as a string, with a space where the printed gap is wide."""
+    out: list[str] = []
+    prev = None
+    for ch in chars:
+        if prev is not None and ch.x0 - prev.x1 > SPACE_GAP * max(ch.h, prev.h):
+            out.append(" ")
+        out.append(ch.text)
+        prev = ch
+    return "".join(out)
+
+
+def lines_text(lines: list[Line]) -> str:
+    return "\n".join(t for t in (ln.text() for ln in lines) if t)
+
+
+def cell_text(c: GridCell) -> str:
+    if c.text is not None:
+        return c.text
+    return lines_text(chars_to_lines(c.chars))
+
+
+def is_value_text(s: str) -> bool:
+    """Looks like a table value (a number, a dash placeholder), judged only to lay out rows."""
+    return bool(_VALUE_RE.match(s))
+
+
+# ---------------------------------------------------------------- ruled (lattice) tables
+
+def _cluster(values: list[float], tol: float) -> list[float]:
+    """Sorted representative positions of values that lie within ``tol`` of each other."""
+    out: list[list[float]] = []
+    for v in sorted(values):
+        if out and v - out[-1][-1] <= tol:
+            out[-1].append(v)
+        else:
+            out.append([v])
+    return [sum(g) / len(g) for g in out]
+
+
+def _snap(v: float, reps: list[float]) -> float:
+    i = bisect_right(reps, v)
+    best = min((reps[j] for j in (i - 1, i) if 0 <= j < len(reps)), key=lambda r: abs(r - v))
+    return best
+
+
+def _merge_h(segs: list[HSeg]) -> list[HSeg]:
+    reps = _cluster([s.y for s in segs], SNAP_TOL)
+    by_y: dict[float, list[HSeg]] = {}
+    for s in segs:
+        y = _snap(s.y, reps)
+        by_y.setdefault(y, []).append(HSeg(y, s.x0, s.x1))
+    out = []
+    for y, group in by_y.items():
+        group.sort(key=lambda s: s.x0)
+        cur = group[0]
+        for s in group[1:]:
+            if s.x0 <= cur.x1 + SNAP_TOL:
+                cur.x1 = max(cur.x1, s.x1)
+            else:
+                out.append(cur)
+                cur = s
+        out.append(cur)
+    return out
+
+
+def _merge_v(segs: list[VSeg]) -> list[VSeg]:
+    flipped = _merge_h([HSeg(s.x, s.y0, s.y1) for s in segs])
+    return [VSeg(s.y, s.x0, s.x1) for s in flipped]
+
+
+class _UF:
+    def __init__(self, n: int):
+        self.p = list(range(n))
+
+    def find(self, a: int) -> int:
+        while self.p[a] != a:
+            self.p[a] = self.p[self.p[a]]
+            a = self.p[a]
+        return a
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.p[rb] = ra
+
+
+def ruled_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> list[Grid]:
+    """Tables drawn with ruling lines: connected line networks turned into cell grids."""
+    hs = _merge_h([s for s in hsegs if s.x1 - s.x0 >= MIN_SEG_LEN])
+    vs = _merge_v([s for s in vsegs if s.y1 - s.y0 >= MIN_SEG_LEN])
+    if len(hs) < 2 or len(vs) < 2:
+        return []
+    t = SNAP_TOL
+    uf = _UF(len(hs) + len(vs))
+    for i, h in enumerate(hs):
+        for j, v in enumerate(vs):
+            if h.x0 - t <= v.x <= h.x1 + t and v.y0 - t <= h.y <= v.y1 + t:
+                uf.union(i, len(hs) + j)
+    groups: dict[int, tuple[list[HSeg], list[VSeg]]] = {}
+    for i, h in enumerate(hs):
+        groups.setdefault(uf.find(i), ([], []))[0].append(h)
+    for j, v in enumerate(vs):
+        groups.setdefault(uf.find(len(hs) + j), ([], []))[1].append(v)
+    grids = []
+    for gh, gv in groups.values():
+        if len(gh) < 2 or len(gv) < 2:
+            continue
+        grid = _lines_to_grid(gh, gv)
+        if grid is not None:
+            grids.append(grid)
+    grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
+    if grids:
+        _assign_chars(grids, chars)
+    return grids
+
+
+def _lines_to_grid(hs: list[HSeg], vs: list[VSeg]) -> Grid | None:
+    t = SNAP_TOL
+    xs = _cluster([v.x for v in vs] + [h.x0 for h in hs] + [h.x1 for h in hs], t)
+    ys = _cluster([h.y for h in hs] + [v.y0 for v in vs] + [v.y1 for v in vs], t)
+    nr, nc = len(ys) - 1, len(xs) - 1
+    if nr < 1 or nc < 1:
+        return None
+
+    def v_line(x: float, y: float) -> bool:
+        return any(abs(v.x - x) <= t and v.y0 - t <= y <= v.y1 + t for v in vs)
+
+    def h_line(y: float, x: float) -> bool:
+        return any(abs(h.y - y) <= t and h.x0 - t <= x <= h.x1 + t for h in hs)
+
+    uf = _UF(nr * nc)
+    for r in range(nr):
+        ym = (ys[r] + ys[r + 1]) / 2
+        for c in range(nc):
+            xm = (xs[c] + xs[c + 1]) / 2
+            if c + 1 < nc and not v_line(xs[c + 1], ym):
+                uf.union(r * nc + c, r * nc + c + 1)
+            if r + 1 < nr and not h_line(ys[r + 1], xm):
+                uf.union(r * nc + c, (r + 1) * nc + c)
+    spans: dict[int, list[int]] = {}
+    for r in range(nr):
+        for c in range(nc):
+            b = spans.setdefault(uf.find(r * nc + c), [r, r, c, c])
+            b[0], b[1], b[2], b[3] = min(b[0], r), max(b[1], r), min(b[2], c), max(b[3], c)
+    # a region open on every side (no ruling around it) is outside the table, not a cell
+    cells = []
+    for r0, r1, c0, c1 in sorted(spans.values()):
+        cells.append(GridCell(r0, c0, r1 - r0 + 1, c1 - c0 + 1, (xs[c0], ys[r0], xs[c1 + 1], ys[r1 + 1])))
+    if nr < 2 and nc < 2:
+        return None
+    grid = Grid(nr, nc, cells, (xs[0], ys[0], xs[-1], ys[-1]))
+    grid._xs, grid._ys = xs, ys  # type: ignore[attr-defined]
+    return grid
+
+
+def _assign_chars(grids: list[Grid], chars: list[Char]) -> None:
+    """Put each char into the grid cell holding its centre."""
+    index = []
+    for g in grids:
+        pos: dict[tuple[int, int], GridCell] = {}
+        for c in g.cells:
+            for r in range(c.row, c.row + c.rowspan):
+                for k in range(c.col, c.col + c.colspan):
+                    pos[(r, k)] = c
+        index.append((g, pos))
+    for ch in chars:
+        cx, cy = (ch.x0 + ch.x1) / 2, (ch.top + ch.bottom) / 2
+        for g, pos in index:
+            x0, y0, x1, y1 = g.bbox
+            if x0 <= cx <= x1 and y0 <= cy <= y1:
+                c = bisect_right(g._xs, cx) - 1  # type: ignore[attr-defined]
+                r = bisect_right(g._ys, cy) - 1  # type: ignore[attr-defined]
+                cell = pos.get((min(r, g.n_rows - 1), min(c, g.n_cols - 1)))
+                if cell is not None:
+                    cell.chars.append(ch)
+                break
+
+
+def in_any(ch: Char, boxes: list[tuple[float, float, float, float]]) -> bool:
+    cx, cy = (ch.x0 + ch.x1) / 2, (ch.top + ch.bottom) / 2
+    return any(x0 <= cx <= x1 and y0 <= cy <= y1 for x0, y0, x1, y1 in boxes)
+
+
+def drop_empty_shell(grid: Grid) -> Grid | None:
+    """A ruled box holding no text at all is decoration, not a table."""
+    if not any(c.chars for c in grid.cells):
+        return None
+    if grid.n_rows < 2 and grid.n_cols < 2:
+        return None
+    return grid
+
+
+# ---------------------------------------------------------------- borderless (text) tables
+
+@dataclass
+class _Seg:
+    """A run of chars on one line, separated from its neighbours by a wide gap."""
+
+    chars: list[Char]
+    line: int
+    c0: int = 0
+    c1: int = 0
+
+    @property
+    def x0(self) -> float:
+        return self.chars[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.chars[-1].x1
+
+    @property
+    def top(self) -> float:
+        return min(c.top for c in self.chars)
+
+    @property
+    def bottom(self) -> float:
+        return max(c.bottom for c in self.chars)
+
+    @property
+    def mid(self) -> float:
+        return (self.top + self.bottom) / 2
+
+    def text(self) -> str:
+        return join_chars(self.chars)
+
+
+def line_segments(ln: Line, index: int) -> list[_Seg]:
+    segs: list[_Seg] = []
+    for ch in ln.chars:
+        if segs and ch.x0 - segs[-1].chars[-1].x1 <= SEGMENT_GAP * ln.h:
+            segs[-1].chars.append(ch)
+        else:
+            segs.append(_Seg([ch], index))
+    return segs
+
+
+def _median(xs: list[float]) -> float:
+    s = sorted(xs)
+    return s[len(s) // 2] if s else 0.0
+
+
+def text_regions(lines: list[Line]) -> list[tuple[int, int]]:
+    """Runs of lines (first, last index) that look like one borderless table.
+
+    A region holds at least two lines split into several cells; lines of one cell (captions,
+    group headers) join it when they sit close and are printed at the table's text height.
+    """
+    segs = [line_segments(ln, i) for i, ln in enumerate(lines)]
+    multi = [len(s) >= 2 for s in segs]
+    regions: list[tuple[int, int]] = []
+    i = 0
+    while i < len(lines):
+        if not multi[i]:
+            i += 1
+            continue
+        start = end = i
+        hs = [lines[i].h]
+        j = i + 1
+        while j < len(lines):
+            h = _median(hs)
+            close = lines[j].top - lines[end].bottom <= 1.5 * h
+            same = abs(lines[j].h - h) <= SIZE_TOL * h
+            if close and (multi[j] or same):
+                end = j
+                hs.append(lines[j].h)
+                j += 1
+            else:
+                break
+        # extend upwards over close one-cell lines of the same text height (captions, headers)
+        h = _median(hs)
+        while start > 0 and (not regions or start - 1 > regions[-1][1]):
+            prev = lines[start - 1]
+            if lines[start].top - prev.bottom <= 1.5 * h and abs(prev.h - h) <= SIZE_TOL * h:
+                start -= 1
+            else:
+                break
+        if sum(multi[start:end + 1]) >= 2:
+            regions.append((start, end))
+        i = end + 1
+    return regions
+
+
+def _column_edges(segs_by_line: list[list[_Seg]], x0: float, x1: float) -> list[float]:
+    """Column edges from the gaps between cells: gaps that overlap share one boundary."""
+    gaps = []
+    for segs in segs_by_line:
+        for a, b in zip(segs, segs[1:]):
+            gaps.append((a.x1, b.x0))
+    gaps.sort(key=lambda g: g[1] - g[0])
+    bounds: list[list[float]] = []
+    for lo, hi in gaps:
+        hits = [b for b in bounds if lo < b[1] and hi > b[0]]
+        if len(hits) == 1:
+            hits[0][0], hits[0][1] = max(hits[0][0], lo), min(hits[0][1], hi)
+        elif not hits:
+            bounds.append([lo, hi])
+    mids = sorted((lo + hi) / 2 for lo, hi in bounds)
+    return [x0] + mids + [x1]
+
+
+def _col_range(seg: _Seg, edges: list[float]) -> tuple[int, int]:
+    cols = [k for k in range(len(edges) - 1)
+            if min(seg.x1, edges[k + 1]) - max(seg.x0, edges[k]) > 0.5]
+    if not cols:  # a sliver: the column holding its centre
+        cx = (seg.x0 + seg.x1) / 2
+        k = max(0, min(len(edges) - 2, bisect_right(edges, cx) - 1))
+        return k, k
+    return cols[0], cols[-1]
+
+
+def text_tables(chars: list[Char]) -> tuple[list[Grid], list[int]]:
+    """Borderless tables found by text alignment, and the indices of lines they consumed.
+
+    Returns the grids and the lines (of ``chars_to_lines(chars)``) that belong to them.
+    """
+    lines = chars_to_lines(chars)
+    grids, used = [], []
+    for start, end in text_regions(lines):
+        grid = _region_to_grid(lines, start, end)
+        if grid is not None:
+            grids.append(grid)
+            used.extend(range(start, end + 1))
+    return grids, used
+
+
+def _region_to_grid(lines: list[Line], start: int, end: int) -> Grid | None:
+    region = lines[start:end + 1]
+    segs_by_line = [line_segments(ln, start + i) for i, ln in enumerate(region)]
+    x0 = min(ln.x0 for ln in region)
+    x1 = max(ln.x1 for ln in region)
+    edges = _column_edges([s for s in segs_by_line if len(s) >= 2], x0, x1)
+    n_cols = len(edges) - 1
+    for segs in segs_by_line:
+        for s in segs:
+            s.c0, s.c1 = _col_range(s, edges)
+
+    # the first value column: leftmost column holding a value in a line with two or more values
+    vcol = n_cols
+    for segs in segs_by_line:
+        vals = [s for s in segs if is_value_text(s.text())]
+        if len(vals) >= 2:
+            vcol = min(vcol, min(s.c0 for s in vals))
+    if vcol == n_cols:
+        vcol = 0
+    leaf = vcol - 1  # the label column next to the values; columns left of it hold group labels
+
+    def is_group(s: _Seg) -> bool:
+        return leaf > 0 and s.c1 < leaf
+
+    # rows: one per line reaching the value columns; overlapping lines share a row unless
+    # their cells would collide (a spanning caption over the cells it heads)
+    rows: list[dict] = []
+    loose: list[_Seg] = []
+    groups: list[_Seg] = []
+    for segs in segs_by_line:
+        anchor = vcol == 0 or any(s.c1 >= vcol for s in segs)
+        mine = [s for s in segs if not is_group(s)]
+        groups.extend(s for s in segs if is_group(s))
+        if not anchor:
+            loose.extend(mine)
+            continue
+        top = min(s.top for s in mine)
+        bottom = max(s.bottom for s in mine)
+        h = bottom - top
+        cur = rows[-1] if rows else None
+        if cur is not None and top < cur["bottom"] - 0.02 * h and not _collides(cur["segs"], mine):
+            cur["segs"].extend(mine)
+            cur["bottom"] = max(cur["bottom"], bottom)
+        else:
+            rows.append({"segs": list(mine), "top": top, "bottom": bottom})
+    if not rows:
+        return None
+    mids = [(r["top"] + r["bottom"]) / 2 for r in rows]
+
+    def nearest(y: float) -> int:
+        return min(range(len(rows)), key=lambda i: abs(mids[i] - y))
+
+    for s in loose:
+        rows[nearest(s.mid)]["segs"].append(s)
+    for r in rows:
+        r["top"] = min(s.top for s in r["segs"])
+        r["bottom"] = max(s.bottom for s in r["segs"])
+
+    cells: list[GridCell] = []
+    occupied = [set() for _ in rows]
+    for ri, r in enumerate(rows):
+        for c0, c1, segs in _merge_ranges(r["segs"]):
+            chs = [ch for s in segs for ch in s.chars]
+            cells.append(GridCell(ri, c0, 1, c1 - c0 + 1, _box(chs), chs))
+            occupied[ri].update(range(c0, c1 + 1))
+    for c0, c1, a, b, chs in _group_blocks(groups, rows, nearest, occupied):
+        cells.append(GridCell(a, c0, b - a + 1, c1 - c0 + 1, _box(chs), chs))
+        for ri in range(a, b + 1):
+            occupied[ri].update(range(c0, c1 + 1))
+    for ri, r in enumerate(rows):
+        for k in range(n_cols):
+            if k not in occupied[ri]:
+                cells.append(GridCell(ri, k, 1, 1, (edges[k], r["top"], edges[k + 1], r["bottom"])))
+    cells.sort(key=lambda c: (c.row, c.col))
+    return Grid(len(rows), n_cols, cells, (x0, rows[0]["top"], x1, rows[-1]["bottom"]))
+
+
+def _box(chs: list[Char]) -> tuple[float, float, float, float]:
+    return (min(c.x0 for c in chs), min(c.top for c in chs), max(c.x1 for c in chs), max(c.bottom for c in chs))
+
+
+def _collides(a: list[_Seg], b: list[_Seg]) -> bool:
+    return any(s.c0 <= t.c1 and t.c0 <= s.c1 and (s.c0, s.c1) != (t.c0, t.c1) for s in a for t in b)
+
+
+def _merge_ranges(segs: list[_Seg]) -> list[tuple[int, int, list[_Seg]]]:
+    """Segments of one row grouped into cells: overlapping column ranges make one cell."""
+    out: list[list] = []
+    for s in sorted(segs, key=lambda s: (s.c0, s.c1)):
+        if out and s.c0 <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], s.c1)
+            out[-1][2].append(s)
+        else:
+            out.append([s.c0, s.c1, [s]])
+    return [(a, b, sorted(g, key=lambda s: (s.top, s.x0))) for a, b, g in out]
+
+
+def _group_blocks(groups: list[_Seg], rows: list[dict], nearest, occupied: list[set]):
+    """Group labels (left of the row labels) as blocks spanning the rows they head.
+
+    Stacked lines of one column form one block; a block then spreads over the free rows
+    around it, sharing free rows with its neighbours so that each label sits as near the
+    middle of its rows as possible (renderers centre or top-align such labels).
+    """
+    blocks: list[dict] = []
+    for s in sorted(groups, key=lambda s: (s.c0, s.c1, s.top)):
+        b = blocks[-1] if blocks else None
+        if (b is not None and (b["c0"], b["c1"]) == (s.c0, s.c1)
+                and s.top - b["bottom"] <= BLOCK_GAP * (s.bottom - s.top)):
+            b["segs"].append(s)
+            b["bottom"] = max(b["bottom"], s.bottom)
+        else:
+            blocks.append({"c0": s.c0, "c1": s.c1, "segs": [s], "top": s.top, "bottom": s.bottom})
+    for b in blocks:
+        rs = [nearest(s.mid) for s in b["segs"]]
+        b["a"], b["b"] = min(rs), max(rs)
+        b["centre"] = (b["top"] + b["bottom"]) / 2
+
+    def free(ri: int, b: dict) -> bool:
+        return not any(k in occupied[ri] for k in range(b["c0"], b["c1"] + 1))
+
+    def err(b: dict, a: int, e: int) -> float:
+        return abs((rows[a]["top"] + rows[e]["bottom"]) / 2 - b["centre"])
+
+    by_col: dict[int, list[dict]] = {}
+    for b in blocks:
+        by_col.setdefault(b["c0"], []).append(b)
+    for chain in by_col.values():
+        chain.sort(key=lambda b: b["a"])
+        taken = set()
+        for b in chain:
+            taken.update(range(b["a"], b["b"] + 1))
+        # first and last blocks take every free row beyond them
+        first, last = chain[0], chain[-1]
+        while first["a"] > 0 and free(first["a"] - 1, first) and first["a"] - 1 not in taken:
+            first["a"] -= 1
+        while last["b"] < len(rows) - 1 and free(last["b"] + 1, last) and last["b"] + 1 not in taken:
+            last["b"] += 1
+        for up, down in zip(chain, chain[1:]):
+            between = list(range(up["b"] + 1, down["a"]))
+            if not between:
+                continue
+            if all(free(ri, up) for ri in between):
+                best = min(range(len(between) + 1),
+                           key=lambda k: (err(up, up["a"], up["b"] + k) + err(down, down["a"] - (len(between) - k), down["b"]), -k))
+                up["b"] += best
+                down["a"] -= len(between) - best
+            else:
+                while up["b"] + 1 < down["a"] and free(up["b"] + 1, up):
+                    up["b"] += 1
+                while down["a"] - 1 > up["b"] and free(down["a"] - 1, down):
+                    down["a"] -= 1
+    for b in blocks:
+        chs = [ch for s in b["segs"] for ch in s.chars]
+        yield b["c0"], b["c1"], b["a"], b["b"], chs
