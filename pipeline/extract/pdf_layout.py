@@ -22,6 +22,7 @@ SEGMENT_GAP = 0.6  # x gap (in line heights) that splits a text line into separa
 SPACE_GAP = 0.25  # x gap (in line heights) printed as a space inside one cell
 WORD_JOIN = 0.5  # overlap share above which two char boxes sit on one text line
 BLOCK_GAP = 0.9  # vertical gap (in line heights) under which stacked lines form one label block
+NEAR_WEIGHT = 0.3  # weight of a wrapped label line's distance from the values it is given to
 SIZE_TOL = 0.2  # a one-cell line joins a borderless table only if its text height is within 20%
 
 # a value-like cell text: digits with separators, signs, units, or a placeholder dash
@@ -512,8 +513,7 @@ def _region_to_grid(lines: list[Line], start: int, end: int) -> Grid | None:
     def nearest(y: float) -> int:
         return min(range(len(rows)), key=lambda i: abs(mids[i] - y))
 
-    for s in loose:
-        rows[nearest(s.mid)]["segs"].append(s)
+    _attach_loose(rows, mids, loose)
     for r in rows:
         r["top"] = min(s.top for s in r["segs"])
         r["bottom"] = max(s.bottom for s in r["segs"])
@@ -581,37 +581,123 @@ def _group_blocks(groups: list[_Seg], rows: list[dict], nearest, occupied: list[
     def free(ri: int, b: dict) -> bool:
         return not any(k in occupied[ri] for k in range(b["c0"], b["c1"] + 1))
 
-    def err(b: dict, a: int, e: int) -> float:
-        return abs((rows[a]["top"] + rows[e]["bottom"]) / 2 - b["centre"])
+    def cost(b: dict, a: int, e: int) -> float:
+        # centred in its rows, or top-aligned (a label cut by a page break sits at the top)
+        centre = abs((rows[a]["top"] + rows[e]["bottom"]) / 2 - b["centre"])
+        return min(centre, abs(rows[a]["top"] - b["top"]))
 
     by_col: dict[int, list[dict]] = {}
     for b in blocks:
         by_col.setdefault(b["c0"], []).append(b)
-    for chain in by_col.values():
-        chain.sort(key=lambda b: b["a"])
-        taken = set()
-        for b in chain:
-            taken.update(range(b["a"], b["b"] + 1))
-        # first and last blocks take every free row beyond them
-        first, last = chain[0], chain[-1]
-        while first["a"] > 0 and free(first["a"] - 1, first) and first["a"] - 1 not in taken:
-            first["a"] -= 1
-        while last["b"] < len(rows) - 1 and free(last["b"] + 1, last) and last["b"] + 1 not in taken:
-            last["b"] += 1
-        for up, down in zip(chain, chain[1:]):
-            between = list(range(up["b"] + 1, down["a"]))
-            if not between:
-                continue
-            if all(free(ri, up) for ri in between):
-                best = min(range(len(between) + 1),
-                           key=lambda k: (err(up, up["a"], up["b"] + k) + err(down, down["a"] - (len(between) - k), down["b"]), -k))
-                up["b"] += best
-                down["a"] -= len(between) - best
+    for col_blocks in by_col.values():
+        col_blocks.sort(key=lambda b: b["a"])
+        # chains of blocks with only free rows between them; a used row breaks the chain
+        chains: list[list[dict]] = [[col_blocks[0]]]
+        for up, down in zip(col_blocks, col_blocks[1:]):
+            if down["a"] > up["b"] and all(free(ri, up) for ri in range(up["b"] + 1, down["a"])):
+                chains[-1].append(down)
             else:
-                while up["b"] + 1 < down["a"] and free(up["b"] + 1, up):
-                    up["b"] += 1
-                while down["a"] - 1 > up["b"] and free(down["a"] - 1, down):
-                    down["a"] -= 1
+                chains.append([down])
+        for k, chain in enumerate(chains):
+            lo = chain[0]["a"]
+            while lo > 0 and free(lo - 1, chain[0]) and (k == 0 or lo - 1 > chains[k - 1][-1]["b"]):
+                lo -= 1
+            hi = chain[-1]["b"]
+            while hi < len(rows) - 1 and free(hi + 1, chain[-1]) and (k == len(chains) - 1 or hi + 1 < chains[k + 1][0]["a"]):
+                hi += 1
+            gaps = [list(range(lo, chain[0]["a"]))]
+            gaps += [list(range(u["b"] + 1, d["a"])) for u, d in zip(chain, chain[1:])]
+            gaps.append(list(range(chain[-1]["b"] + 1, hi + 1)))
+            takes = spread(len(chain), [len(g) for g in gaps],
+                           lambda i, up, down: cost(chain[i], chain[i]["a"] - up, chain[i]["b"] + down),
+                           optional_ends=True)
+            for b, (up, down) in zip(chain, takes):
+                b["a"] -= up
+                b["b"] += down
     for b in blocks:
         chs = [ch for s in b["segs"] for ch in s.chars]
         yield b["c0"], b["c1"], b["a"], b["b"], chs
+
+
+def spread(n: int, gaps: list[int], cost, optional_ends: bool) -> list[tuple[int, int]]:
+    """Share the elements of the gaps between ``n`` items in a column, at least total cost.
+
+    ``gaps[0]`` lies above item 0, ``gaps[i]`` between items i-1 and i, ``gaps[n]`` below the
+    last item. Item i takes ``up`` elements from the gap above it (the nearest ones) and
+    ``down`` from the gap below; every element of an inner gap goes to one of its two items.
+    ``cost(i, up, down)`` scores item i; with ``optional_ends`` the outer gaps may be left
+    partly untaken (at a small cost per element, so ties favour taking). Returns (up, down)
+    per item.
+    """
+    eps = 1e-3
+    inf = float("inf")
+    # dp[d] = best cost of items 0..i with item i taking d from the gap below it
+    first = range(gaps[0] + 1) if optional_ends else [gaps[0]]
+    back: list[dict[int, tuple[int, int]]] = []
+    dp: dict[int, float] = {}
+    choice: dict[int, tuple[int, int]] = {}
+    for i in range(n):
+        below = gaps[i + 1]
+        downs = range(below + 1) if (i < n - 1 or optional_ends) else [below]
+        new_dp: dict[int, float] = {}
+        new_choice: dict[int, tuple[int, int]] = {}
+        for d in downs:
+            best, arg = inf, (0, 0)
+            if i == 0:
+                for u in first:
+                    c = cost(0, u, d) + eps * (gaps[0] - u)
+                    if c < best:
+                        best, arg = c, (u, -1)
+            else:
+                for prev_d, prev_c in dp.items():
+                    u = gaps[i] - prev_d
+                    c = prev_c + cost(i, u, d)
+                    if c < best:
+                        best, arg = c, (u, prev_d)
+            if i == n - 1:
+                best += eps * (below - d)
+            new_dp[d], new_choice[d] = best, arg
+        dp, choice = new_dp, new_choice
+        back.append(choice)
+    d = min(dp, key=lambda k: dp[k])
+    out: list[tuple[int, int]] = []
+    for i in range(n - 1, -1, -1):
+        u, prev_d = back[i][d]
+        out.append((u, d))
+        d = prev_d
+    return out[::-1]
+
+
+def _attach_loose(rows: list[dict], mids: list[float], loose: list[_Seg]) -> None:
+    """Label lines without values go to the value row they belong to.
+
+    A wrapped label prints its lines around (or beside) the row's values; the lines between
+    two value rows are shared so that each row's label is as centred on its values as possible.
+    """
+    if not loose:
+        return
+    by_line: dict[int, list[_Seg]] = {}
+    for s in loose:
+        by_line.setdefault(s.line, []).append(s)
+    units = sorted(by_line.values(), key=lambda g: min(s.top for s in g))
+    n = len(rows)
+    gaps: list[list[list[_Seg]]] = [[] for _ in range(n + 1)]
+    for u in units:
+        mid = (min(s.top for s in u) + max(s.bottom for s in u)) / 2
+        gaps[bisect_right(mids, mid)].append(u)
+
+    def cost(i: int, up: int, down: int) -> float:
+        taken = gaps[i][len(gaps[i]) - up:] + gaps[i + 1][:down]
+        segs = list(rows[i]["segs"]) + [s for u in taken for s in u]
+        top = min(s.top for s in segs)
+        bottom = max(s.bottom for s in segs)
+        # centred on the values, and (between equally centred choices) the nearer lines
+        near = sum(abs((min(s.top for s in u) + max(s.bottom for s in u)) / 2 - mids[i]) for u in taken)
+        return abs((top + bottom) / 2 - mids[i]) + NEAR_WEIGHT * near
+
+    takes = spread(n, [len(g) for g in gaps], cost, optional_ends=False)
+    for i, (up, down) in enumerate(takes):
+        if up:
+            rows[i]["segs"].extend(s for u in gaps[i][len(gaps[i]) - up:] for s in u)
+        if down:
+            rows[i]["segs"].extend(s for u in gaps[i + 1][:down] for s in u)
