@@ -12,11 +12,13 @@ from pathlib import Path
 
 from ..errors import DependencyMissing, DocumentLoadError
 from ..model import Cell, Document, Origin, RawTable
-from .pdf_layout import Char, Grid, HSeg, VSeg, chars_to_lines, in_any, ruled_tables, text_tables
+from .pdf_layout import Char, Grid, HSeg, VSeg, chars_to_lines, in_any, ruled_tables, stitch, text_tables
 
 DEFAULT_MAX_PAGES = 500
 DEFAULT_ENGINE = "pdfium"
 ENGINES = ("pdfium", "pdfplumber")
+EDGE_TEXT_CHARS = 12  # a table continues over the page break if at most this many chars (running
+# header or footer, page number) lie between it and the page edge
 LINE_MAX_WIDTH = 3.0  # points; a filled or stroked path thinner than this is a ruling line
 
 
@@ -30,18 +32,32 @@ def extract(path: Path, origin: Origin, settings: dict) -> Document:
     with reader(path) as pdf:
         if pdf.n_pages > max_pages:
             raise DocumentLoadError(f"{pdf.n_pages} pages exceeds the limit of {max_pages} pages (max_pages)")
-        tables: list[RawTable] = []
+        grids: list[Grid] = []
         paragraphs: list[str] = []
         n_text = 0
+        open_end = False  # the last table found runs to the foot of its page
         for pno in range(pdf.n_pages):
             chars, hsegs, vsegs = pdf.page(pno)
             n_text += len(chars)
-            grids, rest = page_tables(chars, hsegs, vsegs)
-            for g in grids:
-                tables.append(grid_to_raw_table(g, len(tables), pno + 1))
+            found, rest = page_tables(chars, hsegs, vsegs)
+            for g in found:
+                for c in g.cells:
+                    c.page = pno + 1
+            if found and open_end and grids and _text_above(rest, found[0]) <= EDGE_TEXT_CHARS:
+                joined = stitch(grids[-1], found[0])
+                if joined is not None:
+                    grids[-1] = joined
+                    found = found[1:]
+            grids.extend(found)
+            if found or (grids and open_end):
+                open_end = bool(grids) and _text_below(rest, grids[-1]) <= EDGE_TEXT_CHARS \
+                    and any(c.page == pno + 1 for c in grids[-1].cells)
+            else:
+                open_end = False
             paragraphs.extend(ln.text() for ln in chars_to_lines(rest))
     if n_text == 0:
         raise DocumentLoadError("no text layer (scanned PDF)")
+    tables = [grid_to_raw_table(g, i) for i, g in enumerate(grids)]
     return Document(origin=origin, tables=tuple(tables), paragraphs=tuple(p for p in paragraphs if p.strip()))
 
 
@@ -59,12 +75,21 @@ def page_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> tupl
     return grids, rest
 
 
-def grid_to_raw_table(g: Grid, index: int, page: int) -> RawTable:
+def grid_to_raw_table(g: Grid, index: int) -> RawTable:
     cells = tuple(
         Cell(text=text, row=r, col=c, rowspan=rs, colspan=cs, page=page,
              bbox=tuple(round(v, 2) for v in bbox))
-        for r, c, rs, cs, text, bbox in g.texts())
-    return RawTable(index=index, cells=cells, n_rows=g.n_rows, n_cols=g.n_cols, page=page)
+        for r, c, rs, cs, text, bbox, page in g.texts())
+    return RawTable(index=index, cells=cells, n_rows=g.n_rows, n_cols=g.n_cols,
+                    page=min((c.page for c in cells if c.page), default=None))
+
+
+def _text_below(chars: list[Char], g: Grid) -> int:
+    return sum(1 for ch in chars if ch.top >= g.bbox[3])
+
+
+def _text_above(chars: list[Char], g: Grid) -> int:
+    return sum(1 for ch in chars if ch.bottom <= g.bbox[1])
 
 
 def _keep(text: str) -> bool:

@@ -67,6 +67,7 @@ class GridCell:
     bbox: tuple[float, float, float, float]
     chars: list[Char] = field(default_factory=list)
     text: str | None = None  # set directly by the text-table builder
+    page: int | None = None  # 1-based, set once the page is known
 
 
 @dataclass
@@ -78,8 +79,8 @@ class Grid:
     cells: list[GridCell]
     bbox: tuple[float, float, float, float]
 
-    def texts(self) -> list[tuple[int, int, int, int, str, tuple]]:
-        return [(c.row, c.col, c.rowspan, c.colspan, cell_text(c), c.bbox) for c in self.cells]
+    def texts(self) -> list[tuple[int, int, int, int, str, tuple, int | None]]:
+        return [(c.row, c.col, c.rowspan, c.colspan, cell_text(c), c.bbox, c.page) for c in self.cells]
 
 
 # ---------------------------------------------------------------- text lines and joining
@@ -701,3 +702,27 @@ def _attach_loose(rows: list[dict], mids: list[float], loose: list[_Seg]) -> Non
             rows[i]["segs"].extend(s for u in gaps[i][len(gaps[i]) - up:] for s in u)
         if down:
             rows[i]["segs"].extend(s for u in gaps[i + 1][:down] for s in u)
+
+
+def stitch(first: Grid, second: Grid) -> Grid | None:
+    """One ruled table continued on the next page, as one grid (None if the two don't fit).
+
+    The pieces must share their outer left and right rules; their column rules are merged, so
+    a piece that splits a column more finely (a header cut by the page break) still fits.
+    """
+    xa, xb = getattr(first, "_xs", None), getattr(second, "_xs", None)
+    if not xa or not xb or abs(xa[0] - xb[0]) > SNAP_TOL or abs(xa[-1] - xb[-1]) > SNAP_TOL:
+        return None
+    xs = _cluster(xa + xb, SNAP_TOL)
+
+    def col(x: float) -> int:
+        return min(range(len(xs)), key=lambda k: abs(xs[k] - x))
+
+    cells = []
+    for off, g, gx in ((0, first, xa), (first.n_rows, second, xb)):
+        for c in g.cells:
+            c0, c1 = col(gx[c.col]), col(gx[c.col + c.colspan])
+            cells.append(GridCell(c.row + off, c0, c.rowspan, max(1, c1 - c0), c.bbox, c.chars, c.text, c.page))
+    grid = Grid(first.n_rows + second.n_rows, len(xs) - 1, cells, first.bbox)
+    grid._xs = xs  # type: ignore[attr-defined]
+    return grid
