@@ -630,7 +630,7 @@ def spread(n: int, gaps: list[int], cost, optional_ends: bool) -> list[tuple[int
     partly untaken (at a small cost per element, so ties favour taking). Returns (up, down)
     per item.
     """
-    eps = 1e-3
+    eps = 1.0  # points per untaken end element: near-ties favour taking
     inf = float("inf")
     # dp[d] = best cost of items 0..i with item i taking d from the gap below it
     first = range(gaps[0] + 1) if optional_ends else [gaps[0]]
