@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import DependencyMissing, DocumentLoadError
 from ..model import Cell, Document, Origin, RawTable
-from .pdf_layout import Char, Grid, HSeg, VSeg, chars_to_lines, in_any, ruled_tables, stitch, text_tables
+from .pdf_layout import Char, Grid, HSeg, Line, VSeg, chars_to_lines, in_any, ruled_tables, stitch, text_tables
 
 DEFAULT_MAX_PAGES = 500
 DEFAULT_ENGINE = "pdfium"
@@ -54,25 +54,25 @@ def extract(path: Path, origin: Origin, settings: dict) -> Document:
                     and any(c.page == pno + 1 for c in grids[-1].cells)
             else:
                 open_end = False
-            paragraphs.extend(ln.text() for ln in chars_to_lines(rest))
+            paragraphs.extend(ln.text() for ln in rest)
     if n_text == 0:
         raise DocumentLoadError("no text layer (scanned PDF)")
     tables = [grid_to_raw_table(g, i) for i, g in enumerate(grids)]
     return Document(origin=origin, tables=tuple(tables), paragraphs=tuple(p for p in paragraphs if p.strip()))
 
 
-def page_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> tuple[list[Grid], list[Char]]:
-    """Tables on one page in reading order (ruled first found, then borderless), and the chars left over."""
+def page_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> tuple[list[Grid], list[Line]]:
+    """Tables on one page, top to bottom (ruled and borderless), and the text lines outside them."""
     ruled = [g for g in ruled_tables(chars, hsegs, vsegs) if any(c.chars for c in g.cells)]
     boxes = [g.bbox for g in ruled]
     rest = [ch for ch in chars if not in_any(ch, boxes)] if boxes else chars
-    loose, used = text_tables(rest)
-    if loose:
-        lines = chars_to_lines(rest)
+    lines = chars_to_lines(rest)
+    loose, used = text_tables(lines)
+    if used:
         used_set = set(used)
-        rest = [ch for i, ln in enumerate(lines) if i not in used_set for ch in ln.chars]
+        lines = [ln for i, ln in enumerate(lines) if i not in used_set]
     grids = sorted(ruled + loose, key=lambda g: (g.bbox[1], g.bbox[0]))
-    return grids, rest
+    return grids, lines
 
 
 def grid_to_raw_table(g: Grid, index: int) -> RawTable:
@@ -84,12 +84,12 @@ def grid_to_raw_table(g: Grid, index: int) -> RawTable:
                     page=min((c.page for c in cells if c.page), default=None))
 
 
-def _text_below(chars: list[Char], g: Grid) -> int:
-    return sum(1 for ch in chars if ch.top >= g.bbox[3])
+def _text_below(lines: list[Line], g: Grid) -> int:
+    return sum(len(ln.chars) for ln in lines if ln.top >= g.bbox[3])
 
 
-def _text_above(chars: list[Char], g: Grid) -> int:
-    return sum(1 for ch in chars if ch.bottom <= g.bbox[1])
+def _text_above(lines: list[Line], g: Grid) -> int:
+    return sum(len(ln.chars) for ln in lines if ln.bottom <= g.bbox[1])
 
 
 def _keep(text: str) -> bool:
@@ -130,35 +130,46 @@ class _PdfiumReader:
         try:
             _, height = page.get_size()
             tp = page.get_textpage()
+            tpr = tp.raw
+            n = tp.count_chars()
+            # one call for the page's text; it maps 1:1 onto char indices unless a char needs two
+            # UTF-16 units, in which case fall back to one call per char
+            text = tp.get_text_range(0, n) if n else ""
+            if len(text) != n:
+                text = "".join(chr(u) if 0 < (u := raw.FPDFText_GetUnicode(tpr, i)) < 0x110000 else " "
+                               for i in range(n))
             chars = []
             rect = raw.FS_RECTF()
-            tpr = tp.raw
-            for i in range(tp.count_chars()):
-                if raw.FPDFText_IsGenerated(tpr, i):
+            box = raw.FPDFText_GetLooseCharBox
+            for i, t in enumerate(text):
+                if t.isspace() or t == "\ufffe" or t == "\x00":
                     continue
-                u = raw.FPDFText_GetUnicode(tpr, i)
-                t = chr(u) if 0 < u < 0x110000 else ""
-                if not _keep(t):
-                    continue
-                raw.FPDFText_GetLooseCharBox(tpr, i, rect)
+                box(tpr, i, rect)
                 chars.append(Char(t, rect.left, height - rect.top, rect.right, height - rect.bottom))
             hsegs, vsegs = [], []
             x, y = ctypes.c_float(), ctypes.c_float()
-            for obj in page.get_objects(filter=[raw.FPDF_PAGEOBJ_PATH]):
-                left, bottom, right, top = obj.get_bounds()
-                w, h = right - left, top - bottom
+            left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+            pr = page.raw
+            for k in range(raw.FPDFPage_CountObjects(pr)):
+                obj = raw.FPDFPage_GetObject(pr, k)
+                if raw.FPDFPageObj_GetType(obj) != raw.FPDF_PAGEOBJ_PATH:
+                    continue
+                raw.FPDFPageObj_GetBounds(obj, left, bottom, right, top)
+                l, b, r, t_ = left.value, bottom.value, right.value, top.value
+                w, h = r - l, t_ - b
                 if h <= LINE_MAX_WIDTH and w > h:
-                    hsegs.append(HSeg(height - (top + bottom) / 2, left, right))
+                    hsegs.append(HSeg(height - (t_ + b) / 2, l, r))
                     continue
                 if w <= LINE_MAX_WIDTH and h > w:
-                    vsegs.append(VSeg((left + right) / 2, height - top, height - bottom))
+                    vsegs.append(VSeg((l + r) / 2, height - t_, height - b))
                     continue
                 # a larger path: its straight pieces (rectangles, polylines) are ruling lines
-                m = obj.get_matrix()
+                m = raw.FS_MATRIX()
+                raw.FPDFPageObj_GetMatrix(obj, m)
                 pts: list[tuple[float, float]] = []
                 start = None
-                for k in range(raw.FPDFPath_CountSegments(obj.raw)):
-                    seg = raw.FPDFPath_GetPathSegment(obj.raw, k)
+                for j in range(raw.FPDFPath_CountSegments(obj)):
+                    seg = raw.FPDFPath_GetPathSegment(obj, j)
                     raw.FPDFPathSegment_GetPoint(seg, x, y)
                     px = m.a * x.value + m.c * y.value + m.e
                     py = m.b * x.value + m.d * y.value + m.f

@@ -117,21 +117,28 @@ def chars_to_lines(chars: list[Char]) -> list[Line]:
     """Cluster chars into visual lines (vertical overlap), each sorted left to right."""
     lines: list[Line] = []
     for ch in sorted(chars, key=lambda c: (c.top, c.x0)):
+        top, bottom = ch.top, ch.bottom
         placed = False
         # the char joins a recent line it overlaps by more than half the smaller height
         for ln in reversed(lines[-4:]):
-            ov = min(ln.bottom, ch.bottom) - max(ln.top, ch.top)
-            if ov > WORD_JOIN * min(ln.h, ch.h, 1e9) and ov > 0:
+            ov = min(ln.bottom, bottom) - max(ln.top, top)
+            if ov > 0 and ov > WORD_JOIN * min(ln.bottom - ln.top, bottom - top):
                 ln.chars.append(ch)
-                ln.top = min(ln.top, ch.top)
-                ln.bottom = max(ln.bottom, ch.bottom)
+                if top < ln.top:
+                    ln.top = top
+                if bottom > ln.bottom:
+                    ln.bottom = bottom
                 placed = True
                 break
         if not placed:
-            lines.append(Line([ch], ch.top, ch.bottom))
-    for ln in lines:
-        ln.chars.sort(key=lambda c: c.x0)
-    lines.sort(key=lambda ln: (ln.top, ln.x0))
+            lines.append(Line([ch], top, bottom))
+    if len(lines) > 1:
+        for ln in lines:
+            ln.chars.sort(key=lambda c: c.x0)
+        lines.sort(key=lambda ln: (ln.top, ln.chars[0].x0))
+    else:
+        for ln in lines:
+            ln.chars.sort(key=lambda c: c.x0)
     return lines
 
 
@@ -338,6 +345,7 @@ class _Seg:
     line: int
     c0: int = 0
     c1: int = 0
+    _text: str | None = None
 
     @property
     def x0(self) -> float:
@@ -360,7 +368,9 @@ class _Seg:
         return (self.top + self.bottom) / 2
 
     def text(self) -> str:
-        return join_chars(self.chars)
+        if self._text is None:
+            self._text = join_chars(self.chars)
+        return self._text
 
 
 def line_segments(ln: Line, index: int) -> list[_Seg]:
@@ -447,12 +457,11 @@ def _col_range(seg: _Seg, edges: list[float]) -> tuple[int, int]:
     return cols[0], cols[-1]
 
 
-def text_tables(chars: list[Char]) -> tuple[list[Grid], list[int]]:
-    """Borderless tables found by text alignment, and the indices of lines they consumed.
+def text_tables(lines: list[Line]) -> tuple[list[Grid], list[int]]:
+    """Borderless tables found by text alignment among the page's text lines.
 
-    Returns the grids and the lines (of ``chars_to_lines(chars)``) that belong to them.
+    Returns the grids and the indices of the lines that belong to them.
     """
-    lines = chars_to_lines(chars)
     grids, used = [], []
     for start, end in text_regions(lines):
         grid = _region_to_grid(lines, start, end)
