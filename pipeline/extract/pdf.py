@@ -207,12 +207,12 @@ class _PlumberReader:
         try:
             self.doc = pdfplumber.open(str(path))
             self.n_pages = len(self.doc.pages)
-        except PDFPasswordIncorrect as e:
-            raise DocumentLoadError("encrypted PDF (password required)") from e
         except Exception as e:  # pdfminer raises many types (PDFSyntaxError, PSEOF, KeyError...)
-            if "password" in f"{type(e).__name__} {e}".lower():
+            # pdfplumber wraps pdfminer's error in PdfminerException(original)
+            inner = e.args[0] if e.args and isinstance(e.args[0], Exception) else e
+            if isinstance(inner, PDFPasswordIncorrect):
                 raise DocumentLoadError("encrypted PDF (password required)") from e
-            raise DocumentLoadError(f"cannot read PDF: {type(e).__name__}: {e}") from e
+            raise DocumentLoadError(f"cannot read PDF: {type(inner).__name__}: {inner}") from e
 
     def __enter__(self):
         return self
