@@ -23,7 +23,7 @@ from ..textcodec import decode_bytes, repair_mojibake
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024  # a larger dump is refused
 DEFAULT_MAX_TABLES = 2000
 _ARTEFACT = re.compile(r"\[bookmark: [^\]]*\]")  # Tika writes Word bookmarks this way; they are not printed text
-_VALUE = re.compile(r"^[+\-−－]?\s*[0-9０-９][0-9０-９.,，．]*\s*\S{0,3}$")
+_VALUE = re.compile(r"^[+\-−－]?\s*[0-9０-９]+(?:[.,，．][0-9０-９]+)*\s*[^\d\s.．、]{0,3}$")  # 12, +4, 2.5, 128668元
 _NOTHING = {"", "/", "／", "-", "－", "—", "——", "无", "空"}
 
 
