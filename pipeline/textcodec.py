@@ -22,6 +22,8 @@ GB_ALIASES = {"gb2312", "gbk", "gb18030", "cp936", "ms936", "x-gbk", "euc-cn", "
 COMMON_PUNCT = set("、，。：；（）“”‘’《》？！…—【】〔〕·")
 MIN_GAIN = 0.25  # a repair must raise the share of common CJK characters by this much
 MAX_LOST = 0.10  # ...and lose (U+FFFD) at most this share of the characters it yields
+# the web's GBK decoder reads byte 0x80 as the euro sign; a byte it could not read stays lost
+_GBK_BYTES = {"\u20ac": b"\x80", "\ufffd": b"\xff"}
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 
 
@@ -124,7 +126,7 @@ def _try_repair(run: str) -> str | None:
     if run.isascii() or len(run) < 2:
         return None
     try:
-        raw = b"".join(b"\x80" if ch == "\u20ac" else ch.encode("gb18030") for ch in run)
+        raw = b"".join(_GBK_BYTES.get(ch) or ch.encode("gb18030") for ch in run)
     except UnicodeEncodeError:
         return None
     fixed = raw.decode("utf-8", errors="replace")
