@@ -46,8 +46,8 @@ def decode_bytes(data: bytes, declared: str | None = None) -> Decoded:
         if data.startswith(bom):
             return Decoded(data[len(bom):].decode(enc, errors="replace"), enc)
     declared_norm = _norm(declared)
-    if _looks_utf16(data):
-        enc = "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be"
+    enc = utf16_variant(data)
+    if enc:
         return Decoded(data.decode(enc, errors="replace"), enc, ["no byte-order mark: read as " + enc])
     try:
         text = data.decode("utf-8")
@@ -170,13 +170,20 @@ def _norm(name: str | None) -> str | None:
         return None
 
 
-def _looks_utf16(data: bytes) -> bool:
+def looks_utf16(data: bytes) -> bool:
     """BOM-less UTF-16: zero bytes (never found in UTF-8 or GBK text) at one parity only."""
+    return utf16_variant(data) is not None
+
+
+def utf16_variant(data: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" for BOM-less UTF-16 (the high byte of ASCII characters is zero), else None."""
     sample = data[:8192]
     if len(sample) < 4 or b"\x00" not in sample:
-        return False
+        return None
     even, odd = sample[0::2].count(0), sample[1::2].count(0)
-    return max(even, odd) > 4 * min(even, odd) + 2
+    if max(even, odd) <= 4 * min(even, odd) + 2:
+        return None
+    return "utf-16-le" if odd > even else "utf-16-be"
 
 
 def _charset_normalizer_guess(data: bytes) -> str | None:
