@@ -23,7 +23,15 @@ DEFAULT_CONVERT_TIMEOUT = 120  # seconds for one conversion (setting "convert_ti
 SOFFICE_NAMES = ("soffice", "libreoffice")
 SOFFICE_PATHS = ("/usr/lib/libreoffice/program/soffice", "/opt/libreoffice/program/soffice",
                  "/Applications/LibreOffice.app/Contents/MacOS/soffice")
+# Import filters tried in turn. Naming them keeps LibreOffice from reading a damaged file as plain
+# text; Kingsoft WPS files are Word 97 inside, and only .wps (which may be Microsoft Works) falls
+# back to LibreOffice's own type detection.
+IMPORT_FILTERS = ("MS Word 97", "MS WinWord 6.0")
 MISSING = "LibreOffice is needed to read .doc/.wps files: apt-get install libreoffice-writer"
+
+
+class ConversionTimeout(DocumentLoadError):
+    """LibreOffice did not finish within the timeout (setting ``convert_timeout``)."""
 
 
 def find_soffice() -> str | None:
@@ -42,19 +50,30 @@ def extract(path: Path, origin: Origin, settings: dict) -> Document:
         raise DependencyMissing(MISSING)
     timeout = settings.get("convert_timeout", DEFAULT_CONVERT_TIMEOUT)
     kind = "wps" if origin.format is Format.WPS else "doc"
+    filters = IMPORT_FILTERS + ((None,) if kind == "wps" else ())
     with tempfile.TemporaryDirectory(prefix="xxgk-soffice-") as tmp:
-        converted = convert_to_docx(soffice, path, Path(tmp), timeout, kind)
+        for i, infilter in enumerate(filters):
+            try:
+                converted = convert_to_docx(soffice, path, Path(tmp) / str(i), timeout, kind, infilter)
+                break
+            except ConversionTimeout:
+                raise  # a hung conversion is not retried: each try would cost the whole timeout
+            except DocumentLoadError:
+                if i == len(filters) - 1:
+                    raise
         doc = docx.extract(converted, origin, settings)
     note = f"converted from .{kind} to .docx with LibreOffice"
     return dataclasses.replace(doc, notes=(*doc.notes, note))
 
 
-def convert_to_docx(soffice: str, path: Path, workdir: Path, timeout: float, kind: str = "doc") -> Path:
+def convert_to_docx(soffice: str, path: Path, workdir: Path, timeout: float, kind: str = "doc",
+                    infilter: str | None = None) -> Path:
     """Run one headless soffice conversion in ``workdir``; returns the .docx path.
 
     The input is copied under a plain ASCII name first, so odd characters in the real file
     name can't trip soffice's command line; the suffix tells soffice which import filter to try.
     """
+    workdir.mkdir(parents=True, exist_ok=True)
     src = workdir / f"input.{kind}"
     outdir = workdir / "out"
     profile = workdir / "profile"
@@ -62,9 +81,12 @@ def convert_to_docx(soffice: str, path: Path, workdir: Path, timeout: float, kin
         shutil.copyfile(path, src)
     except OSError as e:
         raise DocumentLoadError(f"cannot read .{kind} file: {e}") from e
-    outdir.mkdir()
+    outdir.mkdir(parents=True)
     cmd = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--invisible", "--norestore",
-           "--nologo", "--nolockcheck", "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(outdir), str(src)]
+           "--nologo", "--nolockcheck"]
+    if infilter:
+        cmd.append(f"--infilter={infilter}")
+    cmd += ["--convert-to", "docx:MS Word 2007 XML", "--outdir", str(outdir), str(src)]
     env = dict(os.environ, HOME=str(workdir))  # keep soffice's own files out of the user's home
     try:
         proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
@@ -75,7 +97,7 @@ def convert_to_docx(soffice: str, path: Path, workdir: Path, timeout: float, kin
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        raise DocumentLoadError(f"LibreOffice did not convert the .{kind} file within {timeout} s "
+        raise ConversionTimeout(f"LibreOffice did not convert the .{kind} file within {timeout} s "
                                 f"(setting convert_timeout)") from None
     finally:
         if proc.poll() is None:
