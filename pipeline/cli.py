@@ -1,0 +1,124 @@
+"""The ``xxgk`` command line: parse options, call the library, render, exit.
+
+Exit codes: 0 all files ok (or partial), 1 some file failed, 2 bad usage or a broken schema.
+"""
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from .errors import SchemaFileError, XxgkError
+from .run import find_files, process_file, results_to_batch
+from .schema import load_schema
+from .write import FORMATS, write_batch
+
+
+def _schema_or_exit():
+    try:
+        return load_schema()
+    except SchemaFileError as e:
+        click.echo(f"xxgk: {e}", err=True)
+        sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="xxgk")
+def main():
+    """xxgk: government information-disclosure annual reports to clean, checked datasets."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for cells, reports and issues.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="parquet", show_default=True)
+@click.option("--pdf-engine", type=click.Choice(["pdfium", "pdfplumber"]), default="pdfium", show_default=True,
+              help="How PDF pages are read: pypdfium2 (fast) or pdfplumber (reference).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
+def ingest(paths, out_dir, fmt, pdf_engine, debug):
+    """Read every report under PATHS (files or folders, recursively) into tidy cells, reports and issues."""
+    schema = _schema_or_exit()
+    files = find_files(paths)
+    if not files:
+        raise click.UsageError("no report files (.docx .doc .wps .pdf .html .htm .txt) under the paths given")
+    settings = {"pdf_engine": pdf_engine}
+    results = []
+    show = sys.stderr.isatty()
+    with click.progressbar(files, label="reading reports", file=sys.stderr, show_pos=True, show_eta=True,
+                           item_show_func=lambda f: f.name[:40] if f else "") if show else _Plain(files) as bar:
+        for f in bar:
+            try:
+                results.append(process_file(f, schema, settings))
+            except Exception:  # process_file records bad files itself; this is a defect in xxgk
+                if debug:
+                    traceback.print_exc()
+                raise
+    batch = results_to_batch(results)
+    paths_written = write_batch(batch, out_dir, fmt)
+    st = batch.reports["status"].value_counts().to_dict()
+    click.echo(f"{len(files)} files: " + ", ".join(f"{n} {s}" for s, n in sorted(st.items())) +
+               f"; {len(batch.cells)} cells, {len(batch.issues)} issues → {paths_written['cells'].parent}")
+    for _, r in batch.reports[batch.reports["status"] == "failed"].iterrows():
+        click.echo(f"  failed: {r['source_path']}: {r['error']}", err=True)
+    sys.exit(1 if st.get("failed") else 0)
+
+
+class _Plain:
+    """Stands in for the progress bar when stderr is not a terminal (quiet logs)."""
+
+    def __init__(self, items):
+        self.items = items
+
+    def __enter__(self):
+        return iter(self.items)
+
+    def __exit__(self, *a):
+        return False
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def show(file):
+    """Print one report's three tables as matched: keys, values, raw text and match scores."""
+    schema = _schema_or_exit()
+    r = process_file(file, schema)
+    rep = r.report
+    click.echo(f"{file}\n  format {rep['format']}, agency {rep['agency']}, year {rep['year']}, "
+               f"template {rep['template']}, status {rep['status']}")
+    if rep["error"]:
+        click.echo(f"  error: {rep['error']}")
+        sys.exit(1)
+    for kind, spec in schema.tables.items():
+        cells = [c for c in r.cells if c["table"] == kind]
+        if not cells:
+            click.echo(f"\n[{kind}] not found")
+            continue
+        tpl = cells[0]["template"]
+        click.echo(f"\n[{kind}] {spec.title} (template {tpl})")
+        by = {(c["row"], c["col"]): c for c in cells}
+        for row in spec.rows:
+            cols = row.columns.get(tpl) or ()
+            parts = []
+            for col in cols:
+                c = by.get((row.key, col))
+                if c is None:
+                    parts.append(f"{col}=·")
+                else:
+                    v = "null" if c["value"] is None else f"{c['value']:g}"
+                    raw = c["raw"].strip()
+                    parts.append(f"{col}={v}" + (f" ({raw!r})" if raw and raw != v else ""))
+            if cols:
+                score = min((by[(row.key, c)]["match_score"] for c in cols if (row.key, c) in by), default=None)
+                click.echo(f"  {row.key:<28} " + ("" if score is None else f"[{score:.0f}] ") + "  ".join(parts))
+    if r.issues:
+        click.echo(f"\nissues ({len(r.issues)}):")
+        for i in r.issues:
+            where = "/".join(str(x) for x in (i["table"], i["row"], i["col"]) if x)
+            click.echo(f"  {i['severity']:<7} {i['code']:<20} {where} {i['message']}")
+
+
+if __name__ == "__main__":
+    main()

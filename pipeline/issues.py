@@ -1,0 +1,69 @@
+"""Problems found in the data, as typed records with stable kebab-case codes (never exceptions)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import pandas as pd
+
+# code -> (severity, what it means); one table so every code has one severity
+CODES: dict[str, tuple[str, str]] = {
+    "unmatched-row": ("warning", "a table row whose label matches no row of the template"),
+    "ambiguous-match": ("warning", "a label that matches two template keys about equally well"),
+    "low-score-match": ("warning", "a label matched with a low similarity score"),
+    "unmatched-column": ("warning", "a value whose column could not be told from the header or the template"),
+    "duplicate-row": ("warning", "two rows of one table matched the same key"),
+    "conflicting-values": ("warning", "two printed values for one cell"),
+    "template-mismatch": ("warning", "a row or column of the other template inside this table"),
+    "template-from-year": ("info", "no label told the template apart; the report year decided it"),
+    "matched-by-position": ("info", "columns assigned by their position, the header being lost or unreadable"),
+    "unparsed-value": ("warning", "a value cell whose text is not a number"),
+    "null-token": ("info", "a value printed as '/', '-', '—' or '无': kept as null with its raw text"),
+    "unit-unknown": ("warning", "a money amount with no unit written anywhere: kept as printed"),
+    "table-missing": ("warning", "a statistics table of the template was not found"),
+    "extra-table": ("warning", "a second table of the same kind; only the first is read"),
+    "agency-unknown": ("info", "the agency's name could not be read from the title"),
+    "year-unknown": ("warning", "the report year could not be read from the title or the file name"),
+    "sum-mismatch": ("error", "a total is not the sum of its parts"),
+    "balance-mismatch": ("error", "the two sides of a reconciliation identity differ"),
+    "negative-value": ("error", "a count or amount below zero"),
+    "non-integer-value": ("error", "a count that is not a whole number"),
+    "order-violation": ("warning", "a part exceeds the whole it belongs to"),
+    "issue-limit": ("warning", "too many issues in one report: the rest were not recorded"),
+}
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+@dataclass(frozen=True)
+class Issue:
+    code: str
+    message: str
+    table: str | None = None
+    row: str | None = None
+    col: str | None = None
+    page: int | None = None
+    raw: str | None = None
+    rule: str | None = None
+    expected: float | None = None
+    actual: float | None = None
+    difference: float | None = None
+    table_index: int | None = None
+    row_index: int | None = None
+    col_index: int | None = None
+    severity: str | None = None  # defaults to the code's severity; a rule's own severity overrides it
+
+    def __post_init__(self):
+        if self.code not in CODES:
+            raise ValueError(f"unknown issue code {self.code!r}")
+        if self.severity is None:
+            object.__setattr__(self, "severity", CODES[self.code][0])
+
+
+ISSUE_FIELDS = [f.name for f in fields(Issue)]
+
+
+def issues_to_records(issues: list[Issue]) -> list[dict]:
+    return [asdict(i) for i in issues]
+
+
+def issues_to_frame(issues: list[Issue]) -> pd.DataFrame:
+    return pd.DataFrame(issues_to_records(issues), columns=ISSUE_FIELDS)

@@ -1,0 +1,86 @@
+"""Label normalising and fuzzy scoring, shared by locating and matching.
+
+Labels are compared after folding width (NFKC), traditional to simplified characters (OpenCC), whitespace and line
+breaks, list numbering and punctuation; a second, shorter form also drops bracketed remarks such as the agency's
+fill-in instructions ("規章(設區的市…應提供相關數據)").
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+_NUMBERING = re.compile(
+    r"^(?:[一二三四五六七八九十]+[、.．]"  # 一、
+    r"|\(?[一二三四五六七八九十]+\)"  # （三） (三)
+    r"|\(?\d{1,2}\)"  # (1) 1)
+    r"|\d{1,2}(?:[.、．](?!\d)|\s))"  # 1. 1、 "1 " — but not 1.5
+)
+_BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕")
+_DROP = re.compile(r"[\s\W_]+", re.UNICODE)  # whitespace, punctuation, symbols
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=65536)
+def fold(text: str) -> str:
+    """Width, script and space folding only: the label as a person would read it."""
+    t = unicodedata.normalize("NFKC", text or "")
+    if any("\u4e00" <= ch <= "\u9fff" for ch in t):
+        t = _t2s().convert(t)
+    return re.sub(r"\s+", "", t)
+
+
+def strip_numbering(t: str) -> str:
+    prev = None
+    while prev != t:
+        prev, t = t, _NUMBERING.sub("", t, count=1)
+    return t
+
+
+@lru_cache(maxsize=65536)
+def forms(text: str) -> tuple[str, ...]:
+    """Comparable forms of a label: full (numbering and punctuation dropped) and short (bracketed remarks dropped)."""
+    t = strip_numbering(fold(text))
+    full = _DROP.sub("", t)
+    short = _DROP.sub("", _BRACKETED.sub("", t))
+    # a label cut inside an unclosed bracket: drop from the bracket on
+    if "(" in t and ")" not in t.split("(")[-1]:
+        short = _DROP.sub("", _BRACKETED.sub("", t).split("(")[0]) or short
+    return (full, short) if short and short != full else (full,)
+
+
+def score(a: str, b: str) -> float:
+    """Similarity 0..100 of two labels over their forms.
+
+    A label that is a clear prefix of the other (cut-off text such as 社会公益 for 社会公益组织) scores at least 90.
+    """
+    best = 0.0
+    for x in forms(a):
+        for y in forms(b):
+            if not x or not y:
+                continue
+            s = fuzz.ratio(x, y)
+            if s < 90 and len(x) >= 2 and len(y) >= 2:
+                short, long_ = (x, y) if len(x) <= len(y) else (y, x)
+                if long_.startswith(short) and len(short) >= max(2, 0.6 * len(long_)):
+                    s = 90.0
+            best = max(best, s)
+    return best
+
+
+def best_score(text: str, labels) -> float:
+    return max((score(text, label) for label in labels), default=0.0)
+
+
+def contains(text: str, label: str) -> bool:
+    """Whether ``label`` (normalised) appears inside ``text`` (normalised), e.g. a group inside a merged heading."""
+    lt = forms(label)[0]
+    return bool(lt) and any(lt in f for f in forms(text))

@@ -1,0 +1,85 @@
+"""The command line on real files: outputs, exit codes, bad files in a batch."""
+import shutil
+
+import pandas as pd
+from click.testing import CliRunner
+
+from pipeline.cli import main
+from conftest import CORPUS
+
+
+def _batch(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("2021-fujian-pingtan-zone__docx_official.docx", "2019-shanghai-city-govoffice__docx_messy.docx"):
+        shutil.copy(CORPUS / "docx" / name, src / name)
+    (src / "empty.docx").write_bytes(b"")
+    (src / "corrupt.docx").write_bytes((CORPUS / "docx" / "syn2021b__docx_plain.docx").read_bytes()[:4000])
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("会议纪要")
+    t = d.add_table(rows=2, cols=2)
+    t.cell(0, 0).text, t.cell(0, 1).text, t.cell(1, 0).text, t.cell(1, 1).text = "姓名", "电话", "张三", "123"
+    d.save(src / "not-a-report.docx")
+    return src
+
+
+def test_ingest_batch_with_bad_files(tmp_path):
+    src = _batch(tmp_path)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["ingest", str(src), "--out", str(out)])
+    assert res.exit_code == 1, res.output
+    reports = pd.read_parquet(out / "reports.parquet").set_index("source_path")
+    status = {p.split("/")[-1]: s for p, s in reports["status"].items()}
+    assert status["empty.docx"] == "failed" and status["corrupt.docx"] == "failed"
+    assert status["not-a-report.docx"] == "failed"
+    errors = {p.split("/")[-1]: e for p, e in reports["error"].items()}
+    assert errors["empty.docx"] == "empty file (0 bytes)"
+    assert "cannot read .docx" in errors["corrupt.docx"]
+    assert "no statistics table found" in errors["not-a-report.docx"]
+    assert status["2021-fujian-pingtan-zone__docx_official.docx"] == "ok"
+    # the good reports give exactly what they give alone
+    alone = tmp_path / "alone"
+    CliRunner().invoke(main, ["ingest", str(src / "2021-fujian-pingtan-zone__docx_official.docx"), "--out", str(alone)])
+    a = pd.read_parquet(alone / "cells.parquet")
+    b = pd.read_parquet(out / "cells.parquet")
+    b = b[b.source_path.str.endswith("2021-fujian-pingtan-zone__docx_official.docx")]
+    cols = ["report_id", "table", "row", "col", "value", "raw", "match_score"]
+    pd.testing.assert_frame_equal(a[cols].reset_index(drop=True), b[cols].reset_index(drop=True))
+    assert len(a) == 175 + 15 + 3 * 2 + 3 + 1  # requests 2021 + appeals + proactive 2021
+
+
+def test_ingest_csv_opens_in_excel_and_pandas(tmp_path):
+    out = tmp_path / "out"
+    f = CORPUS / "docx" / "2020-fujian-pingtan-zone__docx_messy.docx"
+    res = CliRunner().invoke(main, ["ingest", str(f), "--out", str(out), "--format", "csv"])
+    assert res.exit_code == 0, res.output
+    raw = (out / "cells.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads the Chinese right
+    cells = pd.read_csv(out / "cells.csv", encoding="utf-8-sig")
+    change = cells[(cells.row == "punishment") & (cells.col == "change")]
+    assert change.value.tolist() == [-18.0] and change.raw.tolist() == ["-18"]  # a negative number stays a number
+    issues = pd.read_csv(out / "issues.csv", encoding="utf-8-sig")
+    assert "requests-outcome-sum" in set(issues.rule.dropna())
+
+
+def test_parquet_dtypes_are_stable(tmp_path):
+    out = tmp_path / "out"
+    CliRunner().invoke(main, ["ingest", str(CORPUS / "docx" / "syn2021b__docx_plain.docx"), "--out", str(out)])
+    cells = pd.read_parquet(out / "cells.parquet")
+    assert str(cells["value"].dtype) == "float64" and str(cells["year"].dtype) == "Int64"
+    assert str(cells["page"].dtype) == "Int64" and cells["page"].isna().all()  # no pages in a docx
+    assert cells.report_id.str.len().eq(16).all()
+
+
+def test_show_prints_the_matched_tables():
+    res = CliRunner().invoke(main, ["show", str(CORPUS / "docx" / "2021-fujian-pingtan-zone__docx_official.docx")])
+    assert res.exit_code == 0
+    assert "template 2021" in res.output and "other.no_correction" in res.output
+    assert "fees" in res.output and "amount=2.42523e+08" in res.output
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert CliRunner().invoke(main, ["ingest", str(tmp_path / "nope"), "--out", str(tmp_path)]).exit_code == 2
+    assert CliRunner().invoke(main, ["ingest", str(tmp_path), "--out", str(tmp_path / "o")]).exit_code == 2

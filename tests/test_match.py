@@ -1,0 +1,113 @@
+"""Matching rows and columns to canonical keys, on real corpus documents and on hand-made edge cases."""
+import docx
+import pytest
+
+from pipeline.extract import extract
+from pipeline.locate import locate
+from pipeline.match import match_tables
+from pipeline.run import document_to_result, process_file
+from conftest import CORPUS, blanked, truth_cells
+
+
+def _values(path):
+    r = process_file(path)
+    return {(c["table"], c["row"], c["col"]): c["value"] for c in r.cells}, r
+
+
+@pytest.mark.parametrize("name,report_id", [
+    ("2020-fujian-pingtan-zone__docx_messy.docx", "2020-fujian-pingtan-zone"),  # proactive in five pieces, 合计
+    ("2021-fujian-pingtan-zone__docx_official.docx", "2021-fujian-pingtan-zone"),  # official template filled in
+    ("2019-beijing-tongzhou-xinhua-street__docx_messy.docx", "2019-beijing-tongzhou-xinhua-street"),  # 本年新·本年新
+])
+def test_real_reports_match_their_truth(name, report_id):
+    got, r = _values(CORPUS / "docx" / name)
+    truth = truth_cells(report_id)
+    blank = blanked(name.rsplit(".", 1)[0])
+    for k, v in truth.items():
+        if v is not None and k not in blank:
+            assert got.get(k) == pytest.approx(v), k
+
+
+def test_template_is_decided_by_labels_and_split_tables_are_stitched():
+    doc = extract(CORPUS / "docx" / "2020-fujian-pingtan-zone__docx_messy.docx")
+    located, issues = locate(doc, __import__("pipeline").load_schema())
+    assert [t.index for t in located["proactive"].pieces] == [0, 1, 2, 3, 4]
+    matched = match_tables(located, __import__("pipeline").load_schema().tables, year=2021)  # year says 2021 …
+    assert matched["proactive"].template == "2019"  # … the labels say 2019
+    assert matched["requests"].template == "2019"
+    assert "other" in matched["requests"].rows_matched
+
+
+def test_truncated_headers_fall_back_to_position_and_say_so():
+    _, r = _values(CORPUS / "docx" / "2019-beijing-tongzhou-xinhua-street__docx_messy.docx")
+    pos = [i for i in r.issues if i["code"] == "matched-by-position"]
+    assert {i["row"] for i in pos} == {"rules", "normative_docs"}
+
+
+def _requests_docx(tmp_path, rows, header=True):
+    d = docx.Document()
+    d.add_paragraph("测试局2021年政府信息公开工作年度报告")
+    cols = ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
+    t = d.add_table(rows=(1 if header else 0) + len(rows), cols=3 + max(len(r[3]) for r in rows))
+    r0 = 0
+    if header:
+        for j, c in enumerate(["", "", "(本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和)"] + cols):
+            t.cell(0, j).text = c
+        r0 = 1
+    for i, (a, b, c, vals) in enumerate(rows):
+        for j, text in enumerate([a, b, c] + list(vals)):
+            t.cell(r0 + i, j).text = text
+    p = tmp_path / "t.docx"
+    d.save(p)
+    return p
+
+
+def test_group_context_decides_other_rows(tmp_path):
+    seven = [str(i) for i in range(1, 8)]
+    rows = [("三、本年度办理结果", "（三）不予公开", "1.属于国家秘密", seven),
+            ("三、本年度办理结果", "（六）其他处理", "3.其他", seven),
+            ("三、本年度办理结果", "（三）不予公开", "2.其他法律行政法规禁止公开", seven),
+            ("", "", "一、本年新收政府信息公开申请数量", seven)]
+    got, r = _values(_requests_docx(tmp_path, rows))
+    assert got[("requests", "other.other", "natural_person")] == 1
+    assert got[("requests", "denied.law_prohibited", "total")] == 7
+    assert got[("requests", "new", "other_org")] == 6
+    assert ("requests", "other", "natural_person") not in got
+
+
+def test_unmatched_rows_keep_their_values_in_issues(tmp_path):
+    rows = [("", "", "一、本年新收政府信息公开申请数量", ["1"] * 7),
+            ("", "", "某某不相干的统计项目", ["5", "", "", "", "", "", "5"])]
+    got, r = _values(_requests_docx(tmp_path, rows))
+    unmatched = [i for i in r.issues if i["code"] == "unmatched-row"]
+    assert sorted(i["raw"] for i in unmatched) == ["5", "5"]
+    assert all(i["table_index"] == 0 and i["row_index"] == 2 for i in unmatched)
+
+
+def test_values_that_cannot_be_placed_are_reported_not_guessed(tmp_path):
+    # two values where seven columns are expected and no header to say which: variant 24 of templates.md
+    rows = [("", "", "一、本年新收政府信息公开申请数量", ["3", "3"]), ("", "", "（一）予以公开", ["3", "3"])]
+    got, r = _values(_requests_docx(tmp_path, rows, header=False))
+    assert not any(k[1] == "new" for k in got)
+    assert sorted(i["raw"] for i in r.issues if i["code"] == "unmatched-column") == ["3"] * 4
+
+
+def test_traditional_characters_and_inline_notes(tmp_path):
+    d = docx.Document()
+    d.add_paragraph("某某局2020年政府信息公开工作年度报告")
+    t = d.add_table(rows=4, cols=4)
+    for j, c in enumerate(["第二十條第(一)項"] * 4):
+        t.cell(0, j).text = c
+    for j, c in enumerate(["信息內容", "本年新 製作數量", "本年新公開數量", "對外公開總數量"]):
+        t.cell(1, j).text = c
+    for j, c in enumerate(["規章(設區的市、自治州人民政府應提供相關數據)", "1", "2", "3"]):
+        t.cell(2, j).text = c
+    for j, c in enumerate(["規範性檔案(行政機關制定發布的決定、公告、通告)", "4", "5", "/"]):
+        t.cell(3, j).text = c
+    p = tmp_path / "trad.docx"
+    d.save(p)
+    got, r = _values(p)
+    assert got[("proactive", "rules", "made")] == 1 and got[("proactive", "rules", "total_published")] == 3
+    assert got[("proactive", "normative_docs", "published")] == 5
+    assert got[("proactive", "normative_docs", "total_published")] is None
+    assert any(i["code"] == "null-token" and i["raw"] == "/" for i in r.issues)
