@@ -41,9 +41,13 @@ def detect_format(path: str | Path, head: bytes | None = None) -> Format | None:
     text = _as_text(head)
     if text is None:
         return None
-    low = text.lstrip("\ufeff \t\r\n").lower()  # decoded, so UTF-16 pages are recognised too
-    if any(low.startswith(m.decode()) for m in HTML_MARKERS) or "<table" in low or "<html" in low:
+    low = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if any(low.startswith(m) for m in HTML_MARKERS) or b"<table" in head.lower() or b"<html" in head.lower():
         return Format.HTML
+    if b"\x00" in head:  # UTF-16: look for the markers in the decoded text
+        low_text = text.lstrip("\ufeff \t\r\n").lower()
+        if any(low_text.startswith(m.decode()) for m in HTML_MARKERS) or "<table" in low_text or "<html" in low_text:
+            return Format.HTML
     return Format.TXT if text.strip() else suffix
 
 

@@ -168,3 +168,18 @@ def test_spans_clipped_and_bad_attributes(tmp_path):
     assert a.rowspan == 2 and t.n_rows == 2
     assert cell_at(t, "B").colspan == 1
     assert (cell_at(t, "C").row, cell_at(t, "C").col) == (1, 1)
+
+
+def test_every_corpus_page_is_detected_as_html():
+    from pipeline.formats import detect_format
+
+    pages = sorted((CORPUS / "html").glob("*.html"))
+    assert pages and all(detect_format(p) is Format.HTML for p in pages)
+
+
+def test_utf16_page(tmp_path):
+    f = tmp_path / "page.htm"
+    f.write_bytes(SYN.read_text(encoding="utf-8").encode("utf-16"))
+    doc = extract(f)
+    assert doc.origin.format is Format.HTML
+    assert _cells(doc) == _cells(extract(SYN))
