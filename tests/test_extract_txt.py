@@ -116,3 +116,18 @@ def test_adjacent_tables_split_on_blank_run(tmp_path):
     f.write_text("\tA\n\t1\n\n\tB\n\t2\n\n\n\tC\n\t3\n\n", encoding="utf-8")
     doc = extract(f)
     assert [rows(t) for t in doc.tables] == [[["A", "1"], ["B", "2"]], [["C", "3"]]]
+
+
+@pytest.mark.parametrize("name", ["seed-2019-xiuzhou.txt", "txt/2019-shanghai-city-govoffice__txt_dump.txt"])
+def test_dump_reads_every_figure_end_to_end(name):
+    """Through the whole pipeline: every printed figure of the truth file is read (rows of different lengths)."""
+    import json
+
+    from pipeline.run import process_file
+
+    path = CORPUS / name
+    truth = json.loads((CORPUS / "truth" / (path.stem.split("__")[0] + ".json")).read_text(encoding="utf-8"))
+    got = {(c["table"], c["row"], c["col"]): c["value"] for c in process_file(path).cells}
+    want = {(t, r, c): v for t, rows_ in truth["values"].items() for r, cols in rows_.items()
+            for c, v in cols.items() if v is not None}
+    assert want and {k: got.get(k) for k in want} == want
