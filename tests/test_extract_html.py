@@ -161,9 +161,11 @@ def test_nested_layout_and_data_tables(tmp_path):
 
 def test_spans_clipped_and_bad_attributes(tmp_path):
     f = tmp_path / "spans.html"
-    f.write_text('<table><tr><td rowspan="9">A</td><td colspan="x">B</td></tr><tr><td>C</td></tr></table>',
+    f.write_text('<table><caption>表一</caption><tr><td rowspan="9">A</td><td colspan="x">B</td></tr><tr><td>C</td></tr></table>',
                  encoding="utf-8")
-    (t,) = extract(f).tables
+    doc = extract(f)
+    (t,) = doc.tables
+    assert doc.paragraphs == ("表一",)
     a = cell_at(t, "A")
     assert a.rowspan == 2 and t.n_rows == 2
     assert cell_at(t, "B").colspan == 1

@@ -154,6 +154,8 @@ class _PageReader:
             self.line.append(el.tail)
 
     def _table(self, table) -> None:
+        for cap in table.findall("caption"):  # a table's own caption is running text before it
+            self.walk_children(cap)
         rows = _rows(table)
         inner = [t for t in table.iter("table") if t is not table]
         if inner and _width(rows) <= LAYOUT_MAX_COLS:
