@@ -247,7 +247,9 @@ class TableMatcher:
             first_value_col = header.value_start
             labels = [c for c in own if c.col + c.colspan - 1 < first_value_col]
             values = [c for c in own if c.col >= first_value_col and c.row == row.index]
-            if labels or not any(not is_value_like(c.text) for c in values):
+            # a label inside the value columns means this row's cells are not laid out under the
+            # header (a text dump writes merged cells once): fall back to the trailing value run
+            if not any(c.text and not is_value_like(c.text) for c in values):
                 return labels, values
         # no usable header: the trailing run of value-like cells are the values
         k = len(own)
@@ -381,6 +383,8 @@ class TableMatcher:
                   and got == [e for e in expected if e in got])
             if ok:
                 placed = [(c, k[0], min(d.score, k[1]), k[2]) for c, k in zip(values, keys)]
+            elif len(values) == len(expected) and any(k is None for k in keys):
+                pass  # the header maps only some of a full row's cells: position decides (below)
             else:
                 # header cells covering several keys' columns, or values that don't line up: drop blanks that the
                 # header does not map, then try again before falling back to position
