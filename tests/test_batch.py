@@ -194,3 +194,14 @@ def test_dask_engine_on_a_running_scheduler(tmp_path):
     assert any(k.startswith("dask") for k in stats.worker_peak_rss_mb)
     run_batch([src], tmp_path / "local", workers=1)
     _assert_same_output(tmp_path / "local", tmp_path / "dask")
+
+
+@pytest.mark.corpus
+def test_dask_and_local_engines_agree_on_the_whole_corpus(tmp_path):
+    pytest.importorskip("distributed")
+    local, dask_out = tmp_path / "local", tmp_path / "dask"
+    a = run_batch([CORPUS], local, workers=2)
+    b = run_batch([CORPUS], dask_out, workers=2, engine="dask")
+    assert a.processed == b.processed == len(pipeline.run.find_files([CORPUS])) > 100
+    assert a.status == b.status
+    _assert_same_output(local, dask_out)
