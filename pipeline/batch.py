@@ -186,7 +186,7 @@ def parts_dir(out: Path, name: str, fmt: str) -> Path:
     return out / f"{name}.parquet" if fmt == "parquet" else out / ".parts" / name
 
 
-def _part_files(d: Path) -> list[Path]:
+def list_parts(d: Path) -> list[Path]:
     return sorted(p for p in d.glob("*.parquet") if not p.name.startswith((".", "_"))) if d.is_dir() else []
 
 
@@ -196,6 +196,24 @@ def _fsync_write(df: pd.DataFrame, path: Path) -> None:
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def lock_output(out: Path):
+    """Hold an exclusive lock on ``out`` for this run (two runs into one folder would read files twice).
+
+    The lock is an ``flock`` on ``OUT/.xxgk.lock``: the kernel drops it when the process ends, even by ``kill -9``.
+    Returns the open lock file; keep it open for the run.
+    """
+    import fcntl
+
+    out.mkdir(parents=True, exist_ok=True)
+    f = open(out / ".xxgk.lock", "a+")
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.close()
+        raise OutputDirError(f"another xxgk run is writing to {out}; wait for it or choose another --out") from None
+    return f
 
 
 def prepare_output(out: Path, fmt: str) -> None:
@@ -208,9 +226,9 @@ def prepare_output(out: Path, fmt: str) -> None:
         d.mkdir(parents=True, exist_ok=True)
         for tmp in d.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
-    committed = {p.name for p in _part_files(parts_dir(out, "reports", fmt))}
+    committed = {p.name for p in list_parts(parts_dir(out, "reports", fmt))}
     for name in ("cells", "issues"):
-        for p in _part_files(parts_dir(out, name, fmt)):
+        for p in list_parts(parts_dir(out, name, fmt)):
             if p.name not in committed:
                 p.unlink()
 
@@ -225,7 +243,7 @@ class DoneState:
 
 def read_done(out: Path, fmt: str) -> DoneState:
     state = DoneState()
-    for p in _part_files(parts_dir(out, "reports", fmt)):
+    for p in list_parts(parts_dir(out, "reports", fmt)):
         t = pq.read_table(p, columns=["report_id", "source_path", "status"]).to_pydict()
         for rid, path, status in zip(t["report_id"], t["source_path"], t["status"]):
             state.recorded.add((rid, path))
@@ -273,10 +291,10 @@ class PartWriter:
 def read_output(out: str | Path, name: str, fmt: str = "parquet") -> pd.DataFrame:
     """One table of a batch output folder as a frame with the project's dtypes (empty if nothing was written)."""
     cols, types = COLUMNS[name]
-    files = _part_files(parts_dir(Path(out), name, fmt))
+    files = list_parts(parts_dir(Path(out), name, fmt))
     if not files:
         return typed(pd.DataFrame(columns=cols), types)
-    return typed(pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)[cols], types)
+    return typed(pd.concat([pd.read_parquet(f) for f in files], ignore_index=True).reindex(columns=cols), types)
 
 
 def parts_to_csv(out: Path) -> dict[str, Path]:
@@ -287,12 +305,12 @@ def parts_to_csv(out: Path) -> dict[str, Path]:
         target = out / f"{name}.csv"
         tmp = target.with_name(f".{target.name}.tmp")
         with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
-            files = _part_files(parts_dir(out, name, "csv"))
+            files = list_parts(parts_dir(out, name, "csv"))
             frames: Iterable[pd.DataFrame] = (pd.read_parquet(p) for p in files) if files else \
                 [typed(pd.DataFrame(columns=cols), types)]
             header = True
             for df in frames:
-                df = df[cols].copy()
+                df = df.reindex(columns=cols)
                 for c in df.columns:
                     if df[c].dtype == object or str(df[c].dtype) == "string":
                         df[c] = df[c].map(excel_safe, na_action="ignore")
@@ -536,6 +554,16 @@ def run_batch(paths: Iterable[str | Path], out: str | Path, fmt: str = "parquet"
     workers = workers or os.cpu_count() or 1
     files = find_files(paths) if files is None else files
     stats = BatchStats(files=len(files))
+    lock = lock_output(out)
+    try:
+        return _run_locked(files, out, fmt, workers, timeout, engine, scheduler, settings, part_files, flush_seconds,
+                           progress, stats)
+    finally:
+        lock.close()
+
+
+def _run_locked(files, out, fmt, workers, timeout, engine, scheduler, settings, part_files, flush_seconds, progress,
+                stats) -> BatchStats:
     prepare_output(out, fmt)
     done = read_done(out, fmt)
     writer = PartWriter(out, fmt, part_files, flush_seconds)

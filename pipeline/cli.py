@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 
 from .errors import SchemaFileError
 
-from .batch import (DEFAULT_PART_FILES, DEFAULT_TIMEOUT, ENGINES, OutputDirError, Progress, _part_files, parts_dir,
+from .batch import (DEFAULT_PART_FILES, DEFAULT_TIMEOUT, ENGINES, OutputDirError, Progress, list_parts, parts_dir,
                     read_output, run_batch)
 from .run import find_files, process_file
 from .schema import load_schema
@@ -66,6 +66,9 @@ def ingest(paths, out_dir, fmt, pdf_engine, workers, timeout, engine, scheduler,
                           settings=settings, part_files=part_files, progress=Progress(len(files)), files=files)
     except OutputDirError as e:
         raise click.UsageError(str(e))
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: what was read is kept in {out_dir}; run the same command again to go on", err=True)
+        sys.exit(130)
     except Exception:  # process_file records bad files itself; this is a defect in xxgk
         if debug:
             traceback.print_exc()
@@ -73,7 +76,7 @@ def ingest(paths, out_dir, fmt, pdf_engine, workers, timeout, engine, scheduler,
     st = stats.status
     reports = read_output(out_dir, "reports", fmt)
     total = reports["status"].value_counts().to_dict()
-    n_cells = sum(pq.ParquetFile(p).metadata.num_rows for p in _part_files(parts_dir(out_dir, "cells", fmt)))
+    n_cells = sum(pq.ParquetFile(p).metadata.num_rows for p in list_parts(parts_dir(out_dir, "cells", fmt)))
     click.echo(f"{len(files)} files: {stats.processed} read"
                + (" (" + ", ".join(f"{n} {s}" for s, n in sorted(st.items())) + ")" if st else "")
                + f", {stats.duplicates} duplicates, {stats.skipped_done} done earlier; "

@@ -205,3 +205,15 @@ def test_dask_and_local_engines_agree_on_the_whole_corpus(tmp_path):
     assert a.processed == b.processed == len(pipeline.run.find_files([CORPUS])) > 100
     assert a.status == b.status
     _assert_same_output(local, dask_out)
+
+
+def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
+    src = _inputs(tmp_path, 1)
+    out = tmp_path / "out"
+    held = batch_mod.lock_output(out)  # as a run in progress holds it
+    try:
+        res = CliRunner().invoke(main, ["ingest", str(src), "--out", str(out), "--workers", "1"])
+        assert res.exit_code == 2 and "another xxgk run is writing to" in res.output
+    finally:
+        held.close()
+    assert CliRunner().invoke(main, ["ingest", str(src), "--out", str(out), "--workers", "1"]).exit_code == 0
