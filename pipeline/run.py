@@ -81,7 +81,12 @@ def process_file(path: str | Path, schema: Schema | None = None, settings: dict 
         where = traceback.extract_tb(e.__traceback__)[-1]
         return _failed(path, f"internal error while reading ({type(e).__name__}: {e} at "
                              f"{Path(where.filename).name}:{where.lineno})", rid, fmt)
-    return document_to_result(doc, schema, settings)
+    try:
+        return document_to_result(doc, schema, settings)
+    except Exception as e:  # a defect in a later stage: the file fails, the batch goes on, the place is named
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        return _failed(path, f"internal error while matching ({type(e).__name__}: {e} at "
+                             f"{Path(where.filename).name}:{where.lineno})", rid, fmt)
 
 
 def document_to_result(doc: Document, schema: Schema, settings: dict | None = None) -> Result:
