@@ -13,6 +13,7 @@ from typing import Iterable, Iterator
 
 import pandas as pd
 
+from .audit import narrative_issues
 from .errors import XxgkError
 from .extract import extract, origin_of
 from .formats import SUFFIXES
@@ -128,6 +129,7 @@ def document_to_result(doc: Document, schema: Schema, settings: dict | None = No
             values[(kind, v.row, v.col)] = p.value
             where[(kind, v.row, v.col)] = v.page
     issues += reconcile(schema, {k: m.template for k, m in matched.items()}, values, where)
+    issues += narrative_issues(doc.paragraphs, schema)  # figures 一、总体情况 states, for `xxgk audit` (rule 17)
     limit = settings.get("max_issues", DEFAULT_MAX_ISSUES)
     if len(issues) > limit:
         n = len(issues) - limit
