@@ -12,6 +12,8 @@ import math
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
+
 from .schema import Schema, TableSpec
 
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
@@ -64,11 +66,16 @@ JS = """
     var h = []; for (var k in f) if (f[k]) h.push(k + '=' + encodeURIComponent(f[k]));
     if (history.replaceState) history.replaceState(null, '', h.length ? '#' + h.join('&') : location.pathname);
   }
-  location.hash.replace(/^#/, '').split('&').forEach(function(kv){
-    var p = kv.split('='); if (p.length === 2 && sel[p[0]]) sel[p[0]].value = decodeURIComponent(p[1]);
-  });
+  function fromHash(){
+    for (var k in sel) sel[k].value = '';
+    location.hash.replace(/^#/, '').split('&').forEach(function(kv){
+      var p = kv.split('='); if (p.length === 2 && sel[p[0]]) sel[p[0]].value = decodeURIComponent(p[1]);
+    });
+    apply();
+  }
   for (var k in sel) sel[k].addEventListener('change', apply);
-  apply();
+  window.addEventListener('hashchange', fromHash);
+  fromHash();
 })();
 """
 
@@ -176,6 +183,7 @@ def render(a) -> str:
     reports = o.reports.to_dict("records")
     by_report: dict[str, list[dict]] = {}
     for f in fr.to_dict("records"):
+        f = {k: (v if isinstance(v, (list, dict)) or not _isna(v) else None) for k, v in f.items()}
         by_report.setdefault(f["report_id"], []).append(f)
     cells_by: dict[str, dict] = {}
     tpl_by: dict[str, dict] = {}
@@ -242,7 +250,7 @@ def render(a) -> str:
                     f"{_e(Path(str(f['prev_source_path'])).name)}</span>") if f.get("prev_report_id") else ""
             frows.append(
                 f"<tr class='failure {f['severity']}' data-rule='{_e(f['rule'])}' data-severity='{_e(f['severity'])}'>"
-                f"<td class='sev'>{_e(f['severity'])}</td><td>{_e(f['number'])} <code>{_e(f['rule'])}</code><br>"
+                f"<td class='sev'>{_e(f['severity'])}</td><td>{_e(_g(f['number']))} <code>{_e(f['rule'])}</code><br>"
                 f"<span class='muted'>{_e(f['scope'])}</span></td><td>{_e('/'.join(str(x) for x in (f['table'], f['row'], f['col']) if x))}"
                 f"</td><td>{_e(_g(f['expected']))}</td><td>{_e(_g(f['actual']))}</td><td>{_e(_g(f['difference']))}</td>"
                 f"<td><div class='zh'>{_e(f['explanation_zh'])}</div><div class='en'>{_e(f['explanation_en'])}</div>"
@@ -279,7 +287,9 @@ def render(a) -> str:
 
 
 def _isna(x) -> bool:
+    if x is None or x is pd.NA:
+        return True
     try:
-        return x is None or bool(x != x)
+        return bool(x != x)
     except TypeError:
-        return str(x) == "<NA>"
+        return False
