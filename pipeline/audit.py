@@ -5,9 +5,8 @@ Three scopes, one rule file:
 - ``report``: the within-report rules, already evaluated at ingest (rows of ``issues`` with a ``rule``);
 - ``years``: the same agency in consecutive years (rules 14–16), evaluated here on the batch's ``cells``;
 - ``narrative``: figures that 一、总体情况 states in a recognisable form (rule 17). They are read at ingest by
-  :func:`narrative_issues` and kept as ``narrative-figure`` info rows of ``issues`` (the figure's name opens the
-  message, its value is ``actual``, the matched text is ``raw``, the paragraph is ``row_index``), so an ingest's
-  output folder holds all the audit needs.
+  :func:`narrative_figures` and written as a fourth small table, ``narrative`` (one row per stated figure: rule,
+  figure, value, the text it was read from, paragraph), so an ingest's output folder holds all the audit needs.
 
 Agencies are linked across years by their folded names (width, script, spacing, 人民政府 → 政府, 街道办事处 → 街道);
 names that still differ link when one contains the other or they are nearly equal. Every link is written out
@@ -50,8 +49,13 @@ def overview_text(paragraphs) -> list[tuple[int, str]]:
     return out
 
 
-def narrative_issues(paragraphs, schema: Schema) -> list[Issue]:
-    """``narrative-figure`` rows for every figure of the narrative rules that 一、总体情况 states.
+NARRATIVE_COLUMNS = ["report_id", "source_path", "rule", "table", "figure", "value", "raw", "paragraph"]
+NARRATIVE_TYPES = dict(report_id="string", source_path="string", rule="string", table="string", figure="string",
+                       value="float64", raw="string", paragraph="Int64")
+
+
+def narrative_figures(paragraphs, schema: Schema) -> list[dict]:
+    """Every figure of the narrative rules that 一、总体情况 states: rule, table, figure, value, raw text, paragraph.
 
     The section's paragraphs are joined (PDF text breaks lines mid-sentence) and searched with each figure's
     patterns; a figure stated twice with the same value is kept once.
@@ -64,7 +68,7 @@ def narrative_issues(paragraphs, schema: Schema) -> list[Issue]:
         starts.append((len(text), i))
         text += t
     para_at = lambda pos: max((i for s, i in starts if s <= pos), default=parts[0][0])
-    out: list[Issue] = []
+    out: list[dict] = []
     for rule in schema.rules:
         if CHECK_SCOPES.get(rule.check) != "narrative":
             continue
@@ -77,9 +81,8 @@ def narrative_issues(paragraphs, schema: Schema) -> list[Issue]:
                         continue
                     seen.add(value)
                     snippet = text[max(0, m.start() - SNIPPET_CONTEXT):m.end() + SNIPPET_CONTEXT]
-                    out.append(Issue("narrative-figure", f"{fig['name']}: {value:g} stated in 一、总体情况",
-                                     table=rule.table, rule=rule.name, raw=snippet, actual=value,
-                                     row_index=para_at(m.start())))
+                    out.append(dict(rule=rule.name, table=rule.table, figure=fig["name"], value=value, raw=snippet,
+                                    paragraph=para_at(m.start())))
     return out
 
 
@@ -150,6 +153,7 @@ class Output:
     reports: pd.DataFrame
     issues: pd.DataFrame
     fmt: str
+    narrative: pd.DataFrame | None = None
 
 
 def read_output(directory: str | Path) -> Output:
@@ -159,7 +163,9 @@ def read_output(directory: str | Path) -> Output:
         if all((d / f"{n}.{fmt}").exists() for n in ("cells", "reports", "issues")):
             read = pd.read_parquet if fmt == "parquet" else (lambda p: pd.read_csv(p, encoding="utf-8-sig"))
             frames = [read(d / f"{n}.{fmt}") for n in ("cells", "reports", "issues")]
-            return Output(*frames, fmt=fmt)
+            nar = d / f"narrative.{fmt}"  # absent in outputs written before rule 17: no text checks then
+            narrative = read(nar) if nar.exists() else pd.DataFrame(columns=NARRATIVE_COLUMNS)
+            return Output(*frames, fmt=fmt, narrative=narrative)
     raise FileNotFoundError(f"{d}: no cells, reports and issues (.parquet or .csv) from `xxgk ingest` here")
 
 
@@ -282,7 +288,7 @@ def run_audit(directory: str | Path, schema: Schema | None = None) -> Audit:
         failures.append(f)
 
     # 1. within-report rules, as ingest evaluated them
-    iss = o.issues[o.issues["rule"].notna() & (o.issues["code"] != "narrative-figure")]
+    iss = o.issues[o.issues["rule"].notna()]
     for i in iss.to_dict("records"):
         rid = i["report_id"]
         rule = rules.get(i["rule"])
@@ -294,10 +300,9 @@ def run_audit(directory: str | Path, schema: Schema | None = None) -> Audit:
 
     # 2. text against tables
     stated: dict[tuple[str, str], dict[str, list]] = {}
-    for i in o.issues[o.issues["code"] == "narrative-figure"].to_dict("records"):
-        name = str(i["message"]).split(":", 1)[0]
-        stated.setdefault((i["report_id"], i["rule"]), {}).setdefault(name, []).append(
-            (float(i["actual"]), _clean(i["raw"]), _clean(i["row_index"])))
+    for i in o.narrative.to_dict("records"):
+        stated.setdefault((i["report_id"], i["rule"]), {}).setdefault(i["figure"], []).append(
+            (float(i["value"]), _clean(i["raw"]), _clean(i["paragraph"])))
     for (rid, rname), figs in stated.items():
         rule = rules.get(rname)
         if rule is None or rid not in values:

@@ -29,7 +29,6 @@ CODES: dict[str, tuple[str, str]] = {
     "non-integer-value": ("error", "a count that is not a whole number"),
     "order-violation": ("warning", "a part exceeds the whole it belongs to"),
     "cross-year-mismatch": ("error", "a figure does not follow from the same agency's report of the year before"),
-    "narrative-figure": ("info", "a figure stated in the text (一、总体情况), kept for the text-against-table check"),
     "narrative-mismatch": ("warning", "a figure stated in the text differs from the table"),
     "issue-limit": ("warning", "too many issues in one report: the rest were not recorded"),
 }

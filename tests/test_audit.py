@@ -118,11 +118,12 @@ def test_stock_in_force_that_does_not_follow_is_a_warning(pingtan_out, tmp_path)
 # ----------------------------------------------------------------------------------------------- text vs table
 
 def test_narrative_figures_are_read_at_ingest_and_match(pingtan_out):
-    iss = pd.read_parquet(pingtan_out / "issues.parquet")
-    n = iss[(iss.code == "narrative-figure") & iss.source_path.str.contains("2021")]
-    stated = dict(zip(n.message.str.split(":").str[0], n.actual))
+    nar = pd.read_parquet(pingtan_out / "narrative.parquet")
+    n = nar[nar.source_path.str.contains("2021")]
+    stated = dict(zip(n.figure, n.value))
     assert stated == {"received": 70.0, "carried_over": 0.0, "handled": 69.0, "carried_forward": 1.0}
-    assert set(n.severity) == {"info"} and all("70件" in r or "69件" in r or "件" in r for r in n.raw)
+    assert "收到政府信息公开申请70件" in n[n.figure == "received"].raw.iloc[0]
+    assert set(n.rule) == {"narrative-requests"} and n.paragraph.notna().all()
     assert (run_audit(pingtan_out).failures.scope == "narrative").sum() == 0
 
 
