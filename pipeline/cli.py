@@ -127,5 +127,25 @@ def show(file):
             click.echo(f"  {i['severity']:<7} {i['code']:<20} {where} {i['message']}")
 
 
+@main.command()
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def audit(directory):
+    """Check every rule (within reports, across years, text against tables) on the output of `xxgk ingest`.
+
+    Writes DIRECTORY/audit.html, audit_failures, agency_links and cross_year_checks, and prints a summary.
+    """
+    from .audit import read_output, run_audit, summary, write_audit
+
+    schema = _schema_or_exit()
+    try:
+        read_output(directory)
+    except FileNotFoundError as e:
+        raise click.UsageError(str(e))
+    a = run_audit(directory, schema)
+    paths = write_audit(a, directory)
+    click.echo(summary(a))
+    click.echo(f"→ {paths['audit.html']}")
+
+
 if __name__ == "__main__":
     main()

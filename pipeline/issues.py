@@ -28,6 +28,8 @@ CODES: dict[str, tuple[str, str]] = {
     "negative-value": ("error", "a count or amount below zero"),
     "non-integer-value": ("error", "a count that is not a whole number"),
     "order-violation": ("warning", "a part exceeds the whole it belongs to"),
+    "cross-year-mismatch": ("error", "a figure does not follow from the same agency's report of the year before"),
+    "narrative-mismatch": ("warning", "a figure stated in the text differs from the table"),
     "issue-limit": ("warning", "too many issues in one report: the rest were not recorded"),
 }
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}

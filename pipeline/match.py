@@ -135,6 +135,7 @@ class TableMatcher:
         # the same labels recur in every report: remember what each text was judged to be
         self._is_header_like = _memo(self._is_header_like)
         self._group_of = _memo(self._group_of)
+        self._is_row_label = _memo(self._is_row_label)
         self._column_scores = _memo(self._column_scores)
         self._row_candidates = _memo(self._row_candidates)
 
@@ -249,7 +250,7 @@ class TableMatcher:
             values = [c for c in own if c.col >= first_value_col and c.row == row.index]
             # a label inside the value columns means this row's cells are not laid out under the
             # header (a text dump writes merged cells once): fall back to the trailing value run
-            if not any(c.text and not is_value_like(c.text) for c in values):
+            if not any(c.text and not is_value_like(c.text) and self._is_row_label(c.text) for c in values):
                 return labels, values
         # no usable header: the trailing run of value-like cells are the values
         k = len(own)
@@ -257,6 +258,11 @@ class TableMatcher:
             k -= 1
         labels, values = own[:k], [c for c in own[k:] if c.row == row.index]
         return labels, values
+
+    def _is_row_label(self, text: str) -> bool:
+        """Whether a text reads as a row or group label (so a row holding it in a value column is laid out
+        otherwise than its header); any other text there is a value that fails to parse, reported as such."""
+        return best_score(text, self.row_labels + self.group_labels) >= ROW_CUTOFF
 
     # --- the walk -----------------------------------------------------------------------------------------
     def match(self, located: LocatedTable, year: int | None) -> MatchedTable:

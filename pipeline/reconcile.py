@@ -141,6 +141,112 @@ def check_non_negative_integer(ctx: _Ctx) -> list[Issue]:
     return out
 
 
+class YearPairCtx:
+    """Two reports of one agency in consecutive years: ``prev`` (Y−1) and ``cur`` (Y), each table -> values."""
+
+    def __init__(self, rule: Rule, spec: TableSpec, prev: Values, cur: Values, prev_template: str | None,
+                 cur_template: str | None):
+        self.rule, self.spec, self.prev, self.cur = rule, spec, prev, cur
+        self.prev_template, self.cur_template = prev_template, cur_template
+
+    def lines(self):
+        """(line key, {operand name: [(values, cell)]}) for every line both years print."""
+        p, t = self.rule.params, self.spec.table
+        axis = p.get("axis", "column")
+        rows_of = lambda tpl: [r.key for r in self.spec.rows if tpl in r.columns]
+        cols_of = lambda tpl: list(dict.fromkeys(c for r in self.spec.rows for c in r.columns.get(tpl, ())))
+        if self.prev_template is None or self.cur_template is None:
+            return
+        if axis == "column":
+            lines = [c for c in cols_of(self.cur_template) if c in cols_of(self.prev_template)]
+            keys_prev, keys_cur = rows_of(self.prev_template), rows_of(self.cur_template)
+            cell = lambda k, line: (k, line)
+        else:
+            lines = [r for r in rows_of(self.cur_template) if r in rows_of(self.prev_template)]
+            if "rows" in p:
+                lines = expand(p["rows"], lines)
+            keys_prev = keys_cur = None
+            cell = lambda k, line: (line, k)
+        for line in lines:
+            if keys_prev is None:  # row axis: the line's own columns in each template
+                kp = list(self.spec.row(line).columns.get(self.prev_template, ()))
+                kc = list(self.spec.row(line).columns.get(self.cur_template, ()))
+            else:
+                kp, kc = keys_prev, keys_cur
+            ops = {}
+            for name, src, keys in (("current", self.cur, kc), ("previous", self.prev, kp), ("plus", self.cur, kc),
+                                    ("minus", self.cur, kc)):
+                pats = p.get(name)
+                if pats is None:
+                    ops[name] = []
+                    continue
+                pats = [pats] if isinstance(pats, str) else pats
+                names = expand(pats, keys)
+                if len(names) < len(pats):  # an operand this template does not have: the rule does not apply
+                    ops = None
+                    break
+                ops[name] = [((t, *cell(k, line)), src.get((t, *cell(k, line)))) for k in names]
+            if ops is not None:
+                yield line, ops
+
+
+def _previous_year(ctx: YearPairCtx, at_least: bool) -> list[Issue]:
+    out = []
+    for line, ops in ctx.lines():
+        vals = [v for name in ops for _, v in ops[name]]
+        if any(v is None for v in vals):  # blank or missing operand: skipped, never read as zero
+            continue
+        (ccell, actual), = ops["current"]
+        expected = sum(v for _, v in ops["previous"]) + sum(v for _, v in ops["plus"]) - sum(v for _, v in ops["minus"])
+        if (actual < expected - TOLERANCE) if at_least else (abs(actual - expected) > TOLERANCE):
+            terms = " + ".join(f"{'/'.join(c[1:])}(Y−1)={_fmt(v)}" for c, v in ops["previous"])
+            terms += "".join(f" + {'/'.join(c[1:])}={_fmt(v)}" for c, v in ops["plus"])
+            terms += "".join(f" − {'/'.join(c[1:])}={_fmt(v)}" for c, v in ops["minus"])
+            rel = "at least" if at_least else ""
+            out.append(Issue("cross-year-mismatch", f"{ctx.rule.name} [{line}]: {'/'.join(ccell[1:])} is "
+                             f"{_fmt(actual)} but {rel + ' ' if rel else ''}{terms} = {_fmt(expected)} was expected",
+                             table=ctx.spec.table, row=ccell[1], col=ccell[2], rule=ctx.rule.name, expected=expected,
+                             actual=actual, difference=actual - expected, severity=ctx.rule.severity))
+    return out
+
+
+def check_previous_year_equals(ctx: YearPairCtx) -> list[Issue]:
+    return _previous_year(ctx, at_least=False)
+
+
+def check_previous_year_at_least(ctx: YearPairCtx) -> list[Issue]:
+    return _previous_year(ctx, at_least=True)
+
+
+class NarrativeCtx:
+    """One report's table values and the figures its text states: figure name -> [(value, raw text, paragraph)]."""
+
+    def __init__(self, rule: Rule, spec: TableSpec, values: Values, stated: dict[str, list[tuple[float, str, int]]]):
+        self.rule, self.spec, self.values, self.stated = rule, spec, values, stated
+
+
+def check_narrative_equals(ctx: NarrativeCtx) -> list[Issue]:
+    out = []
+    for fig in ctx.rule.params["figures"]:
+        cells = [(ctx.spec.table, r, c) for r, c in fig["cells"]]
+        vals = [ctx.values.get(k) for k in cells]
+        if any(v is None for v in vals):  # a blank or missing cell: nothing to compare with
+            continue
+        table_value = sum(vals)
+        for stated, raw, para in ctx.stated.get(fig["name"], []):
+            if abs(stated - table_value) > TOLERANCE:
+                where = " + ".join(f"{r}/{c}={_fmt(v)}" for (_, r, c), v in zip(cells, vals))
+                out.append(Issue("narrative-mismatch", f"{ctx.rule.name} [{fig['name']}]: the text says "
+                                 f"{_fmt(stated)} ({raw!r}) but the table has {where}", table=ctx.spec.table,
+                                 row=cells[0][1], col=cells[0][2], rule=ctx.rule.name, expected=table_value,
+                                 actual=stated, difference=stated - table_value, raw=raw, row_index=para,
+                                 severity=ctx.rule.severity))
+    return out
+
+
+# where a check runs: "report" (per report, at ingest), "years" (two reports of one agency), "narrative" (text)
+CHECK_SCOPES = {"previous_year_equals": "years", "previous_year_at_least": "years", "narrative_equals": "narrative"}
+
 CHECKS: dict[str, Callable[[_Ctx], list[Issue]]] = {
     "sum_equals": check_sum_equals,
     "balance": check_balance,
@@ -148,6 +254,9 @@ CHECKS: dict[str, Callable[[_Ctx], list[Issue]]] = {
     "sum_non_negative": check_sum_non_negative,
     "non_negative": check_non_negative,
     "non_negative_integer": check_non_negative_integer,
+    "previous_year_equals": check_previous_year_equals,
+    "previous_year_at_least": check_previous_year_at_least,
+    "narrative_equals": check_narrative_equals,
 }
 
 
@@ -156,7 +265,7 @@ def reconcile(schema: Schema, templates: dict[str, str | None], values: Values, 
     out: list[Issue] = []
     for rule in schema.rules:
         tpl = templates.get(rule.table)
-        if tpl is None:
+        if tpl is None or CHECK_SCOPES.get(rule.check, "report") != "report":
             continue
         out += CHECKS[rule.check](_Ctx(rule, schema.tables[rule.table], tpl, values, where or {}))
     return out

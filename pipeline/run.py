@@ -13,6 +13,7 @@ from typing import Iterable, Iterator
 
 import pandas as pd
 
+from .audit import NARRATIVE_COLUMNS, NARRATIVE_TYPES, narrative_figures
 from .errors import XxgkError
 from .extract import extract, origin_of
 from .formats import SUFFIXES
@@ -46,6 +47,7 @@ class Result:
     issues: list[dict] = field(default_factory=list)
     document: Document | None = None
     matched: dict[str, MatchedTable] | None = None
+    narrative: list[dict] = field(default_factory=list)  # figures 一、总体情况 states (rule 17, `xxgk audit`)
 
     @property
     def status(self) -> str:
@@ -81,7 +83,12 @@ def process_file(path: str | Path, schema: Schema | None = None, settings: dict 
         where = traceback.extract_tb(e.__traceback__)[-1]
         return _failed(path, f"internal error while reading ({type(e).__name__}: {e} at "
                              f"{Path(where.filename).name}:{where.lineno})", rid, fmt)
-    return document_to_result(doc, schema, settings)
+    try:
+        return document_to_result(doc, schema, settings)
+    except Exception as e:  # a defect in a later stage: the file fails, the batch goes on, the place is named
+        where = traceback.extract_tb(e.__traceback__)[-1]
+        return _failed(path, f"internal error while matching ({type(e).__name__}: {e} at "
+                             f"{Path(where.filename).name}:{where.lineno})", rid, fmt)
 
 
 def document_to_result(doc: Document, schema: Schema, settings: dict | None = None) -> Result:
@@ -139,7 +146,8 @@ def document_to_result(doc: Document, schema: Schema, settings: dict | None = No
     report = dict(report_id=rid, source_path=path, format=origin.format.value, agency=agency, year=year,
                   template=template, status="partial" if serious else "ok", n_cells=len(cells),
                   n_issues=len(records), error=None)
-    return Result(report=report, cells=cells, issues=records, document=doc, matched=matched)
+    narrative = [dict(report_id=rid, source_path=path, **f) for f in narrative_figures(doc.paragraphs, schema)]
+    return Result(report=report, cells=cells, issues=records, document=doc, matched=matched, narrative=narrative)
 
 
 def find_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -167,17 +175,20 @@ class Batch:
     cells: pd.DataFrame
     reports: pd.DataFrame
     issues: pd.DataFrame
+    narrative: pd.DataFrame | None = None  # figures stated in 一、总体情况, read by `xxgk audit`
 
 
 def results_to_batch(results: Iterable[Result]) -> Batch:
-    cells, reports, issues = [], [], []
+    cells, reports, issues, narrative = [], [], [], []
     for r in results:
         cells += r.cells
         reports.append(r.report)
         issues += r.issues
+        narrative += r.narrative
     return Batch(cells=typed(pd.DataFrame(cells, columns=CELL_COLUMNS), CELL_TYPES),
                  reports=typed(pd.DataFrame(reports, columns=REPORT_COLUMNS), REPORT_TYPES),
-                 issues=typed(pd.DataFrame(issues, columns=ISSUE_COLUMNS), ISSUE_TYPES))
+                 issues=typed(pd.DataFrame(issues, columns=ISSUE_COLUMNS), ISSUE_TYPES),
+                 narrative=typed(pd.DataFrame(narrative, columns=NARRATIVE_COLUMNS), NARRATIVE_TYPES))
 
 
 def ingest(paths, settings: dict | None = None, schema: Schema | None = None) -> Batch:

@@ -25,7 +25,13 @@ CHECK_PARAMS = {
     "sum_non_negative": ("axis", "parts"),
     "non_negative": (),
     "non_negative_integer": (),
+    # across reports (same agency, consecutive years) and text against tables: evaluated by pipeline.audit
+    "previous_year_equals": ("axis", "current", "previous"),
+    "previous_year_at_least": ("axis", "current", "previous"),
+    "narrative_equals": ("figures",),
 }
+# parameters that are not key patterns (checked on their own)
+NON_KEY_PARAMS = ("axis", "figures")
 UNITS = ("万元", "元", "unknown")
 
 
@@ -263,8 +269,10 @@ def _rules(data: dict, tables: dict[str, TableSpec], problems: list[str]) -> lis
             problems.append(f"{where}: axis must be 'row' or 'column'")
         row_keys = [x.key for x in spec.rows]
         col_keys = list(spec.columns)
+        if "figures" in params:
+            _check_figures(params["figures"], spec, where, problems)
         for p, v in params.items():
-            if p in ("axis",):
+            if p in NON_KEY_PARAMS:
                 continue
             vals = [v] if isinstance(v, str) else v
             if not isinstance(vals, list):
@@ -278,3 +286,34 @@ def _rules(data: dict, tables: dict[str, TableSpec], problems: list[str]) -> lis
         out.append(Rule(name=name, check=check, table=table, severity=sev, params=params,
                         number=r.get("number"), description=r.get("description", "")))
     return out
+
+
+def _check_figures(figures, spec: TableSpec, where: str, problems: list[str]) -> None:
+    """A narrative rule's figures: a name, the (row, col) cells whose sum is stated, regexes with one number group."""
+    import re
+
+    if not isinstance(figures, list) or not figures:
+        problems.append(f"{where}: figures must be a non-empty list")
+        return
+    for f in figures:
+        if not isinstance(f, dict) or not isinstance(f.get("name"), str):
+            problems.append(f"{where}: each figure needs a 'name'")
+            continue
+        cells = f.get("cells")
+        if not isinstance(cells, list) or not cells:
+            problems.append(f"{where}: figure {f['name']!r} needs 'cells': a list of [row, col]")
+            cells = []
+        for c in cells:
+            if not (isinstance(c, list) and len(c) == 2) or c[0] not in {r.key for r in spec.rows} \
+                    or c[1] not in spec.columns:
+                problems.append(f"{where}: figure {f['name']!r}: {c!r} is no [row, col] of table {spec.table}")
+        pats = f.get("patterns")
+        if not isinstance(pats, list) or not pats:
+            problems.append(f"{where}: figure {f['name']!r} needs 'patterns'")
+            pats = []
+        for pat in pats:
+            try:
+                if re.compile(pat).groups < 1:
+                    problems.append(f"{where}: figure {f['name']!r}: pattern {pat!r} has no group for the number")
+            except (re.error, TypeError) as e:
+                problems.append(f"{where}: figure {f['name']!r}: bad pattern {pat!r}: {e}")

@@ -50,4 +50,5 @@ def write_frame(df: pd.DataFrame, path: Path, fmt: str) -> Path:
 
 def write_batch(batch, out_dir: str | Path, fmt: str = "parquet") -> dict[str, Path]:
     out = Path(out_dir)
-    return {name: write_frame(getattr(batch, name), out / name, fmt) for name in ("cells", "reports", "issues")}
+    names = ("cells", "reports", "issues") + (("narrative",) if getattr(batch, "narrative", None) is not None else ())
+    return {name: write_frame(getattr(batch, name), out / name, fmt) for name in names}

@@ -10,6 +10,7 @@ import pytest
 
 from pipeline.run import ingest, process_file
 from conftest import CORPUS
+from test_extract_pdf import _encrypted_pdf
 
 GOOD = CORPUS / "docx" / "2021-fujian-pingtan-zone__docx_official.docx"
 
@@ -99,12 +100,60 @@ def make_hostile(tmp_path: Path) -> dict[str, tuple[Path, str, str]]:
     # an encrypted Office document is an OLE compound file (the package inside is unreadable)
     put("protected.docx", bytes.fromhex("d0cf11e0a1b11ae1") + bytes(rnd.getrandbits(8) for _ in range(4088)),
         "failed", "")
+    # PDFs
+    pdf = (CORPUS / "pdf" / "2021-fujian-pingtan-zone__pdf_lattice.pdf").read_bytes()
+    put("truncated.pdf", pdf[: len(pdf) // 4], "failed", "PDF")
+    put("encrypted.pdf", _encrypted_pdf(b"secret"), "failed", "encrypted PDF (password required)")
+    put("header-only.pdf", b"%PDF-1.7\n%%EOF\n", "failed", "cannot read PDF")
+    put("error-page.pdf", b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>404</h1>"
+        b"</body></html>", "failed", "no statistics table found")
+    put("blank-page.pdf", _blank_pdf(), "failed", "")
+    big = tmp_path / "600-pages.pdf"
+    _repeat_pdf(CORPUS / "pdf" / "2021-fujian-pingtan-zone__pdf_lattice.pdf", 600, big)
+    out["600-pages.pdf"] = (big, "failed", "max_pages")
+    many = tmp_path / "300-pages.pdf"  # under the limit: read whole; the repeated tables are reported, not merged
+    _repeat_pdf(CORPUS / "pdf" / "2021-fujian-pingtan-zone__pdf_lattice.pdf", 300, many)
+    out["300-pages.pdf"] = (many, "partial", "extra-table")
+    # web pages and text
+    put("no-tables.html", "<html><head><meta charset='gbk'><title>通知</title></head><body><p>关于开展工作的通知</p>"
+        "</body></html>".encode("gbk"), "failed", "no statistics table found")
+    put("deep-tables.html", b"<html><body>" + b"<table><tr><td>" * 3000 + "深".encode() + b"</td></tr></table>" * 3000
+        + b"</body></html>", "failed", "")
+    put("many-tables.html", b"<html><body>" + b"<table><tr><td>1</td></tr></table>" * 20000 + b"</body></html>",
+        "failed", "")
+    put("not-a-report.txt", "这是一份会议纪要。\n\t姓名\n\t电话\n\n".encode("utf-8"), "failed",
+        "no statistics table found")
+    put("utf16-notes.txt", "备忘录\r\n今天开会。\r\n".encode("utf-16"), "failed", "no statistics table found")
     return out
+
+
+def _blank_pdf() -> bytes:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument.new()
+    doc.new_page(595, 842)
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()
+
+
+def _repeat_pdf(src: Path, pages: int, dest: Path) -> None:
+    import pypdfium2 as pdfium
+
+    s = pdfium.PdfDocument(str(src))
+    doc = pdfium.PdfDocument.new()
+    while len(doc) < pages:
+        doc.import_pages(s)
+    doc.save(str(dest))
 
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
     return make_hostile(tmp_path_factory.mktemp("hostile"))
+
+
+def test_at_least_25_kinds(hostile):
+    assert len(hostile) >= 25
 
 
 def test_each_hostile_file_gets_its_status_and_message(hostile):
@@ -137,3 +186,77 @@ def test_good_reports_are_unaffected_by_bad_neighbours(hostile, tmp_path):
 def test_file_size_limit_is_a_setting(tmp_path):
     r = process_file(GOOD, settings={"max_file_bytes": 1000})
     assert r.status == "failed" and "max_file_bytes" in r.report["error"]
+
+
+def test_csv_neutralises_formulas_but_keeps_negative_numbers(tmp_path):
+    from click.testing import CliRunner
+
+    from pipeline.cli import main
+
+    d = docx.Document(GOOD)
+    t = d.tables[2]  # appeals: its one data row
+    t.rows[-1].cells[0].paragraphs[0].text = "=HYPERLINK(\"http://x\")"
+    t.rows[-1].cells[1].paragraphs[0].text = "@SUM(A1)"
+    src = tmp_path / "formula.docx"
+    d.save(src)
+    out = tmp_path / "out"
+    CliRunner().invoke(main, ["ingest", str(src), "--out", str(out), "--format", "csv"])
+    text = (out / "cells.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in text and "'@SUM(A1)" in text
+    assert "\n=" not in text and ",=" not in text and ",@" not in text
+    issues = (out / "issues.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in issues
+    CliRunner().invoke(main, ["ingest", str(src), "--out", str(tmp_path / "pq")])
+    import pandas as pd
+
+    cells = pd.read_parquet(tmp_path / "pq" / "cells.parquet")
+    assert cells.raw.str.startswith("=HYPERLINK").any()  # Parquet keeps the text as printed
+    neg = CORPUS / "docx" / "2020-fujian-pingtan-zone__docx_plain.docx"
+    CliRunner().invoke(main, ["ingest", str(neg), "--out", str(tmp_path / "neg"), "--format", "csv"])
+    c = pd.read_csv(tmp_path / "neg" / "cells.csv", encoding="utf-8-sig", dtype={"raw": str})
+    assert c[(c.row == "punishment") & (c.col == "change")].raw.tolist() == ["-18"]
+
+
+def _mutations(rnd: random.Random, data: bytes, is_zip: bool):
+    kind = rnd.choice(["flip", "cut", "zip-member"] if is_zip else ["flip", "cut", "splice"])
+    b = bytearray(data)
+    if kind == "flip":
+        for _ in range(rnd.randint(1, 50)):
+            i = rnd.randrange(len(b))
+            b[i] ^= 1 << rnd.randrange(8)
+        return bytes(b)
+    if kind == "cut":
+        return bytes(b[: rnd.randrange(1, len(b))])
+    if kind == "splice":
+        i, j = sorted(rnd.randrange(len(b)) for _ in range(2))
+        return bytes(b[:i] + b[j:] + b[i:j])
+    src = io.BytesIO(data)
+    out = io.BytesIO()
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        victim = rnd.choice(zin.namelist())
+        for name in zin.namelist():
+            body = zin.read(name)
+            if name == victim:
+                body = body[: rnd.randrange(len(body) + 1)] + bytes(rnd.getrandbits(8) for _ in range(rnd.randint(0, 40)))
+            zout.writestr(name, body)
+    return out.getvalue()
+
+
+def test_fuzzed_corpus_files_always_end_with_a_status(tmp_path):
+    rnd = random.Random(2026)
+    sources = [CORPUS / "docx" / "syn2021b__docx_plain.docx", CORPUS / "html" / "syn2019a__html.html",
+               CORPUS / "txt" / "syn2019c__txt_dump.txt", CORPUS / "pdf" / "syn2021b__pdf_lattice.pdf",
+               CORPUS / "docx" / "2020-fujian-pingtan-zone__docx_messy.docx"]
+    statuses = {}
+    for n in range(300):
+        src = rnd.choice(sources)
+        data = _mutations(rnd, src.read_bytes(), src.suffix == ".docx")
+        f = tmp_path / f"m{n}{src.suffix}"
+        f.write_bytes(data)
+        r = process_file(f)  # must not raise
+        assert r.status in ("ok", "partial", "failed"), r.report
+        if r.status == "failed":
+            assert r.report["error"] and "internal error" not in r.report["error"], (f.name, src.name, r.report["error"])
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+        f.unlink()
+    assert statuses.get("failed", 0) > 0 and statuses.get("ok", 0) + statuses.get("partial", 0) > 0
