@@ -5,9 +5,9 @@ The work per file is ``run.process_file``; this module only decides where it run
 - Each file runs in a worker *process* with a time limit. A file that hangs is killed after ``timeout`` seconds and a
   worker that crashes (segfault, out of memory) is replaced; either way the file gets a ``failed`` reports row with
   the reason and the batch goes on.
-- Records are written in parts: every few hundred files (or every ``flush_seconds``) the buffered cells, issues and
-  reports are written as one Parquet file each in ``OUT/cells.parquet/``, ``OUT/issues.parquet/`` and
-  ``OUT/reports.parquet/``, under one part name. Each file is written under a hidden temporary name and renamed, and
+- Records are written in parts: every few hundred files (or every ``flush_seconds``) the buffered records of each
+  table (cells, issues, narrative, reports) are written as one Parquet file each in ``OUT/<table>.parquet/``, under
+  one part name. Each file is written under a hidden temporary name and renamed, and
   the reports part is renamed last: it is the commit. A part whose reports file is missing is a torn write and is
   removed on the next run. So memory holds one part at most, and a run killed at any moment (even ``kill -9``)
   leaves only whole parts. pandas, pyarrow and DuckDB (``OUT/cells.parquet/*.parquet``) read a folder of parts as
@@ -40,8 +40,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from .errors import XxgkError
-from .run import (CELL_COLUMNS, CELL_TYPES, ISSUE_COLUMNS, ISSUE_TYPES, REPORT_COLUMNS, REPORT_TYPES, find_files,
-                  process_file, typed)
+from .run import (CELL_COLUMNS, CELL_TYPES, ISSUE_COLUMNS, ISSUE_TYPES, NARRATIVE_COLUMNS, NARRATIVE_TYPES,
+                  REPORT_COLUMNS, REPORT_TYPES, find_files, process_file, typed)
+from .schema import Schema, load_schema
 from .write import excel_safe
 
 DEFAULT_TIMEOUT = 60.0  # seconds per file
@@ -49,9 +50,10 @@ DEFAULT_PART_FILES = 500  # files per Parquet part
 DEFAULT_FLUSH_SECONDS = 60.0  # a part is written at least this often, so a killed run loses little
 DEFAULT_MAX_TASKS_PER_WORKER = 1000  # a worker is replaced after this many files, so a slow leak cannot grow
 ENGINES = ("local", "dask")
-NAMES = ("cells", "reports", "issues")
 COLUMNS = {"cells": (CELL_COLUMNS, CELL_TYPES), "reports": (REPORT_COLUMNS, REPORT_TYPES),
-           "issues": (ISSUE_COLUMNS, ISSUE_TYPES)}
+           "issues": (ISSUE_COLUMNS, ISSUE_TYPES), "narrative": (NARRATIVE_COLUMNS, NARRATIVE_TYPES)}
+NAMES = tuple(COLUMNS)  # the tables of an output folder; "reports" has one row per file and commits a part
+RECORDS = tuple(n for n in NAMES if n != "reports")  # the tables with many rows per file
 
 
 class OutputDirError(XxgkError):
@@ -66,13 +68,14 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def _serve(conn, settings: dict) -> None:
-    """A worker process: read (path, report_id) tasks from ``conn``, answer with the file's records."""
+def _serve(conn, schema, settings: dict) -> None:
+    """A worker process: read (path, report_id) tasks from ``conn``, answer with the file's records.
+
+    The schema comes from the run (loaded and checked once there), so every worker reads with the same one even if
+    the files under ``schemas/`` change during a long run.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent()
-    from .schema import load_schema
-
-    schema = load_schema()
     while True:
         try:
             task = conn.recv()
@@ -84,9 +87,9 @@ def _serve(conn, settings: dict) -> None:
         t0 = time.perf_counter()
         try:
             r = process_file(path, schema, settings)
-            payload = (r.report, r.cells, r.issues)
+            payload = (r.report, {name: getattr(r, name, []) for name in RECORDS})
         except Exception as e:  # process_file records bad files itself; this is a defect, keep the batch going
-            payload = (_failed_report(path, rid, f"internal error: {type(e).__name__}: {e}"), [], [])
+            payload = (_failed_report(path, rid, f"internal error: {type(e).__name__}: {e}"), {})
         conn.send(payload + (time.perf_counter() - t0, _peak_rss_mb()))
 
 
@@ -109,9 +112,9 @@ def _failed_report(path: str, rid: str | None, error: str, fmt: str | None = Non
 class _Worker:
     """One worker process and the task it is on."""
 
-    def __init__(self, ctx, settings: dict):
+    def __init__(self, ctx, schema, settings: dict):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child, settings), daemon=True, name="xxgk-worker")
+        self.proc = ctx.Process(target=_serve, args=(child, schema, settings), daemon=True, name="xxgk-worker")
         self.proc.start()
         child.close()
         self.task: tuple | None = None
@@ -166,15 +169,16 @@ class _Worker:
             return None, self.death()
 
 
-def _result_from_payload(payload: tuple, path: str, rid: str) -> tuple[dict, list, list, float, float]:
-    report, cells, issues, seconds, rss = payload
+def _result_from_payload(payload: tuple, rid: str) -> tuple[dict, dict[str, list], float]:
+    report, records, seconds, _rss = payload
     report = dict(report)
     report.setdefault("duplicate_of", None)
     if report.get("report_id") is None:  # e.g. an empty file: give it its content id so a re-run skips it
         report["report_id"] = rid
-        for rec in issues:
-            rec["report_id"] = rid
-    return report, cells, issues, seconds, rss
+        for rows in records.values():
+            for rec in rows:
+                rec["report_id"] = rid
+    return report, records, seconds
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -227,7 +231,7 @@ def prepare_output(out: Path, fmt: str) -> None:
         for tmp in d.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
     committed = {p.name for p in list_parts(parts_dir(out, "reports", fmt))}
-    for name in ("cells", "issues"):
+    for name in RECORDS:
         for p in list_parts(parts_dir(out, name, fmt)):
             if p.name not in committed:
                 p.unlink()
@@ -268,10 +272,10 @@ class PartWriter:
         self.n_files = 0
         self.since = time.monotonic()
 
-    def add(self, report: dict, cells: list[dict], issues: list[dict]) -> None:
+    def add(self, report: dict, records: dict[str, list[dict]] | None = None) -> None:
         self.buf["reports"].append(report)
-        self.buf["cells"] += cells
-        self.buf["issues"] += issues
+        for name, rows in (records or {}).items():
+            self.buf[name] += rows
         self.n_files += 1
         if self.n_files >= self.part_files or time.monotonic() - self.since >= self.flush_seconds:
             self.flush()
@@ -280,7 +284,7 @@ class PartWriter:
         if not self.n_files:
             return
         name = f"part-{self.token}-{self.seq:06d}.parquet"
-        for kind in ("cells", "issues", "reports"):  # reports last: its rename commits the part
+        for kind in RECORDS + ("reports",):  # reports last: its rename commits the part
             cols, types = COLUMNS[kind]
             df = typed(pd.DataFrame(self.buf[kind], columns=cols), types)
             _fsync_write(df, parts_dir(self.out, kind, self.fmt) / name)
@@ -386,11 +390,11 @@ def plan(files: list[Path], done: DoneState, emit_record: Callable[[dict], None]
         yield _Task(path, rid)
 
 
-def run_local(tasks: Iterator[_Task], on_result, workers: int, timeout: float | None, settings: dict,
+def run_local(tasks: Iterator[_Task], on_result, workers: int, timeout: float | None, schema, settings: dict,
               max_tasks_per_worker: int = DEFAULT_MAX_TASKS_PER_WORKER, stats: BatchStats | None = None) -> None:
     """Run ``tasks`` on ``workers`` processes; ``on_result(task, payload_or_None, error)`` for each, in completion order."""
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    pool = [_Worker(ctx, settings) for _ in range(max(1, workers))]
+    pool = [_Worker(ctx, schema, settings) for _ in range(max(1, workers))]
     ids = {id(w): f"worker-{i}" for i, w in enumerate(pool)}
     exhausted = False
     try:
@@ -403,12 +407,12 @@ def run_local(tasks: Iterator[_Task], on_result, workers: int, timeout: float | 
                         break
                     if w.n_done >= max_tasks_per_worker or not w.proc.is_alive():
                         w.stop()
-                        pool[i] = w = _replace(ctx, settings, w, ids)
+                        pool[i] = w = _replace(ctx, schema, settings, w, ids)
                     try:
                         w.send((t.path, t.rid))
                     except (OSError, BrokenPipeError):
                         w.kill()
-                        pool[i] = w = _replace(ctx, settings, w, ids)
+                        pool[i] = w = _replace(ctx, schema, settings, w, ids)
                         w.send((t.path, t.rid))
                     w.job = t
             busy = [w for w in pool if w.task is not None]
@@ -427,7 +431,7 @@ def run_local(tasks: Iterator[_Task], on_result, workers: int, timeout: float | 
                     except (EOFError, OSError):
                         on_result(t, None, w.death())
                         w.kill()
-                        pool[i] = _replace(ctx, settings, w, ids)
+                        pool[i] = _replace(ctx, schema, settings, w, ids)
                         continue
                     w.task, w.n_done = None, w.n_done + 1
                     w.peak_rss_mb = max(w.peak_rss_mb, payload[-1])
@@ -438,7 +442,7 @@ def run_local(tasks: Iterator[_Task], on_result, workers: int, timeout: float | 
                 elif timeout is not None and time.monotonic() - w.started > timeout:
                     w.kill()
                     on_result(t, None, f"timed out after {timeout:g} s (worker killed)")
-                    pool[i] = _replace(ctx, settings, w, ids)
+                    pool[i] = _replace(ctx, schema, settings, w, ids)
     finally:
         for w in pool:
             if w.task is None:
@@ -447,8 +451,8 @@ def run_local(tasks: Iterator[_Task], on_result, workers: int, timeout: float | 
                 w.kill()
 
 
-def _replace(ctx, settings, old: _Worker, ids: dict) -> _Worker:
-    new = _Worker(ctx, settings)
+def _replace(ctx, schema, settings, old: _Worker, ids: dict) -> _Worker:
+    new = _Worker(ctx, schema, settings)
     ids[id(new)] = ids.pop(id(old), f"worker-{len(ids)}")
     return new
 
@@ -458,18 +462,18 @@ def _replace(ctx, settings, old: _Worker, ids: dict) -> _Worker:
 _DASK_LOCAL = threading.local()
 
 
-def _dask_task(path: str, rid: str, settings: dict, timeout: float | None):
+def _dask_task(path: str, rid: str, schema, settings: dict, timeout: float | None):
     """Runs on a Dask worker: read one file in a child process (so the time limit can be enforced by killing it)."""
     w = getattr(_DASK_LOCAL, "worker", None)
     if w is None or not w.proc.is_alive():
         try:
-            w = _Worker(mp.get_context("spawn"), settings)
+            w = _Worker(mp.get_context("spawn"), schema, settings)
         except AssertionError:  # a daemonic Dask worker may not start children: read in-thread, without a time limit
-            from .schema import load_schema
-
             t0 = time.perf_counter()
-            r = process_file(path, load_schema(), settings)
-            return (r.report, r.cells, r.issues, time.perf_counter() - t0, _peak_rss_mb()), None, _dask_worker_name()
+            r = process_file(path, schema, settings)
+            payload = (r.report, {name: getattr(r, name, []) for name in RECORDS}, time.perf_counter() - t0,
+                       _peak_rss_mb())
+            return payload, None, _dask_worker_name()
         _DASK_LOCAL.worker = w
     payload, error = w.run_one((path, rid), timeout)
     if error is not None:
@@ -488,7 +492,7 @@ def _dask_worker_name() -> str:
         return "dask"
 
 
-def run_dask(tasks: Iterator[_Task], on_result, workers: int, timeout: float | None, settings: dict,
+def run_dask(tasks: Iterator[_Task], on_result, workers: int, timeout: float | None, schema, settings: dict,
              scheduler: str | None = None, stats: BatchStats | None = None) -> None:
     """Run ``tasks`` on a Dask distributed cluster (``scheduler`` address, or a local cluster of ``workers``)."""
     import dask
@@ -507,12 +511,13 @@ def run_dask(tasks: Iterator[_Task], on_result, workers: int, timeout: float | N
         window = 4 * n_slots  # tasks in flight: enough to keep workers busy, few enough to bound memory
         jobs = {}
         ac = as_completed()
+        [schema_future] = client.scatter([schema], broadcast=True)  # sent once, not with every task
 
         def submit_next() -> bool:
             t = next(tasks, None)
             if t is None:
                 return False
-            fut = client.submit(_dask_task, t.path, t.rid, settings, timeout, pure=False,
+            fut = client.submit(_dask_task, t.path, t.rid, schema_future, settings, timeout, pure=False,
                                 key=f"xxgk-{t.rid}-{uuid.uuid4().hex[:6]}")
             jobs[fut.key] = t
             ac.add(fut)
@@ -545,7 +550,7 @@ def run_batch(paths: Iterable[str | Path], out: str | Path, fmt: str = "parquet"
               timeout: float | None = DEFAULT_TIMEOUT, engine: str = "local", scheduler: str | None = None,
               settings: dict | None = None, part_files: int = DEFAULT_PART_FILES,
               flush_seconds: float = DEFAULT_FLUSH_SECONDS, progress: "Progress | None" = None,
-              files: list[Path] | None = None) -> BatchStats:
+              files: list[Path] | None = None, schema: Schema | None = None) -> BatchStats:
     """Read every report under ``paths`` into ``out``, resuming what is there. Returns what this run did."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r} (expected one of {ENGINES})")
@@ -553,17 +558,18 @@ def run_batch(paths: Iterable[str | Path], out: str | Path, fmt: str = "parquet"
     settings = settings or {}
     workers = workers or os.cpu_count() or 1
     files = find_files(paths) if files is None else files
+    schema = schema or load_schema()
     stats = BatchStats(files=len(files))
     lock = lock_output(out)
     try:
-        return _run_locked(files, out, fmt, workers, timeout, engine, scheduler, settings, part_files, flush_seconds,
-                           progress, stats)
+        return _run_locked(files, out, fmt, workers, timeout, engine, scheduler, schema, settings, part_files,
+                           flush_seconds, progress, stats)
     finally:
         lock.close()
 
 
-def _run_locked(files, out, fmt, workers, timeout, engine, scheduler, settings, part_files, flush_seconds, progress,
-                stats) -> BatchStats:
+def _run_locked(files, out, fmt, workers, timeout, engine, scheduler, schema, settings, part_files, flush_seconds,
+                progress, stats) -> BatchStats:
     prepare_output(out, fmt)
     done = read_done(out, fmt)
     writer = PartWriter(out, fmt, part_files, flush_seconds)
@@ -571,7 +577,7 @@ def _run_locked(files, out, fmt, workers, timeout, engine, scheduler, settings, 
     t0 = time.perf_counter()
 
     def emit_record(report: dict) -> None:  # a row decided without reading the file (duplicate, unreadable)
-        writer.add(report, [], [])
+        writer.add(report)
         progress.advance(failed=report["status"] == "failed")
         if report["status"] == "failed":
             stats.failed.append((report["source_path"], report["error"]))
@@ -579,11 +585,11 @@ def _run_locked(files, out, fmt, workers, timeout, engine, scheduler, settings, 
 
     def on_result(t: _Task, payload, error) -> None:
         if payload is None:
-            report, cells, issues = _failed_report(t.path, t.rid, error), [], []
+            report, records = _failed_report(t.path, t.rid, error), {}
         else:
-            report, cells, issues, seconds, _ = _result_from_payload(payload, t.path, t.rid)
+            report, records, seconds = _result_from_payload(payload, t.rid)
             stats.per_format.setdefault(report.get("format") or "unknown", []).append(seconds)
-        writer.add(report, cells, issues)
+        writer.add(report, records)
         stats.processed += 1
         st = report["status"]
         stats.status[st] = stats.status.get(st, 0) + 1
@@ -594,9 +600,10 @@ def _run_locked(files, out, fmt, workers, timeout, engine, scheduler, settings, 
     tasks = plan(files, done, emit_record, stats)
     try:
         if engine == "local":
-            run_local(_advancing(tasks, progress, stats), on_result, workers, timeout, settings, stats=stats)
+            run_local(_advancing(tasks, progress, stats), on_result, workers, timeout, schema, settings, stats=stats)
         else:
-            run_dask(_advancing(tasks, progress, stats), on_result, workers, timeout, settings, scheduler, stats)
+            run_dask(_advancing(tasks, progress, stats), on_result, workers, timeout, schema, settings, scheduler,
+                     stats)
     finally:
         writer.flush()  # on Ctrl-C too: what was read is kept
         progress.close()

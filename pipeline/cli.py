@@ -54,7 +54,7 @@ def main():
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def ingest(paths, out_dir, fmt, pdf_engine, workers, timeout, engine, scheduler, part_files, debug):
     """Read every report under PATHS (files or folders, recursively) into tidy cells, reports and issues."""
-    _schema_or_exit()
+    schema = _schema_or_exit()
     if scheduler and engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
     files = find_files(paths)
@@ -63,7 +63,8 @@ def ingest(paths, out_dir, fmt, pdf_engine, workers, timeout, engine, scheduler,
     settings = {"pdf_engine": pdf_engine}
     try:
         stats = run_batch(paths, out_dir, fmt, workers=workers, timeout=timeout, engine=engine, scheduler=scheduler,
-                          settings=settings, part_files=part_files, progress=Progress(len(files)), files=files)
+                          settings=settings, part_files=part_files, progress=Progress(len(files)), files=files,
+                          schema=schema)
     except OutputDirError as e:
         raise click.UsageError(str(e))
     except KeyboardInterrupt:
