@@ -28,6 +28,8 @@ CODES: dict[str, tuple[str, str]] = {
     "negative-value": ("error", "a count or amount below zero"),
     "non-integer-value": ("error", "a count that is not a whole number"),
     "order-violation": ("warning", "a part exceeds the whole it belongs to"),
+    "place-unknown": ("info", "the agency's name names no province, city or county known to the gazetteer: place left null"),
+    "place-ambiguous": ("info", "the agency's place name fits several divisions: place left null"),
     "issue-limit": ("warning", "too many issues in one report: the rest were not recorded"),
 }
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
