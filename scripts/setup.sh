@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 need=()
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer)   # .doc / .wps → .docx
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)       # PDF pages → images (scanned-report tests)
+[ -n "$(fc-list :lang=zh 2>/dev/null)" ] || need+=(fonts-wqy-zenhei fontconfig)  # Chinese labels in notebook charts
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   echo "setup: installing ${need[*]}" >&2
