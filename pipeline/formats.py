@@ -5,6 +5,7 @@ import zipfile
 from pathlib import Path
 
 from .model import Format
+from .textcodec import utf16_variant
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Word 97 .doc and WPS .wps (compound file)
 SUFFIXES = {
@@ -43,6 +44,10 @@ def detect_format(path: str | Path, head: bytes | None = None) -> Format | None:
     low = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if any(low.startswith(m) for m in HTML_MARKERS) or b"<table" in head.lower() or b"<html" in head.lower():
         return Format.HTML
+    if b"\x00" in head:  # UTF-16: look for the markers in the decoded text
+        low_text = text.lstrip("\ufeff \t\r\n").lower()
+        if any(low_text.startswith(m.decode()) for m in HTML_MARKERS) or "<table" in low_text or "<html" in low_text:
+            return Format.HTML
     return Format.TXT if text.strip() else suffix
 
 
@@ -51,7 +56,8 @@ def _as_text(head: bytes) -> str | None:
     if not head:
         return ""
     if b"\x00" in head and not (head.startswith(b"\xff\xfe") or head.startswith(b"\xfe\xff")):
-        return None
+        enc = utf16_variant(head)  # BOM-less UTF-16 text
+        return head[: len(head) // 2 * 2].decode(enc, errors="replace") if enc else None
     for enc in ("utf-8", "gb18030", "utf-16"):
         try:
             return head.decode(enc)

@@ -57,6 +57,7 @@ def forms(text: str) -> tuple[str, ...]:
     return (full, short) if short and short != full else (full,)
 
 
+@lru_cache(maxsize=1 << 18)
 def score(a: str, b: str) -> float:
     """Similarity 0..100 of two labels over their forms.
 
@@ -77,6 +78,12 @@ def score(a: str, b: str) -> float:
 
 
 def best_score(text: str, labels) -> float:
+    """The best score of ``text`` against any of ``labels`` (a tuple, so the result can be cached)."""
+    return _best(text, tuple(labels))
+
+
+@lru_cache(maxsize=1 << 18)
+def _best(text: str, labels: tuple[str, ...]) -> float:
     return max((score(text, label) for label in labels), default=0.0)
 
 

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .issues import Issue
-from .labels import best_score, fold
+from .labels import fold, score
 from .model import Document, RawTable
 from .normalise import is_value_like
 from .schema import Schema, TableSpec
@@ -34,15 +35,28 @@ def _label_texts(table: RawTable) -> set[str]:
     return {c.text for c in table.cells if c.text.strip() and not is_value_like(c.text) and len(fold(c.text)) >= 2}
 
 
+@lru_cache(maxsize=8)
+def _vocabularies(schema: Schema) -> dict[str, tuple[str, ...]]:
+    return {kind: tuple(vocabulary(spec)) for kind, spec in schema.tables.items()}
+
+
+@lru_cache(maxsize=1 << 16)
+def _text_hits(text: str, kind: str, vocab: tuple[str, ...]) -> frozenset[int]:
+    """Indexes of the vocabulary labels that ``text`` matches (cached: the same labels recur in every report)."""
+    return frozenset(i for i, lab in enumerate(vocab) if score(text, lab) >= LABEL_HIT_SCORE)
+
+
 def table_kind(table: RawTable, schema: Schema) -> tuple[str | None, int]:
     """The kind whose labels this table shows most (at least ``MIN_LABEL_HITS`` distinct ones), with the count."""
     texts = _label_texts(table)
     best, best_hits = None, 0
-    for kind, spec in schema.tables.items():
-        hits = sum(1 for lab in vocabulary(spec) if any(best_score(t, [lab]) >= LABEL_HIT_SCORE for t in texts))
+    for kind, vocab in _vocabularies(schema).items():
+        hit: set[int] = set()
+        for t in texts:
+            hit |= _text_hits(t, kind, vocab)
         # labels shared by kinds (其他, 总计) count for both; the larger count wins
-        if hits > best_hits:
-            best, best_hits = kind, hits
+        if len(hit) > best_hits:
+            best, best_hits = kind, len(hit)
     return (best, best_hits) if best_hits >= MIN_LABEL_HITS else (None, best_hits)
 
 

@@ -8,6 +8,7 @@ becomes an ``Issue``; a value that cannot be placed is reported with its raw tex
 """
 from __future__ import annotations
 
+import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -104,13 +105,46 @@ def _dedupe(texts: list[str]) -> list[str]:
     return out
 
 
+MEMO_SIZE = 50_000
+_MATCHERS: "weakref.WeakKeyDictionary[TableSpec, TableMatcher]" = weakref.WeakKeyDictionary()
+
+
+def _memo(fn):
+    """Remember ``fn``'s results by its (hashable) arguments; forget all at MEMO_SIZE entries to bound memory."""
+    cache: dict = {}
+
+    def wrapped(*args):
+        try:
+            return cache[args]
+        except KeyError:
+            if len(cache) >= MEMO_SIZE:
+                cache.clear()
+            r = cache[args] = fn(*args)
+            return r
+    return wrapped
+
+
 class TableMatcher:
     """Matches one located table against one table spec (both templates at first; one after voting)."""
 
     def __init__(self, spec: TableSpec):
         self.spec = spec
-        self.header_vocab = [*spec.header_only, spec.title, *spec.title_variants]
-        self.group_labels = list(spec.row_groups)
+        self.header_vocab = (*spec.header_only, spec.title, *spec.title_variants)
+        self.group_labels = tuple(spec.row_groups)
+        self.row_labels = tuple(lab for r in spec.rows for lab in r.labels if lab)
+        # the same labels recur in every report: remember what each text was judged to be
+        self._is_header_like = _memo(self._is_header_like)
+        self._group_of = _memo(self._group_of)
+        self._column_scores = _memo(self._column_scores)
+        self._row_candidates = _memo(self._row_candidates)
+
+    @classmethod
+    def for_spec(cls, spec: TableSpec) -> "TableMatcher":
+        """One matcher per table spec, kept so its memos serve every report of a batch."""
+        m = _MATCHERS.get(spec)
+        if m is None:
+            m = _MATCHERS[spec] = cls(spec)
+        return m
 
     # --- classifying rows -------------------------------------------------------------------------------
     def _is_header_like(self, text: str) -> bool:
@@ -125,14 +159,14 @@ class TableMatcher:
         if any(is_value_like(t) for t in texts):
             return "data"
         header_like = [t for t in texts if self._is_header_like(t)]
-        row_like = [t for t in texts if best_score(t, [lab for r in self.spec.rows for lab in r.labels if lab]) >= 95]
+        row_like = [t for t in texts if best_score(t, self.row_labels) >= 95]
         # 总计 is both a column and a row (（七）总计): one header-like text that is also a row label is a data row
         if len(header_like) >= 2 or (header_like and not row_like):
             return "header"
         return "data"
 
     # --- headers ------------------------------------------------------------------------------------------
-    def _column_scores(self, stack: list[str]) -> list[tuple[float, str]]:
+    def _column_scores(self, stack: tuple[str, ...]) -> list[tuple[float, str]]:
         groups_all = {g for c in self.spec.columns.values() for g in c.groups}
         out = []
         for key, col in self.spec.columns.items():
@@ -167,7 +201,7 @@ class TableMatcher:
                 continue
             if value_start is None and best_score(stack[-1], self.spec.header_only) < 88:
                 value_start = j
-            scores = self._column_scores(stack)
+            scores = self._column_scores(tuple(stack))
             if not scores or scores[0][0] < HEADER_CUTOFF:
                 continue
             best_s, best_k = scores[0]
@@ -180,7 +214,7 @@ class TableMatcher:
         return _Header(cmap, value_start, n_cols)
 
     # --- rows ---------------------------------------------------------------------------------------------
-    def _row_candidates(self, leaf: str | None, context: list[str], current_group: str | None):
+    def _row_candidates(self, leaf: str | None, context: tuple[str, ...], current_group: str | None):
         out = []
         for r in self.spec.rows:
             if r.unlabelled:
@@ -213,7 +247,9 @@ class TableMatcher:
             first_value_col = header.value_start
             labels = [c for c in own if c.col + c.colspan - 1 < first_value_col]
             values = [c for c in own if c.col >= first_value_col and c.row == row.index]
-            if labels or not any(not is_value_like(c.text) for c in values):
+            # a label inside the value columns means this row's cells are not laid out under the
+            # header (a text dump writes merged cells once): fall back to the trailing value run
+            if not any(c.text and not is_value_like(c.text) for c in values):
                 return labels, values
         # no usable header: the trailing run of value-like cells are the values
         k = len(own)
@@ -258,7 +294,7 @@ class TableMatcher:
                 if leaf is not None and self._group_of(leaf) and not any(c.text.strip() for c in values):
                     current_group = self._group_of(leaf)  # a group label on a row of its own
                     continue
-                cands = self._row_candidates(leaf, context, current_group)
+                cands = self._row_candidates(leaf, tuple(context), current_group)
                 d = _DataRow(row, labels, values, header)
                 if leaf is None and not any(c.text.strip() for c in values):
                     continue
@@ -347,6 +383,8 @@ class TableMatcher:
                   and got == [e for e in expected if e in got])
             if ok:
                 placed = [(c, k[0], min(d.score, k[1]), k[2]) for c, k in zip(values, keys)]
+            elif len(values) == len(expected) and any(k is None for k in keys):
+                pass  # the header maps only some of a full row's cells: position decides (below)
             else:
                 # header cells covering several keys' columns, or values that don't line up: drop blanks that the
                 # header does not map, then try again before falling back to position
@@ -401,7 +439,7 @@ class TableMatcher:
 
 def match_tables(located: dict[str, LocatedTable], specs: dict[str, TableSpec], year: int | None) -> dict[str, MatchedTable]:
     """Match every located table; the appeals table (same in both templates) takes the report's template."""
-    out = {kind: TableMatcher(specs[kind]).match(lt, year) for kind, lt in located.items()}
+    out = {kind: TableMatcher.for_spec(specs[kind]).match(lt, year) for kind, lt in located.items()}
     return out
 
 

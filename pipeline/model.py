@@ -6,6 +6,7 @@ can all depend on it without cycles.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from enum import Enum
 
 
@@ -63,7 +64,11 @@ class RawTable:
     page: int | None = None  # first page the table is on (PDF)
 
     def grid(self) -> list[list[Cell | None]]:
-        """The table as rows x cols, each position pointing at the cell that covers it."""
+        """The table as rows x cols, each position pointing at the cell that covers it (computed once)."""
+        return self._grid
+
+    @cached_property
+    def _grid(self) -> list[list[Cell | None]]:
         g: list[list[Cell | None]] = [[None] * self.n_cols for _ in range(self.n_rows)]
         for c in self.cells:
             for r in range(c.row, min(c.row + c.rowspan, self.n_rows)):

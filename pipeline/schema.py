@@ -62,7 +62,7 @@ class RowSpec:
         return tuple(t for t in TEMPLATES if t in self.columns)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: specs key the matchers' caches
 class TableSpec:
     table: str
     title: str
@@ -79,8 +79,13 @@ class TableSpec:
         """Every (row, col) key of this table in ``template``, in printed order."""
         return [(r.key, c) for r in self.rows for c in r.columns.get(template, ())]
 
-    def column_templates(self, col: str) -> set[str]:
-        return {t for r in self.rows for t, cols in r.columns.items() if col in cols}
+    def column_templates(self, col: str) -> frozenset[str]:
+        return _column_templates(self, col)
+
+
+@lru_cache(maxsize=256)
+def _column_templates(spec: TableSpec, col: str) -> frozenset[str]:
+    return frozenset(t for r in spec.rows for t, cols in r.columns.items() if col in cols)
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ class Rule:
     description: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Schema:
     tables: dict[str, TableSpec]
     rules: tuple[Rule, ...]

@@ -1,0 +1,185 @@
+"""PDF extractor on real corpus PDFs: ruled, split over pages, borderless, scanned, encrypted, broken."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import DocumentLoadError
+from pipeline.extract import extract
+
+CORPUS = Path("/work/shared/corpus")
+PDF = CORPUS / "pdf"
+REPORT = "2021-fujian-pingtan-zone"
+
+pytestmark = pytest.mark.skipif(not PDF.is_dir(), reason="development corpus not available")
+
+
+def _pdf(variant: str, report: str = REPORT) -> Path:
+    return PDF / f"{report}__{variant}.pdf"
+
+
+def _find(doc, text: str):
+    """(table, cell) of the first cell whose text, whitespace removed, equals ``text``."""
+    for t in doc.tables:
+        for c in t.cells:
+            if "".join(c.text.split()) == text:
+                return t, c
+    raise AssertionError(f"no cell {text!r}")
+
+
+def _row_texts(table, row: int) -> list[str]:
+    return [c.text for c in sorted(table.cells, key=lambda c: c.col) if c.row == row]
+
+
+@pytest.fixture(scope="module")
+def lattice():
+    return extract(_pdf("pdf_lattice"))
+
+
+def test_ruled_table_grid_has_every_value_cell_and_spans(lattice):
+    table, cell = _find(lattice, "一、本年新收政府信息公开申请数量")
+    assert cell.colspan == 3 and table.n_cols == 10
+    assert _row_texts(table, cell.row)[1:] == ["64", "0", "0", "2", "0", "4", "70"]
+    _, head = _find(lattice, "申请人情况")
+    assert head.colspan == 7
+    # every grid position is covered by exactly one stored cell (merged cells stored once)
+    grid = table.grid()
+    assert all(grid[r][k] is not None for r in range(table.n_rows) for k in range(table.n_cols))
+    assert len(table.cells) == len({id(c) for row in grid for c in row})
+
+
+def test_vertical_and_wrapped_labels_come_out_as_one_cell(lattice):
+    _, group = _find(lattice, "三、本年度办理结果")
+    assert group.text == "三、本\n年度办\n理结果" and group.rowspan >= 18
+    _, denied = _find(lattice, "（三）不予公开")
+    assert denied.rowspan == 8
+    _find(lattice, "（二）部分公开（区分处理的，只计这一情形，不计其他情形）")
+
+
+def test_pages_are_one_based_and_paragraphs_hold_the_title(lattice):
+    assert all(c.page for t in lattice.tables for c in t.cells)
+    _, proactive = _find(lattice, "行政许可")
+    assert proactive.page == 2
+    assert any("年政府信息公开工作年" in p for p in lattice.paragraphs[:3])
+    assert not any("1.属于国家秘密" in p for p in lattice.paragraphs)  # table text stays in tables
+
+
+def test_table_split_over_pages_is_one_table_with_both_pages():
+    doc = extract(_pdf("pdf_split"))
+    table, first = _find(doc, "一、本年新收政府信息公开申请数量")
+    t2, last = _find(doc, "四、结转下年度继续办理")
+    assert t2 is table
+    pages = {c.page for c in table.cells}
+    assert len(pages) == 2 and max(pages) == min(pages) + 1
+    assert first.page == min(pages) and last.page == max(pages) and table.page == min(pages)
+    assert _row_texts(table, last.row)[1:] == ["1", "0", "0", "0", "0", "0", "1"]
+    for label in ("1.属于国家秘密", "（七）总计", "3.其他"):
+        t, c = _find(doc, label)
+        assert t is table
+
+
+def test_borderless_table_from_text_alignment():
+    doc = extract(_pdf("pdf_borderless"))
+    table, cell = _find(doc, "一、本年新收政府信息公开申请数量")
+    assert _row_texts(table, cell.row)[1:] == ["64", "0", "0", "2", "0", "4", "70"]
+    # a label wrapped around its row's values belongs to that one row
+    t, partial = _find(doc, "（二）部分公开（区分处理的，只计这一情形，不计其他情形）")
+    assert [c.text for c in t.cells if c.row == partial.row and c.col > partial.col + partial.colspan - 1] == \
+        ["5", "0", "0", "0", "0", "0", "5"]
+    _, group = _find(doc, "三、本年度办理结果")
+    assert group.rowspan > 10
+    _, denied = _find(doc, "（三）不予公开")
+    assert denied.rowspan == 8
+    # empty cells inside a row are kept: the appeals value row has 15 cells
+    _, upheld = _find(doc, "结果维持")
+    appeals = [t for t in doc.tables if any(c is upheld for c in t.cells)][0]
+    assert len(_row_texts(appeals, appeals.n_rows - 1)) == 15
+
+
+@pytest.mark.parametrize("variant", ["pdf_lattice", "pdf_borderless"])
+def test_engines_give_the_same_grids(variant):
+    a = extract(_pdf(variant), {"pdf_engine": "pdfium"})
+    b = extract(_pdf(variant), {"pdf_engine": "pdfplumber"})
+    cells = lambda d: [[(c.text, c.row, c.col, c.rowspan, c.colspan, c.page) for c in t.cells] for t in d.tables]
+    assert cells(a) == cells(b)
+
+
+def test_scanned_pdf_has_no_text_layer():
+    scanned = CORPUS / "scanned" / f"{REPORT}__pdf_scanned.pdf"
+    with pytest.raises(DocumentLoadError, match=r"^no text layer \(scanned PDF\)$"):
+        extract(scanned)
+
+
+@pytest.mark.parametrize("engine", ["pdfium", "pdfplumber"])
+def test_encrypted_pdf_needs_a_password(tmp_path, engine):
+    path = tmp_path / "locked.pdf"
+    path.write_bytes(_encrypted_pdf(b"secret"))
+    with pytest.raises(DocumentLoadError, match=r"^encrypted PDF \(password required\)$"):
+        extract(path, {"pdf_engine": engine})
+
+
+def test_broken_pdf_is_a_load_error(tmp_path):
+    path = tmp_path / "broken.pdf"
+    path.write_bytes(_pdf("pdf_lattice").read_bytes()[:600])
+    with pytest.raises(DocumentLoadError, match=r"^cannot read PDF"):
+        extract(path)
+
+
+def test_page_limit(tmp_path):
+    with pytest.raises(DocumentLoadError, match=r"limit of 2 pages \(max_pages\)"):
+        extract(_pdf("pdf_lattice"), {"max_pages": 2})
+
+
+def test_unknown_engine_is_refused():
+    with pytest.raises(ValueError, match="pdf_engine"):
+        extract(_pdf("pdf_lattice"), {"pdf_engine": "ocr"})
+
+
+# ---------------------------------------------------------------- a password-protected PDF, built here
+
+_PAD = bytes.fromhex("28BF4E5E4E758A4164004E56FFFA01082E2E00B6D0683E802F0CA9FE6453697A")
+
+
+def _rc4(key: bytes, data: bytes) -> bytes:
+    s = list(range(256))
+    j = 0
+    for i in range(256):
+        j = (j + s[i] + key[i % len(key)]) % 256
+        s[i], s[j] = s[j], s[i]
+    out, i, j = bytearray(), 0, 0
+    for byte in data:
+        i = (i + 1) % 256
+        j = (j + s[i]) % 256
+        s[i], s[j] = s[j], s[i]
+        out.append(byte ^ s[(s[i] + s[j]) % 256])
+    return bytes(out)
+
+
+def _encrypted_pdf(user_password: bytes) -> bytes:
+    """A one-page PDF under the standard security handler (RC4 40-bit, revision 2)."""
+    pad = (user_password + _PAD)[:32]
+    owner = _rc4(hashlib.md5(pad).digest()[:5], pad)
+    perms = -4
+    file_id = hashlib.md5(b"xxgk-test").digest()
+    key = hashlib.md5(pad + owner + perms.to_bytes(4, "little", signed=True) + file_id).digest()[:5]
+    user = _rc4(key, _PAD)
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
+        b"<< /Filter /Standard /V 1 /R 2 /O <" + owner.hex().encode() + b"> /U <" + user.hex().encode()
+        + b"> /P " + str(perms).encode() + b" >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += (b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 4 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n"
+            % (len(objs) + 1, file_id.hex().encode(), file_id.hex().encode(), xref))
+    return bytes(out)
