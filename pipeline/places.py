@@ -102,16 +102,29 @@ def _aliases(node: dict) -> list[str]:
 def heading_agency(agency: str | None, title: str | None = None, paragraphs=()) -> str | None:
     """The agency as printed in the title line (before the year), which may say more than the agency read by
     ``meta.agency_year`` (e.g. a bracketed county); else the agency itself."""
+    heads = heading_candidates(agency, title, paragraphs)
+    return heads[0] if heads else None
+
+
+def heading_candidates(agency: str | None, title: str | None = None, paragraphs=()) -> list[str]:
+    """Title-line readings of the agency, best first: the line holding it, then that line joined to the one before
+    (a title broken over two lines, as PDFs print long ones), then the agency alone."""
     if not agency:
-        return None
+        return []
     key = _fold(agency)
-    for line in [title, *list(paragraphs)[:TITLE_LINES]]:
-        text = _fold(line or "")
-        m = _YEAR.search(text)
-        head = text[:m.start()] if m else ""
-        if key and key in head:
-            return head
-    return key
+    lines = [_fold(x or "") for x in [title, *list(paragraphs)[:TITLE_LINES]]]
+    out: list[str] = []
+    for i, text in enumerate(lines):
+        for cand in (text, (lines[i - 1] + text) if i else None):
+            if not cand:
+                continue
+            m = _YEAR.search(cand)
+            head = cand[:m.start()] if m else ""
+            if key and key in head and head not in out:
+                out.append(head)
+        if out:
+            break
+    return out + ([key] if key not in out else [])
 
 
 def place_of(name: str | None) -> tuple[Place, list[Issue]]:
@@ -187,5 +200,10 @@ def report_place(agency: str | None, title: str | None = None, paragraphs=()) ->
     itself is unknown: ``agency-unknown`` already says so)."""
     if not agency:
         return Place().as_record(), []
-    place, issues = place_of(heading_agency(agency, title, paragraphs))
-    return place.as_record(), issues
+    first = None
+    for head in heading_candidates(agency, title, paragraphs):
+        place, issues = place_of(head)
+        if place.province or place.level:
+            return place.as_record(), issues
+        first = first or (place, issues)
+    return first[0].as_record(), first[1]

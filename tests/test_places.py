@@ -117,3 +117,9 @@ def test_codes_come_from_the_shipped_division_table():
     codes = gazetteer()["codes"]
     assert len([k for k in codes if len(k) == 1]) == 34  # provinces, municipalities, regions, HK, Macao, Taiwan
     assert all(len(c) == 6 and c.isdigit() for c in codes.values())
+
+
+def test_a_title_broken_over_two_lines():
+    paragraphs = ["镇人民政府（名称未在摘录中出现，尼勒克", "县）2023年政府信息公开工作年度报告", "一、总体情况"]
+    rec, issues = report_place("县)", None, paragraphs)
+    assert (rec["county"], rec["county_code"], rec["level"]) == ("尼勒克县", "654028", "township") and issues == []
