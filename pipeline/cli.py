@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from .datapackage import write_datapackage
 from .errors import SchemaFileError, XxgkError
 from .run import find_files, process_file, results_to_batch
 from .schema import load_schema
@@ -58,6 +59,7 @@ def ingest(paths, out_dir, fmt, pdf_engine, debug):
                 raise
     batch = results_to_batch(results)
     paths_written = write_batch(batch, out_dir, fmt)
+    write_datapackage(paths_written, out_dir)
     st = batch.reports["status"].value_counts().to_dict()
     click.echo(f"{len(files)} files: " + ", ".join(f"{n} {s}" for s, n in sorted(st.items())) +
                f"; {len(batch.cells)} cells, {len(batch.issues)} issues → {paths_written['cells'].parent}")
@@ -77,6 +79,28 @@ class _Plain:
 
     def __exit__(self, *a):
         return False
+
+
+@main.command()
+@click.argument("out_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--wide", is_flag=True, help="One row per report, one column per (table, row, col) key.")
+@click.option("--labels", type=click.Choice(["zh", "en"]), default="en", show_default=True,
+              help="Column headers: the printed Chinese labels or the canonical keys.")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write: .csv (UTF-8 with BOM, Excel-ready) or .parquet.")
+def export(out_dir, wide, labels, out_file):
+    """Reshape the output of `xxgk ingest` in DIR for spreadsheets and other tools."""
+    from .export import export_wide
+
+    if not wide:
+        raise click.UsageError("only the wide export exists so far: add --wide")
+    if out_file.suffix.lower() not in (".csv", ".parquet"):
+        raise click.UsageError(f"--out {out_file}: the file name must end in .csv or .parquet")
+    try:
+        path = export_wide(out_dir, out_file, labels)
+    except FileNotFoundError as e:
+        raise click.UsageError(str(e))
+    click.echo(f"wide table ({labels} headers) → {path}")
 
 
 @main.command()

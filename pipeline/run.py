@@ -23,6 +23,7 @@ from .match import MatchedTable, match_tables, report_template
 from .meta import agency_year
 from .model import Document
 from .normalise import parse_value
+from .places import PLACE_COLUMNS, PLACE_TYPES, report_place
 from .reconcile import reconcile
 from .schema import Schema, load_schema
 
@@ -32,7 +33,7 @@ DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
 CELL_COLUMNS = ["report_id", "source_path", "agency", "year", "template", "table", "row", "col", "value", "unit", "raw",
                 "page", "table_index", "row_index", "col_index", "match_score", "confidence"]
 REPORT_COLUMNS = ["report_id", "source_path", "format", "agency", "year", "template", "status", "n_cells", "n_issues",
-                  "error"]
+                  "error"] + PLACE_COLUMNS
 ISSUE_COLUMNS = ["report_id", "source_path", "code", "severity", "rule", "table", "row", "col", "page", "expected",
                  "actual", "difference", "raw", "message", "table_index", "row_index", "col_index"]
 PARSE_NOTE_CODES = {"unparsed": "unparsed-value", "null-token": "null-token", "unit-unknown": "unit-unknown"}
@@ -102,13 +103,15 @@ def document_to_result(doc: Document, schema: Schema, settings: dict | None = No
         issues.append(Issue("agency-unknown", "no title of the form '<agency><year>年政府信息公开工作年度报告' found"))
     if year is None:
         issues.append(Issue("year-unknown", "no year in the title or the file name"))
+    place, place_issues = report_place(agency, doc.title, doc.paragraphs)
+    issues += place_issues
     located, loc_issues = locate(doc, schema)
     issues += loc_issues
     if not located:
         return Result(report=dict(report_id=rid, source_path=path, format=origin.format.value, agency=agency, year=year,
                                   template=None, status="failed", n_cells=0, n_issues=0,
                                   error=f"no statistics table found among {len(doc.tables)} tables "
-                                        "(not an annual report, or its tables are images)"), document=doc)
+                                        "(not an annual report, or its tables are images)", **place), document=doc)
     matched = match_tables(located, schema.tables, year)
     template = report_template(matched)
     if "appeals" in matched and template in ("2019", "2021"):
@@ -145,7 +148,7 @@ def document_to_result(doc: Document, schema: Schema, settings: dict | None = No
     serious = any(i.severity in ("error", "warning") for i in issues)
     report = dict(report_id=rid, source_path=path, format=origin.format.value, agency=agency, year=year,
                   template=template, status="partial" if serious else "ok", n_cells=len(cells),
-                  n_issues=len(records), error=None)
+                  n_issues=len(records), error=None, **place)
     narrative = [dict(report_id=rid, source_path=path, **f) for f in narrative_figures(doc.paragraphs, schema)]
     return Result(report=report, cells=cells, issues=records, document=doc, matched=matched, narrative=narrative)
 
@@ -203,7 +206,8 @@ CELL_TYPES = dict(report_id="string", source_path="string", agency="string", yea
                   page="Int64", table_index="Int64", row_index="Int64", col_index="Int64", match_score="float64",
                   confidence="float64")
 REPORT_TYPES = dict(report_id="string", source_path="string", format="string", agency="string", year="Int64",
-                    template="string", status="string", n_cells="Int64", n_issues="Int64", error="string")
+                    template="string", status="string", n_cells="Int64", n_issues="Int64", error="string",
+                    **PLACE_TYPES)
 ISSUE_TYPES = dict(report_id="string", source_path="string", code="string", severity="string", rule="string",
                    table="string", row="string", col="string", page="Int64", expected="float64", actual="float64",
                    difference="float64", raw="string", message="string", table_index="Int64", row_index="Int64",

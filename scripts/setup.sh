@@ -8,7 +8,8 @@ need=()
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer)   # .doc / .wps → .docx
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)       # PDF pages → images (scanned-report tests)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)            # headless browser tests of audit.html
-fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || need+=(fonts-wqy-zenhei)  # Chinese text in screenshots
+command -v fc-list >/dev/null 2>&1 || need+=(fontconfig)
+[ -n "$(fc-list :lang=zh 2>/dev/null)" ] || need+=(fonts-wqy-zenhei)  # Chinese text in screenshots and charts
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   echo "setup: installing ${need[*]}" >&2
