@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .audit import NARRATIVE_COLUMNS, NARRATIVE_TYPES
 from .issues import CODES
 from .run import CELL_COLUMNS, CELL_TYPES, ISSUE_COLUMNS, ISSUE_TYPES, REPORT_COLUMNS, REPORT_TYPES
 from .write import _atomic
@@ -43,7 +44,7 @@ FIELD_DOCS: dict[str, tuple[str, str]] = {
     "row_index": ("行序号", "Row index in the source table"),
     "col_index": ("列序号", "Column index in the source table"),
     "match_score": ("匹配分", "Label similarity score of the row and column match (0-100)"),
-    "confidence": ("置信度", "Confidence of the cell's placement (0-1)"),
+    "confidence": ("置信度", "OCR confidence of the cell's text (0-100); null for text-layer cells"),
     "code": ("问题代码", "Stable kebab-case issue code: " + ", ".join(sorted(CODES))),
     "severity": ("严重程度", "error, warning or info"),
     "rule": ("规则", "Reconciliation rule name (schemas/rules.yaml), for rule issues"),
@@ -51,6 +52,8 @@ FIELD_DOCS: dict[str, tuple[str, str]] = {
     "actual": ("实为", "Value found"),
     "difference": ("差额", "actual - expected"),
     "message": ("说明", "What is wrong, in words"),
+    "figure": ("文字数字", "Which figure the text states (e.g. received, handled, carried_forward)"),
+    "paragraph": ("段落序号", "Index of the paragraph of the report text that states the figure"),
 }
 _TYPES = {"string": "string", "Int64": "integer", "float64": "number"}
 RESOURCES = {
@@ -58,6 +61,8 @@ RESOURCES = {
               "One row per printed value of the three statistics tables"),
     "reports": (REPORT_COLUMNS, REPORT_TYPES, ["report_id"], "One row per input file: what it is and where from"),
     "issues": (ISSUE_COLUMNS, ISSUE_TYPES, None, "One row per doubt or problem, with its position and raw text"),
+    "narrative": (NARRATIVE_COLUMNS, NARRATIVE_TYPES, None,
+                  "One row per figure that section 一、总体情况 states in words (checked against the tables by rule 17)"),
 }
 
 

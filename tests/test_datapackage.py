@@ -10,6 +10,7 @@ from frictionless import validate
 
 from pipeline.cli import main
 from pipeline.issues import CODES
+from pipeline.audit import NARRATIVE_COLUMNS
 from pipeline.run import CELL_COLUMNS, ISSUE_COLUMNS, REPORT_COLUMNS
 from conftest import CORPUS
 
@@ -39,8 +40,9 @@ def test_datapackage_validates_with_frictionless(out):
 def test_descriptor_describes_every_column_and_key(out):
     dp = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
     res = {r["name"]: r for r in dp["resources"]}
-    assert set(res) == {"cells", "reports", "issues"}
-    for name, columns in (("cells", CELL_COLUMNS), ("reports", REPORT_COLUMNS), ("issues", ISSUE_COLUMNS)):
+    assert set(res) == {"cells", "reports", "issues", "narrative"}
+    for name, columns in (("cells", CELL_COLUMNS), ("reports", REPORT_COLUMNS), ("issues", ISSUE_COLUMNS),
+                          ("narrative", NARRATIVE_COLUMNS)):
         fields = res[name]["schema"]["fields"]
         assert [f["name"] for f in fields] == columns
         assert all(f["description"] and f["title"] for f in fields), name
