@@ -24,7 +24,10 @@ WORD_JOIN = 0.5  # overlap share above which two char boxes sit on one text line
 BLOCK_GAP = 0.9  # vertical gap (in line heights) under which stacked lines form one label block
 NEAR_WEIGHT = 0.3  # weight of a wrapped label line's distance from the values it is given to
 SIZE_TOL = 0.2  # a one-cell line joins a borderless table only if its text height is within 20%
+FULL_SLACK = 1.5  # a label line wraps only when full: within this many line heights of its column's widest
 
+# a label that starts a new item: "1." "2、" "（三）" "(4)" "一、"
+_NUMBERED_RE = re.compile(r"^\s*(?:[0-9０-９]+\s*[.．、)）]|[（(][一二三四五六七八九十0-9０-９]+[)）]|[一二三四五六七八九十]+\s*[、.．])")
 # a value-like cell text: digits with separators, signs, units, or a placeholder dash
 _VALUE_RE = re.compile(r"^[\s0-9０-９.,，．+\-−—–/／%％()（）万元]*[0-9０-９\-—–/／][\s0-9０-９.,，．%％万元]*$")
 
@@ -482,51 +485,37 @@ def _region_to_grid(lines: list[Line], start: int, end: int) -> Grid | None:
         for s in segs:
             s.c0, s.c1 = _col_range(s, edges)
 
-    # the first value column: leftmost column holding a value in a line with two or more values
-    vcol = n_cols
-    for segs in segs_by_line:
-        vals = [s for s in segs if is_value_text(s.text())]
-        if len(vals) >= 2:
-            vcol = min(vcol, min(s.c0 for s in vals))
-    if vcol == n_cols:
-        vcol = 0
+    vcol = _value_column(segs_by_line, n_cols)
     leaf = vcol - 1  # the label column next to the values; columns left of it hold group labels
 
     def is_group(s: _Seg) -> bool:
         return leaf > 0 and s.c1 < leaf
 
-    # rows: one per line reaching the value columns; overlapping lines share a row unless
-    # their cells would collide (a spanning caption over the cells it heads)
-    rows: list[dict] = []
-    loose: list[_Seg] = []
+    # header lines (up to the last line reaching the value columns before the first value) keep
+    # one row per such line with the lines between them shared out; the body below is laid out
+    # from its label blocks, so rows whose values are all blank keep a row of their own
+    first_value = next((i for i, segs in enumerate(segs_by_line)
+                        if any(s.c0 >= vcol and is_value_text(s.text()) for s in segs)), None)
+    body_start = len(segs_by_line)
+    if vcol > 0 and first_value is not None:
+        body_start = 0
+        for i in range(first_value):
+            if any(s.c1 >= vcol for s in segs_by_line[i]):
+                body_start = i + 1
     groups: list[_Seg] = []
-    for segs in segs_by_line:
-        anchor = vcol == 0 or any(s.c1 >= vcol for s in segs)
-        mine = [s for s in segs if not is_group(s)]
-        groups.extend(s for s in segs if is_group(s))
-        if not anchor:
-            loose.extend(mine)
-            continue
-        top = min(s.top for s in mine)
-        bottom = max(s.bottom for s in mine)
-        h = bottom - top
-        cur = rows[-1] if rows else None
-        if cur is not None and top < cur["bottom"] - 0.02 * h and not _collides(cur["segs"], mine):
-            cur["segs"].extend(mine)
-            cur["bottom"] = max(cur["bottom"], bottom)
-        else:
-            rows.append({"segs": list(mine), "top": top, "bottom": bottom})
+    rows = _anchor_rows(segs_by_line[:body_start], vcol, is_group, groups)
+    if rows:
+        _attach_loose(rows, [(r["top"] + r["bottom"]) / 2 for r in rows], [s for r in rows for s in r.pop("loose")])
+    rows += _body_rows(segs_by_line[body_start:], vcol, is_group, groups)
     if not rows:
         return None
+    for r in rows:
+        r["top"] = min(s.top for s in r["segs"])
+        r["bottom"] = max(s.bottom for s in r["segs"])
     mids = [(r["top"] + r["bottom"]) / 2 for r in rows]
 
     def nearest(y: float) -> int:
         return min(range(len(rows)), key=lambda i: abs(mids[i] - y))
-
-    _attach_loose(rows, mids, loose)
-    for r in rows:
-        r["top"] = min(s.top for s in r["segs"])
-        r["bottom"] = max(s.bottom for s in r["segs"])
 
     cells: list[GridCell] = []
     occupied = [set() for _ in rows]
@@ -545,6 +534,167 @@ def _region_to_grid(lines: list[Line], start: int, end: int) -> Grid | None:
                 cells.append(GridCell(ri, k, 1, 1, (edges[k], r["top"], edges[k + 1], r["bottom"])))
     cells.sort(key=lambda c: (c.row, c.col))
     return Grid(len(rows), n_cols, cells, (x0, rows[0]["top"], x1, rows[-1]["bottom"]))
+
+
+
+def _value_column(segs_by_line: list[list[_Seg]], n_cols: int) -> int:
+    """The first value column: right of the row labels on the lines that carry values.
+
+    On each line with a value, the columns of the non-value cells left of its first value end
+    where the values begin; the most common such end wins (a stray wide label can't move it).
+    Without labels beside values: the leftmost value of lines with two or more values.
+    """
+    ends: dict[int, int] = {}
+    multi = n_cols
+    for segs in segs_by_line:
+        vals = [s for s in segs if is_value_text(s.text())]
+        if not vals:
+            continue
+        if len(vals) >= 2:
+            multi = min(multi, min(s.c0 for s in vals))
+        first = min(vals, key=lambda s: s.x0)
+        labels = [s for s in segs if s.x1 <= first.x0 and not is_value_text(s.text())]
+        if labels:
+            end = max(s.c1 for s in labels) + 1
+            ends[end] = ends.get(end, 0) + 1
+    if ends:
+        return max(ends, key=lambda k: (ends[k], k))
+    return multi if multi < n_cols else 0
+
+
+def _anchor_rows(segs_by_line: list[list[_Seg]], vcol: int, is_group, groups: list[_Seg]) -> list[dict]:
+    """One row per line reaching the value columns; overlapping lines share a row unless their
+    cells would collide (a spanning caption over the cells it heads). Other lines' cells are
+    left in each row's ``loose`` list (all of them in the last row's) for the caller."""
+    rows: list[dict] = []
+    loose: list[_Seg] = []
+    for segs in segs_by_line:
+        anchor = vcol == 0 or any(s.c1 >= vcol for s in segs)
+        mine = [s for s in segs if not is_group(s)]
+        groups.extend(s for s in segs if is_group(s))
+        if not anchor:
+            loose.extend(mine)
+            continue
+        top = min(s.top for s in mine)
+        bottom = max(s.bottom for s in mine)
+        h = bottom - top
+        cur = rows[-1] if rows else None
+        if cur is not None and top < cur["bottom"] - 0.02 * h and not _collides(cur["segs"], mine):
+            cur["segs"].extend(mine)
+            cur["bottom"] = max(cur["bottom"], bottom)
+        else:
+            rows.append({"segs": list(mine), "top": top, "bottom": bottom, "loose": []})
+    if rows:
+        rows[-1]["loose"] = loose
+    return rows
+
+
+def _is_numbered(text: str) -> bool:
+    return bool(_NUMBERED_RE.match(text))
+
+
+def _label_blocks(labels: list[_Seg]) -> list[list[_Seg]]:
+    """Label cells stacked into the blocks of one printed cell each.
+
+    A line continues the label above it only if that line is full (text wraps only when the
+    cell is full: it reaches within ``FULL_SLACK`` line heights of the widest label aligned
+    with it), it sits close below, within that line's x-range, and does not start a numbered
+    item ("1.", "（三）", "一、").
+    """
+    # a cell's width is not printed: take the widest label aligned with this one (same centre,
+    # or same left edge) as what fits in its cell
+    widest: dict[int, float] = {}
+    for p in labels:
+        ph, pc = p.bottom - p.top, (p.x0 + p.x1) / 2
+        widest[id(p)] = max(s.x1 - s.x0 for s in labels
+                            if abs((s.x0 + s.x1) / 2 - pc) <= ph or abs(s.x0 - p.x0) <= 0.5 * ph)
+    blocks: list[list[_Seg]] = []
+    block_of: dict[int, int] = {}
+    done: list[_Seg] = []
+    for s in sorted(labels, key=lambda s: (s.top, s.x0)):
+        h = s.bottom - s.top
+        above = [p for p in done if p.x0 < s.x1 and s.x0 < p.x1 and p.bottom <= s.top + 0.5 * h]
+        p = max(above, key=lambda p: p.bottom, default=None)
+        joined = False
+        if p is not None:
+            b = block_of[id(p)]
+            ph = p.bottom - p.top
+            if (blocks[b][-1] is p and s.top - p.bottom <= BLOCK_GAP * ph
+                    and (p.x1 - p.x0) + FULL_SLACK * ph >= widest[id(p)]
+                    and s.x0 >= p.x0 - FULL_SLACK * ph and s.x1 <= p.x1 + FULL_SLACK * ph
+                    and not _is_numbered(s.text())):
+                blocks[b].append(s)
+                block_of[id(s)] = b
+                joined = True
+        if not joined:
+            block_of[id(s)] = len(blocks)
+            blocks.append([s])
+        done.append(s)
+    return blocks
+
+
+def _body_rows(segs_by_line: list[list[_Seg]], vcol: int, is_group, groups: list[_Seg]) -> list[dict]:
+    """Rows of a table body: one per value line (lines overlapping share a row) and one per
+    label block; a block joins the value row whose line holds one of its lines, or (a label
+    centred around its values) the label-less value row printed within its height; a block
+    with no values is a row of its own (a row left blank)."""
+    rows: list[dict] = []
+    labels: list[_Seg] = []
+    owner: dict[int, int] = {}  # id(label seg) -> value row printed on the same line
+    for segs in segs_by_line:
+        groups.extend(s for s in segs if is_group(s))
+        mine = [s for s in segs if not is_group(s)]
+        vals = [s for s in mine if s.c1 >= vcol]
+        labs = [s for s in mine if s.c1 < vcol]
+        labels.extend(labs)
+        if not vals:
+            continue
+        top = min(s.top for s in vals)
+        bottom = max(s.bottom for s in vals)
+        h = bottom - top
+        cur = rows[-1] if rows else None
+        if cur is not None and top < cur["bottom"] - 0.02 * h and not _collides(cur["segs"], vals):
+            cur["segs"].extend(vals)
+            cur["bottom"] = max(cur["bottom"], bottom)
+        else:
+            rows.append({"segs": list(vals), "top": top, "bottom": bottom, "own": False})
+        for s in labs:
+            owner[id(s)] = len(rows) - 1
+            rows[-1]["own"] = True
+    if not labels:
+        return rows
+    blocks = _label_blocks(labels)
+    mids = [(r["top"] + r["bottom"]) / 2 for r in rows]
+    blank: list[dict] = []
+    free = []
+    for blk in blocks:
+        owned = {owner[id(s)] for s in blk if id(s) in owner}
+        if len(owned) == 1:
+            rows[owned.pop()]["segs"].extend(blk)
+        elif owned:  # lines of two value rows: each line to the nearest of them
+            for s in blk:
+                ri = owner.get(id(s))
+                if ri is None:
+                    ri = min(owned, key=lambda i: abs(mids[i] - s.mid))
+                rows[ri]["segs"].append(s)
+        else:
+            free.append(blk)
+    for blk in free:
+        top = min(s.top for s in blk)
+        bottom = max(s.bottom for s in blk)
+        h = max(s.bottom - s.top for s in blk)
+        centre = (top + bottom) / 2
+        inside = [i for i, r in enumerate(rows)
+                  if not r["own"] and top - 0.3 * h <= mids[i] <= bottom + 0.3 * h]
+        if inside:
+            ri = min(inside, key=lambda i: abs(mids[i] - centre))
+            rows[ri]["segs"].extend(blk)
+            rows[ri]["own"] = True
+        else:
+            blank.append({"segs": list(blk), "top": top, "bottom": bottom})
+    out = [{"segs": r["segs"], "top": r["top"], "bottom": r["bottom"]} for r in rows] + blank
+    out.sort(key=lambda r: min(s.top for s in r["segs"]))
+    return out
 
 
 def _box(chs: list[Char]) -> tuple[float, float, float, float]:
