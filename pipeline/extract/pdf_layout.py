@@ -533,7 +533,9 @@ def _region_to_grid(lines: list[Line], start: int, end: int) -> Grid | None:
             if k not in occupied[ri]:
                 cells.append(GridCell(ri, k, 1, 1, (edges[k], r["top"], edges[k + 1], r["bottom"])))
     cells.sort(key=lambda c: (c.row, c.col))
-    return Grid(len(rows), n_cols, cells, (x0, rows[0]["top"], x1, rows[-1]["bottom"]))
+    grid = Grid(len(rows), n_cols, cells, (x0, rows[0]["top"], x1, rows[-1]["bottom"]))
+    grid._edges = edges  # type: ignore[attr-defined]
+    return grid
 
 
 
@@ -869,6 +871,8 @@ def stitch(first: Grid, second: Grid) -> Grid | None:
     The pieces must share their outer left and right rules; their column rules are merged, so
     a piece that splits a column more finely (a header cut by the page break) still fits.
     """
+    if hasattr(first, "_edges") and hasattr(second, "_edges"):
+        return _stitch_text(first, second)
     xa, xb = getattr(first, "_xs", None), getattr(second, "_xs", None)
     if not xa or not xb or abs(xa[0] - xb[0]) > SNAP_TOL or abs(xa[-1] - xb[-1]) > SNAP_TOL:
         return None
@@ -884,4 +888,50 @@ def stitch(first: Grid, second: Grid) -> Grid | None:
             cells.append(GridCell(c.row + off, c0, c.rowspan, max(1, c1 - c0), c.bbox, c.chars, c.text, c.page))
     grid = Grid(first.n_rows + second.n_rows, len(xs) - 1, cells, first.bbox)
     grid._xs = xs  # type: ignore[attr-defined]
+    return grid
+
+
+def _stitch_text(first: Grid, second: Grid) -> Grid | None:
+    """One borderless table continued on the next page, as one grid (None if the two don't fit).
+
+    The piece on the next page often has fewer columns (only the columns holding text there),
+    so its cells are placed in the first piece's columns by where their text is printed. It
+    fits only if its text lies within the first piece's width and no two of its cells in a row
+    land in the same column.
+    """
+    edges: list[float] = first._edges  # type: ignore[attr-defined]
+    tol = 2 * SNAP_TOL
+    inner = edges[1:-1]
+
+    def col(x: float) -> int:
+        return bisect_right(inner, x)
+
+    placed: list[GridCell] = []
+    taken: set[tuple[int, int]] = set()
+    for c in second.cells:
+        if not c.chars:
+            continue
+        bx0, _, bx1, _ = _box(c.chars)
+        if bx0 < edges[0] - tol or bx1 > edges[-1] + tol:
+            return None
+        c0, c1 = col(bx0 + 0.5), col(bx1 - 0.5)
+        row = first.n_rows + c.row
+        spots = {(r, k) for r in range(row, row + c.rowspan) for k in range(c0, c1 + 1)}
+        if spots & taken:
+            return None
+        taken |= spots
+        placed.append(GridCell(row, c0, c.rowspan, c1 - c0 + 1, c.bbox, c.chars, c.text, c.page))
+    n_rows = first.n_rows + second.n_rows
+    tops: dict[int, tuple[float, float]] = {}
+    for c in second.cells:
+        if c.rowspan == 1:
+            tops.setdefault(first.n_rows + c.row, (c.bbox[1], c.bbox[3]))
+    for r in range(first.n_rows, n_rows):
+        top, bottom = tops.get(r, (second.bbox[1], second.bbox[3]))
+        for k in range(len(edges) - 1):
+            if (r, k) not in taken:
+                placed.append(GridCell(r, k, 1, 1, (edges[k], top, edges[k + 1], bottom), page=second.cells[0].page))
+    cells = sorted(first.cells + placed, key=lambda c: (c.row, c.col))
+    grid = Grid(n_rows, first.n_cols, cells, first.bbox)
+    grid._edges = edges  # type: ignore[attr-defined]
     return grid
