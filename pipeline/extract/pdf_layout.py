@@ -519,8 +519,10 @@ def _region_to_grid(lines: list[Line], start: int, end: int) -> Grid | None:
 
     cells: list[GridCell] = []
     occupied = [set() for _ in rows]
+    ranges = [_merge_ranges(r["segs"]) for r in rows]
+    _widen_under_headers(ranges, vcol)
     for ri, r in enumerate(rows):
-        for c0, c1, segs in _merge_ranges(r["segs"]):
+        for c0, c1, segs in ranges[ri]:
             chs = [ch for s in segs for ch in s.chars]
             cells.append(GridCell(ri, c0, 1, c1 - c0 + 1, _box(chs), chs))
             occupied[ri].update(range(c0, c1 + 1))
@@ -537,6 +539,33 @@ def _region_to_grid(lines: list[Line], start: int, end: int) -> Grid | None:
     grid._edges = edges  # type: ignore[attr-defined]
     return grid
 
+
+
+def _widen_under_headers(ranges: list[list[tuple[int, int, list[_Seg]]]], vcol: int) -> None:
+    """A value printed under a header cell that spans several columns spans them too.
+
+    A section of a table may have fewer value columns than the table (one amount under a
+    header spanning three columns); its value then sits in one of the table's columns. The
+    nearest header line above (text in the value columns, no values) tells the cell's span,
+    as long as the row has nothing else in the spanned columns.
+    """
+    header: list[tuple[int, int]] = []
+    for ri, cells in enumerate(ranges):
+        right = [(c0, c1, segs) for c0, c1, segs in cells if c1 >= vcol]
+        if not right:
+            continue
+        if not any(is_value_text(s.text()) for _, _, segs in right for s in segs):
+            header = [(c0, c1) for c0, c1, _ in right if c1 > c0]
+            continue
+        for j, (c0, c1, segs) in enumerate(cells):
+            if c0 < vcol:
+                continue
+            span = next(((h0, h1) for h0, h1 in header if h0 <= c0 and c1 <= h1 and (h0, h1) != (c0, c1)), None)
+            if span is None:
+                continue
+            if any(k != j and o0 <= span[1] and span[0] <= o1 for k, (o0, o1, _) in enumerate(cells)):
+                continue
+            cells[j] = (span[0], span[1], segs)
 
 
 def _value_column(segs_by_line: list[list[_Seg]], n_cols: int) -> int:
