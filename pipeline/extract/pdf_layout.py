@@ -24,6 +24,7 @@ WORD_JOIN = 0.5  # overlap share above which two char boxes sit on one text line
 BLOCK_GAP = 0.9  # vertical gap (in line heights) under which stacked lines form one label block
 NEAR_WEIGHT = 0.3  # weight of a wrapped label line's distance from the values it is given to
 SIZE_TOL = 0.2  # a one-cell line joins a borderless table only if its text height is within 20%
+RUN_MAX = 12  # most label blocks one value row may gather
 FULL_SLACK = 1.5  # a label line wraps only when full: within this many line heights of its column's widest
 
 # a label that starts a new item: "1." "2、" "（三）" "(4)" "一、"
@@ -432,7 +433,8 @@ def text_regions(lines: list[Line]) -> list[tuple[int, int]]:
     return regions
 
 
-def _column_edges(segs_by_line: list[list[_Seg]], x0: float, x1: float) -> list[float]:
+def _column_edges(segs_by_line: list[list[_Seg]], x0: float, x1: float,
+                  all_segs: list[list[_Seg]] = ()) -> list[float]:
     """Column edges from the gaps between cells: gaps that overlap share one boundary."""
     gaps = []
     for segs in segs_by_line:
@@ -446,7 +448,26 @@ def _column_edges(segs_by_line: list[list[_Seg]], x0: float, x1: float) -> list[
             hits[0][0], hits[0][1] = max(hits[0][0], lo), min(hits[0][1], hi)
         elif not hits:
             bounds.append([lo, hi])
-    mids = sorted((lo + hi) / 2 for lo, hi in bounds)
+    # a boundary sits in the part of its gap that no cell's text crosses (a wrapped label line
+    # printed without values can be wider than the label beside the values)
+    spans = sorted((s.x0, s.x1) for segs in all_segs for s in segs)
+    mids = []
+    for lo, hi in bounds:
+        free, at = [], lo
+        for a, b in spans:
+            if b <= at or a >= hi:
+                continue
+            if a > at:
+                free.append((at, a))
+            at = max(at, b)
+        if at < hi:
+            free.append((at, hi))
+        if free and free != [(lo, hi)]:
+            a, b = max(free, key=lambda f: f[1] - f[0])
+            mids.append((a + b) / 2)
+        else:
+            mids.append((lo + hi) / 2)
+    mids.sort()
     return [x0] + mids + [x1]
 
 
@@ -479,7 +500,7 @@ def _region_to_grid(lines: list[Line], start: int, end: int) -> Grid | None:
     segs_by_line = [line_segments(ln, start + i) for i, ln in enumerate(region)]
     x0 = min(ln.x0 for ln in region)
     x1 = max(ln.x1 for ln in region)
-    edges = _column_edges([s for s in segs_by_line if len(s) >= 2], x0, x1)
+    edges = _column_edges([s for s in segs_by_line if len(s) >= 2], x0, x1, segs_by_line)
     n_cols = len(edges) - 1
     for segs in segs_by_line:
         for s in segs:
@@ -710,19 +731,46 @@ def _body_rows(segs_by_line: list[list[_Seg]], vcol: int, is_group, groups: list
                 rows[ri]["segs"].append(s)
         else:
             free.append(blk)
-    for blk in free:
-        top = min(s.top for s in blk)
-        bottom = max(s.bottom for s in blk)
-        h = max(s.bottom - s.top for s in blk)
-        centre = (top + bottom) / 2
-        inside = [i for i, r in enumerate(rows)
-                  if not r["own"] and top - 0.3 * h <= mids[i] <= bottom + 0.3 * h]
-        if inside:
-            ri = min(inside, key=lambda i: abs(mids[i] - centre))
+    # a value row without a label of its own takes the run of free blocks around it whose
+    # middle is nearest its line (a centred label whose lines did not all join one block)
+    order = sorted(range(len(blocks)), key=lambda b: min(s.top for s in blocks[b]))
+    is_free = {id(blk) for blk in free}
+    box = {id(blk): (min(s.x0 for s in blk), min(s.top for s in blk), max(s.x1 for s in blk),
+                     max(s.bottom for s in blk), max(s.bottom - s.top for s in blk)) for blk in blocks}
+    for ri, r in enumerate(rows):
+        if r["own"]:
+            continue
+        best, run = None, None
+        for a in range(len(order)):
+            first = blocks[order[a]]
+            if id(first) not in is_free:
+                continue
+            for e in range(a, min(len(order), a + RUN_MAX)):
+                cur = blocks[order[e]]
+                if id(cur) not in is_free:
+                    break
+                if e > a:
+                    prev = box[id(blocks[order[e - 1]])]
+                    bx = box[id(cur)]
+                    if not (bx[0] < prev[2] and prev[0] < bx[2]) or bx[1] - prev[3] > BLOCK_GAP * prev[4]:
+                        break
+                top, bottom = box[id(first)][1], box[id(cur)][3]
+                h = max(box[id(blocks[order[k]])][4] for k in range(a, e + 1))
+                if not top - 0.3 * h <= mids[ri] <= bottom + 0.3 * h:
+                    continue
+                d = abs((top + bottom) / 2 - mids[ri])
+                if best is None or d < best:
+                    best, run = d, (a, e)
+        if run is None:
+            continue
+        for k in range(run[0], run[1] + 1):
+            blk = blocks[order[k]]
             rows[ri]["segs"].extend(blk)
-            rows[ri]["own"] = True
-        else:
-            blank.append({"segs": list(blk), "top": top, "bottom": bottom})
+            is_free.discard(id(blk))
+        rows[ri]["own"] = True
+    for blk in free:
+        if id(blk) in is_free:
+            blank.append({"segs": list(blk), "top": box[id(blk)][1], "bottom": box[id(blk)][3]})
     out = [{"segs": r["segs"], "top": r["top"], "bottom": r["bottom"]} for r in rows] + blank
     out.sort(key=lambda r: min(s.top for s in r["segs"]))
     return out
