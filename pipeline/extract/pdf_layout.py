@@ -448,14 +448,15 @@ def _column_edges(segs_by_line: list[list[_Seg]], x0: float, x1: float,
             hits[0][0], hits[0][1] = max(hits[0][0], lo), min(hits[0][1], hi)
         elif not hits:
             bounds.append([lo, hi])
-    # a boundary sits in the part of its gap that no cell's text crosses (a wrapped label line
-    # printed without values can be wider than the label beside the values)
-    spans = sorted((s.x0, s.x1) for segs in all_segs for s in segs)
+    # a boundary sits in the part of its gap that no lone text line reaching in from the left
+    # crosses (a wrapped label line printed without values can be wider than the label beside
+    # the values); text spanning columns on purpose (headers) leaves it in the middle
+    spans = sorted((segs[0].x0, segs[0].x1) for segs in all_segs if len(segs) == 1)
     mids = []
     for lo, hi in bounds:
         free, at = [], lo
         for a, b in spans:
-            if b <= at or a >= hi:
+            if b <= at or a >= hi or a >= lo:
                 continue
             if a > at:
                 free.append((at, a))
@@ -971,44 +972,41 @@ def stitch(first: Grid, second: Grid) -> Grid | None:
 def _stitch_text(first: Grid, second: Grid) -> Grid | None:
     """One borderless table continued on the next page, as one grid (None if the two don't fit).
 
-    The piece on the next page often has fewer columns (only the columns holding text there),
-    so its cells are placed in the first piece's columns by where their text is printed. It
-    fits only if its text lies within the first piece's width and no two of its cells in a row
-    land in the same column.
+    The pieces may have different columns (a piece has only the columns holding text on its
+    page; a header cut by the page break has coarse ones), so the cells of both are placed in
+    the columns of the piece with more of them, by where their text is printed. They fit only
+    if all text lies within that piece's width and no two cells land on one grid position.
     """
-    edges: list[float] = first._edges  # type: ignore[attr-defined]
+    ref = second if second.n_cols > first.n_cols else first
+    edges: list[float] = ref._edges  # type: ignore[attr-defined]
     tol = 2 * SNAP_TOL
     inner = edges[1:-1]
-
-    def col(x: float) -> int:
-        return bisect_right(inner, x)
-
     placed: list[GridCell] = []
     taken: set[tuple[int, int]] = set()
-    for c in second.cells:
-        if not c.chars:
-            continue
-        bx0, _, bx1, _ = _box(c.chars)
-        if bx0 < edges[0] - tol or bx1 > edges[-1] + tol:
-            return None
-        c0, c1 = col(bx0 + 0.5), col(bx1 - 0.5)
-        row = first.n_rows + c.row
-        spots = {(r, k) for r in range(row, row + c.rowspan) for k in range(c0, c1 + 1)}
-        if spots & taken:
-            return None
-        taken |= spots
-        placed.append(GridCell(row, c0, c.rowspan, c1 - c0 + 1, c.bbox, c.chars, c.text, c.page))
+    bands: dict[int, tuple[float, float, int | None]] = {}
+    for off, g in ((0, first), (first.n_rows, second)):
+        for c in g.cells:
+            if c.rowspan == 1:
+                bands.setdefault(off + c.row, (c.bbox[1], c.bbox[3], c.page))
+            if not c.chars:
+                continue
+            bx0, _, bx1, _ = _box(c.chars)
+            if bx0 < edges[0] - tol or bx1 > edges[-1] + tol:
+                return None
+            c0, c1 = bisect_right(inner, bx0 + 0.5), bisect_right(inner, bx1 - 0.5)
+            row = off + c.row
+            spots = {(r, k) for r in range(row, row + c.rowspan) for k in range(c0, c1 + 1)}
+            if spots & taken:
+                return None
+            taken |= spots
+            placed.append(GridCell(row, c0, c.rowspan, c1 - c0 + 1, c.bbox, c.chars, c.text, c.page))
     n_rows = first.n_rows + second.n_rows
-    tops: dict[int, tuple[float, float]] = {}
-    for c in second.cells:
-        if c.rowspan == 1:
-            tops.setdefault(first.n_rows + c.row, (c.bbox[1], c.bbox[3]))
-    for r in range(first.n_rows, n_rows):
-        top, bottom = tops.get(r, (second.bbox[1], second.bbox[3]))
+    for r in range(n_rows):
+        top, bottom, page = bands.get(r, (0.0, 0.0, None))
         for k in range(len(edges) - 1):
             if (r, k) not in taken:
-                placed.append(GridCell(r, k, 1, 1, (edges[k], top, edges[k + 1], bottom), page=second.cells[0].page))
-    cells = sorted(first.cells + placed, key=lambda c: (c.row, c.col))
-    grid = Grid(n_rows, first.n_cols, cells, first.bbox)
+                placed.append(GridCell(r, k, 1, 1, (edges[k], top, edges[k + 1], bottom), page=page))
+    placed.sort(key=lambda c: (c.row, c.col))
+    grid = Grid(n_rows, len(edges) - 1, placed, first.bbox)
     grid._edges = edges  # type: ignore[attr-defined]
     return grid
