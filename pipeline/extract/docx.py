@@ -24,15 +24,16 @@ def extract(path: Path, origin: Origin, settings: dict) -> Document:
     body = d.element.body
     tables, paragraphs = [], []
     max_tables = settings.get("max_tables", DEFAULT_MAX_TABLES)
-    for child in body.iterchildren():
-        if child.tag == W + "p":
-            text = _text(child)
-            if text.strip():
-                paragraphs.append(text)
-        elif child.tag == W + "tbl":
+    # document order; tables nested in a layout table are tables of their own (their text is not the outer cell's)
+    for el in body.iter(W + "p", W + "tbl"):
+        if el.tag == W + "tbl":
             if len(tables) >= max_tables:
                 raise DocumentLoadError(f"more than {max_tables} tables (limit max_tables)")
-            tables.append(tbl_to_raw_table(child, len(tables)))
+            tables.append(tbl_to_raw_table(el, len(tables)))
+        elif next(el.iterancestors(W + "tbl"), None) is None:
+            text = _text(el)
+            if text.strip():
+                paragraphs.append(text)
     return Document(origin=origin, tables=tuple(tables), paragraphs=tuple(paragraphs))
 
 
@@ -61,8 +62,8 @@ def _text(el) -> str:
 
 
 def _cell_text(tc) -> str:
-    """A cell's paragraphs joined by newlines (nested tables included, in order)."""
-    paras = [_text(p) for p in tc.iter(W + "p")]
+    """A cell's own paragraphs joined by newlines; a table nested in the cell is read as a table of its own."""
+    paras = [_text(p) for p in tc.iter(W + "p") if next(p.iterancestors(W + "tc"), None) is tc]
     return "\n".join(paras).strip("\n")
 
 
