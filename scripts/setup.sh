@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 need=()
 command -v soffice >/dev/null 2>&1 || need+=(libreoffice-writer)   # .doc / .wps → .docx
 command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)       # PDF pages → images (scanned-report tests)
+command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)       # OCR of scanned reports
+ls /usr/share/tesseract-ocr/*/tessdata/chi_sim.traineddata >/dev/null 2>&1 || need+=(tesseract-ocr-chi-sim)  # its Chinese model
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   echo "setup: installing ${need[*]}" >&2
@@ -14,4 +16,4 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e ".[test]"
+python3 -m pip install -q --disable-pip-version-check -e ".[test,ocr]"
