@@ -32,6 +32,7 @@ DEFAULT_TEXT_PAGES = 2  # pages whose running text (title, agency, year) is OCR'
 DEFAULT_LOW_CONFIDENCE = 60  # below this a cell is worth a human look (recommended issue threshold)
 DARK = 160  # grey level below which a pixel is ink
 MIN_LINE_PT = 30  # a ruling line is at least this long (points); characters' strokes are shorter
+SHORT_LINE_PT = 8  # inside a table a rule may be this short, if it runs from one grid line to another
 LINE_TOL_PT = 3.0  # line positions closer than this (points) are one line
 BOUNDARY_COVER = 0.6  # share of a grid edge a line must cover for the edge to count as a cell border
 MIN_INK = 6  # dark pixels a cell needs to be read at all; fewer is a blank cell
@@ -204,18 +205,59 @@ def _covered(mask: np.ndarray, pos: float, a: float, b: float, tol: int) -> bool
     return band.size > 0 and band.any(axis=1).mean() >= BOUNDARY_COVER
 
 
-def lines_to_grids(hmask: np.ndarray, vmask: np.ndarray, min_len: int, tol: int) -> list[Grid]:
-    """Tables of a page from its line masks, top to bottom, each with its merged cells."""
+def _touching(seg: Segment, lines: list[float], tol: int) -> bool:
+    """Does the segment run into a grid line at both ends, as a rule does? (A character's stroke stops short.)"""
+    return any(abs(seg.a - p) <= tol for p in lines) and any(abs(seg.b - p) <= tol for p in lines)
+
+
+def lines_to_grids(hmask: np.ndarray, vmask: np.ndarray, min_len: int, tol: int,
+                   short: tuple[np.ndarray, np.ndarray, int] | None = None) -> list[Grid]:
+    """Tables of a page from its line masks, top to bottom, each with its merged cells.
+
+    Tables are found from the long lines only (no character stroke is that long). ``short`` = (horizontal mask,
+    vertical mask, min length) of shorter runs: those that join two of a table's grid lines are rules too, e.g. the
+    column rules of a header row cut off at the foot of a page.
+    """
     hs = mask_to_segments(hmask, min_len)
     vs = mask_to_segments(vmask.T, min_len)
+    hmask_s, vmask_s = (short[0], short[1]) if short else (hmask, vmask)
+    hs_s = mask_to_segments(hmask_s, short[2]) if short else []
+    vs_s = mask_to_segments(vmask_s.T, short[2]) if short else []
     grids = []
     for th, tv in _components(hs, vs, tol):
         ys = _cluster([h.pos for h in th] + [min(v.a for v in tv), max(v.b for v in tv)], tol)
         xs = _cluster([v.pos for v in tv] + [min(h.a for h in th), max(h.b for h in th)], tol)
         if len(xs) < 2 or len(ys) < 2:
             continue
-        grids.append(Grid(tuple(xs), tuple(ys), _merge_cells(xs, ys, hmask, vmask, tol)))
+        touch = max(2, tol // 3)
+        inside_x = [v.pos for v in vs_s if xs[0] + tol < v.pos < xs[-1] - tol and _touching(v, ys, touch)]
+        inside_y = [h.pos for h in hs_s if ys[0] + tol < h.pos < ys[-1] - tol and _touching(h, xs, touch)]
+        xs = _cluster(xs + inside_x, tol)
+        ys = _cluster(ys + inside_y, tol)
+        grids.append(Grid(tuple(xs), tuple(ys), _merge_cells(xs, ys, hmask_s, vmask_s, tol)))
     return sorted(grids, key=lambda g: (g.ys[0], g.xs[0]))
+
+
+def find_grids(gray: np.ndarray, scale: float) -> tuple[list[Grid], np.ndarray]:
+    """The ruled tables of a greyscale page, and the mask of their rules (to be wiped before OCR)."""
+    min_len = max(8, int(MIN_LINE_PT * scale))
+    short_len = max(4, int(SHORT_LINE_PT * scale))
+    tol = max(2, int(round(LINE_TOL_PT * scale)))
+    hmask, vmask = line_masks(gray, min_len)
+    hshort, vshort = line_masks(gray, short_len)
+    grids = lines_to_grids(hmask, vmask, min_len, tol, (hshort, vshort, short_len))
+    rules = hmask | vmask
+    for g in grids:  # short rules count only on the grid's lines, so characters' strokes are never wiped
+        x0, y0, x1, y1 = (int(v) for v in g.bbox)
+        for y in g.ys:
+            band = slice(max(0, int(y) - tol), int(y) + tol + 1), slice(max(0, x0 - tol), x1 + tol + 1)
+            rules[band] |= hshort[band]
+        for x in g.xs:
+            band = slice(max(0, y0 - tol), y1 + tol + 1), slice(max(0, int(x) - tol), int(x) + tol + 1)
+            rules[band] |= vshort[band]
+    # widened by a pixel: the grey edge of a rule must not be read as "1" or "|"
+    rules = rules | np.roll(rules, 1, 0) | np.roll(rules, -1, 0) | np.roll(rules, 1, 1) | np.roll(rules, -1, 1)
+    return grids, rules
 
 
 def _merge_cells(xs, ys, hmask, vmask, tol) -> tuple[tuple[int, int, int, int], ...]:
@@ -332,14 +374,9 @@ def page_image_to_tables(image, page: int, first_index: int = 0, settings: dict 
     lang = settings.get("ocr_lang", DEFAULT_LANG)
     _require_tesseract(lang)
     gray = np.asarray(image.convert("L"))
-    min_len = max(8, int(MIN_LINE_PT * scale))
     tol = max(2, int(round(LINE_TOL_PT * scale)))
-    hmask, vmask = line_masks(gray, min_len)
-    grids = lines_to_grids(hmask, vmask, min_len, tol)
-    # the lines themselves (slightly widened) are wiped so they are never read as "1" or "|"
-    lines = hmask | vmask
-    lines = lines | np.roll(lines, 1, 0) | np.roll(lines, -1, 0) | np.roll(lines, 1, 1) | np.roll(lines, -1, 1)
-    clean = np.where(lines, 255, gray).astype(np.uint8)
+    grids, rules = find_grids(gray, scale)
+    clean = np.where(rules, 255, gray).astype(np.uint8)
     ink = clean < DARK
     engines = _Engines.get(lang)
     tables = []
