@@ -71,7 +71,7 @@ def test_grid_and_merged_cells_found_from_the_ruling_lines():
     img = drawn_table({}, merged=[(0, 1, 1, 2), (1, 0, 2, 1)])
     gray = np.asarray(img)
     h, v = ocr.line_masks(gray, 40)
-    grids = ocr.lines_to_grids(h, v, 40, 3)
+    grids, _ = ocr.lines_to_grids(h, v, 40, 3)
     assert len(grids) == 1
     g = grids[0]
     assert (len(g.ys) - 1, len(g.xs) - 1) == (4, 3)

@@ -28,7 +28,7 @@ MISSING_MESSAGE = "Tesseract is needed to read scanned PDFs: apt-get install tes
 DEFAULT_DPI = 150  # render resolution; typical scans are 150–300 dpi and 150 reads the corpus exactly
 DEFAULT_MAX_PAGES = 40  # scanned pages OCR'd per file at most (time bound); the rest are noted and skipped
 DEFAULT_LANG = "chi_sim"
-DEFAULT_TEXT_PAGES = 2  # pages whose running text (title, agency, year) is OCR'd; tables are OCR'd on every page
+DEFAULT_TEXT_PAGES = 1  # pages whose running text (title, agency, year) is OCR'd; tables are OCR'd on every page
 DEFAULT_LOW_CONFIDENCE = 60  # below this a cell is worth a human look (recommended issue threshold)
 DARK = 160  # grey level below which a pixel is ink
 MIN_LINE_PT = 30  # a ruling line is at least this long (points); characters' strokes are shorter
@@ -211,31 +211,34 @@ def _touching(seg: Segment, lines: list[float], tol: int) -> bool:
 
 
 def lines_to_grids(hmask: np.ndarray, vmask: np.ndarray, min_len: int, tol: int,
-                   short: tuple[np.ndarray, np.ndarray, int] | None = None) -> list[Grid]:
-    """Tables of a page from its line masks, top to bottom, each with its merged cells.
+                   short: tuple[np.ndarray, np.ndarray, int] | None = None) -> tuple[list[Grid], np.ndarray]:
+    """Tables of a page from its line masks, top to bottom, each with its merged cells; and the mask of the rules.
 
     Tables are found from the long lines only (no character stroke is that long). ``short`` = (horizontal mask,
-    vertical mask, min length) of shorter runs: those that join two of a table's grid lines are rules too, e.g. the
-    column rules of a header row cut off at the foot of a page.
+    vertical mask, min length) of shorter runs: those that run into two of a table's grid lines are rules too, e.g.
+    the column rules of a header row cut off at the foot of a page; other short runs are characters' strokes.
     """
     hs = mask_to_segments(hmask, min_len)
     vs = mask_to_segments(vmask.T, min_len)
-    hmask_s, vmask_s = (short[0], short[1]) if short else (hmask, vmask)
-    hs_s = mask_to_segments(hmask_s, short[2]) if short else []
-    vs_s = mask_to_segments(vmask_s.T, short[2]) if short else []
-    grids = []
+    hs_s = mask_to_segments(short[0], short[2]) if short else []
+    vs_s = mask_to_segments(short[1].T, short[2]) if short else []
+    hrule, vrule = hmask.copy(), vmask.copy()
+    found = []
+    touch = max(2, tol // 3)
     for th, tv in _components(hs, vs, tol):
         ys = _cluster([h.pos for h in th] + [min(v.a for v in tv), max(v.b for v in tv)], tol)
         xs = _cluster([v.pos for v in tv] + [min(h.a for h in th), max(h.b for h in th)], tol)
         if len(xs) < 2 or len(ys) < 2:
             continue
-        touch = max(2, tol // 3)
-        inside_x = [v.pos for v in vs_s if xs[0] + tol < v.pos < xs[-1] - tol and _touching(v, ys, touch)]
-        inside_y = [h.pos for h in hs_s if ys[0] + tol < h.pos < ys[-1] - tol and _touching(h, xs, touch)]
-        xs = _cluster(xs + inside_x, tol)
-        ys = _cluster(ys + inside_y, tol)
-        grids.append(Grid(tuple(xs), tuple(ys), _merge_cells(xs, ys, hmask_s, vmask_s, tol)))
-    return sorted(grids, key=lambda g: (g.ys[0], g.xs[0]))
+        more_v = [v for v in vs_s if xs[0] + tol < v.pos < xs[-1] - tol and _touching(v, ys, touch)]
+        more_h = [h for h in hs_s if ys[0] + tol < h.pos < ys[-1] - tol and _touching(h, xs, touch)]
+        for v in more_v:
+            vrule[v.a:v.b, max(0, int(v.pos) - 1):int(v.pos) + 2] = True
+        for h in more_h:
+            hrule[max(0, int(h.pos) - 1):int(h.pos) + 2, h.a:h.b] = True
+        found.append((_cluster(xs + [v.pos for v in more_v], tol), _cluster(ys + [h.pos for h in more_h], tol)))
+    grids = [Grid(tuple(xs), tuple(ys), _merge_cells(xs, ys, hrule, vrule, tol)) for xs, ys in found]
+    return sorted(grids, key=lambda g: (g.ys[0], g.xs[0])), hrule | vrule
 
 
 def find_grids(gray: np.ndarray, scale: float) -> tuple[list[Grid], np.ndarray]:
@@ -245,16 +248,7 @@ def find_grids(gray: np.ndarray, scale: float) -> tuple[list[Grid], np.ndarray]:
     tol = max(2, int(round(LINE_TOL_PT * scale)))
     hmask, vmask = line_masks(gray, min_len)
     hshort, vshort = line_masks(gray, short_len)
-    grids = lines_to_grids(hmask, vmask, min_len, tol, (hshort, vshort, short_len))
-    rules = hmask | vmask
-    for g in grids:  # short rules count only on the grid's lines, so characters' strokes are never wiped
-        x0, y0, x1, y1 = (int(v) for v in g.bbox)
-        for y in g.ys:
-            band = slice(max(0, int(y) - tol), int(y) + tol + 1), slice(max(0, x0 - tol), x1 + tol + 1)
-            rules[band] |= hshort[band]
-        for x in g.xs:
-            band = slice(max(0, y0 - tol), y1 + tol + 1), slice(max(0, int(x) - tol), int(x) + tol + 1)
-            rules[band] |= vshort[band]
+    grids, rules = lines_to_grids(hmask, vmask, min_len, tol, (hshort, vshort, short_len))
     # widened by a pixel: the grey edge of a rule must not be read as "1" or "|"
     rules = rules | np.roll(rules, 1, 0) | np.roll(rules, -1, 0) | np.roll(rules, 1, 1) | np.roll(rules, -1, 1)
     return grids, rules
@@ -412,7 +406,7 @@ def extract_scanned(path: Path, origin: Origin, settings: dict) -> Document:
     """Read an image-only PDF by OCR: every page rendered, its ruled tables OCR'd cell by cell.
 
     Settings: ``ocr_dpi`` (render resolution, default 150), ``ocr_max_pages`` (default 40; later pages are skipped
-    with a note), ``ocr_text_pages`` (pages whose running text is OCR'd for the title, default 2), ``ocr_lang``.
+    with a note), ``ocr_text_pages`` (pages whose running text is OCR'd for the title, default 1), ``ocr_lang``.
 
     Raises:
         DependencyMissing: Tesseract (binding or Chinese language data) is not installed.
