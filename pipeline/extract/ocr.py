@@ -16,7 +16,7 @@ import glob
 import os
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,7 @@ RETRY_BELOW = 70  # a cell read with less confidence than this is read again dig
 _FIGURE = re.compile(r"^(?=.*\d)[\d.+\-/%]+$|^[-—–]+$")
 _NUMERIC = re.compile(r"^[\s\d０-９.,，．+\-－/%％—–]*\d[\s\d０-９.,，．+\-－/%％]*$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+NULL_WORDS = {"无", "空", "否"}  # a lone character that means "nothing", never a misread digit
 
 
 # --- Tesseract ---------------------------------------------------------------------------------------------------
@@ -351,6 +352,38 @@ def _read_cell(engines, crop: np.ndarray) -> tuple[str, float]:
     return _tidy(text), conf
 
 
+def _reread_in_figure_columns(cells: list[Cell], engines, clean: np.ndarray, scale: float) -> list[Cell]:
+    """In a column of figures, read a lone stray character again digits-only ("了" is a misread 7).
+
+    A column counts as figures when most of its one-column cells read as figures. Null words (无, 空) are kept.
+    """
+    by_col: dict[int, list[Cell]] = {}
+    for cell in cells:
+        if cell.colspan == 1 and cell.text:
+            by_col.setdefault(cell.col, []).append(cell)
+    out = []
+    for cell in cells:
+        col = by_col.get(cell.col, [])
+        figures = sum(1 for c in col if _FIGURE.match(c.text))
+        t = cell.text.strip()
+        if (cell.colspan == 1 and len(t) == 1 and _CJK.match(t) and t not in NULL_WORDS
+                and figures >= max(3, 0.6 * len(col))):
+            x0, y0, x1, y1 = (round(v * scale) for v in cell.bbox)
+            crop = clean[y0:y1, x0:x1]
+            ink = crop < DARK
+            rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+            tight = crop[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+            img = np.full((tight.shape[0] + 2 * MARGIN, tight.shape[1] + 2 * MARGIN), 255, np.uint8)
+            img[MARGIN:-MARGIN, MARGIN:-MARGIN] = tight
+            digits, dconf = _ocr(engines[1], img)
+            digits = re.sub(r"\s+", "", digits)
+            if _FIGURE.match(digits):
+                # the lower of the two confidences: the first reading disagreed
+                cell = replace(cell, text=digits, confidence=min(dconf, cell.confidence or dconf))
+        out.append(cell)
+    return out
+
+
 def page_image_to_tables(image, page: int, first_index: int = 0, settings: dict | None = None,
                          scale: float = 1.0) -> tuple[list[RawTable], list[str]]:
     """The ruled tables of one page image as RawTables (cells OCR'd, with confidence), and the page's other text.
@@ -388,6 +421,7 @@ def page_image_to_tables(image, page: int, first_index: int = 0, settings: dict 
                 text, conf = _read_cell(engines, clean[y0:y1, x0:x1])
             cells.append(Cell(text=text, row=r, col=c, rowspan=rs, colspan=cs, page=page,
                               bbox=(x0 / scale, y0 / scale, x1 / scale, y1 / scale), confidence=conf))
+        cells = _reread_in_figure_columns(cells, engines, clean, scale)
         tables.append(RawTable(index=first_index + len(tables), cells=tuple(cells), n_rows=len(g.ys) - 1,
                                n_cols=len(g.xs) - 1, page=page))
     paragraphs: list[str] = []
