@@ -156,5 +156,6 @@ def test_scanned_corpus_reads_at_98_percent(schema):
         printed, misses = _misses(document_to_result(doc, schema), f.stem.split("__")[0], f.stem)
         n_printed += printed
         n_missed += len(misses)
-        worst.append((1 - len(misses) / printed, f.name, misses[:5]))
+        if printed:  # a report whose tables are printed empty has nothing to read
+            worst.append((1 - len(misses) / printed, f.name, misses[:5]))
     assert 1 - n_missed / n_printed >= 0.98, sorted(worst)[:3]
