@@ -6,12 +6,12 @@ The work per file is ``run.process_file``; this module only decides where it run
   worker that crashes (segfault, out of memory) is replaced; either way the file gets a ``failed`` reports row with
   the reason and the batch goes on.
 - Records are written in parts: every few hundred files (or every ``flush_seconds``) the buffered records of each
-  table (cells, issues, narrative, reports) are written as one Parquet file each in ``OUT/<table>.parquet/``, under
-  one part name. Each file is written under a hidden temporary name and renamed, and
-  the reports part is renamed last: it is the commit. A part whose reports file is missing is a torn write and is
-  removed on the next run. So memory holds one part at most, and a run killed at any moment (even ``kill -9``)
-  leaves only whole parts. pandas, pyarrow and DuckDB (``OUT/cells.parquet/*.parquet``) read a folder of parts as
-  one table; names starting with ``.`` are ignored by all three.
+  table (cells, issues, narrative, reports) are written as one Parquet file each in ``OUT/.parts/<table>/``, under
+  one part name. Each file is written under a hidden temporary name and renamed, and the reports part is renamed
+  last: it is the commit. A part whose reports file is missing is a torn write and is removed on the next run. So
+  memory holds one part at most, and a run killed at any moment (even ``kill -9``) leaves only whole parts. When the
+  run completes, the parts are streamed, one at a time, into the single files ``OUT/cells.parquet`` (or ``.csv``)
+  etc. that every reader of an ingest folder expects; the parts stay, for the next run to resume from.
 - Resuming: a file whose ``report_id`` (SHA-256 of its bytes) is already in ``reports`` is not processed again, so
   re-running the same command completes an interrupted run and adds only new files.
 - Duplicates: bytes already seen (in this run or an earlier one) are processed once; every other path with the same
@@ -185,9 +185,9 @@ def _result_from_payload(payload: tuple, rid: str) -> tuple[dict, dict[str, list
 # output: atomic parts, resume state, CSV at the end
 
 
-def parts_dir(out: Path, name: str, fmt: str) -> Path:
-    """Where the parts of ``name`` live: ``OUT/cells.parquet/`` (Parquet) or a hidden folder (CSV output)."""
-    return out / f"{name}.parquet" if fmt == "parquet" else out / ".parts" / name
+def parts_dir(out: Path, name: str, fmt: str | None = None) -> Path:
+    """Where the parts of table ``name`` live while a batch runs and between runs: ``OUT/.parts/<name>/``."""
+    return Path(out) / ".parts" / name
 
 
 def list_parts(d: Path) -> list[Path]:
@@ -224,9 +224,6 @@ def prepare_output(out: Path, fmt: str) -> None:
     """Make the part folders; remove temporary files and torn parts (no reports part) left by a killed run."""
     for name in NAMES:
         d = parts_dir(out, name, fmt)
-        if d.exists() and not d.is_dir():
-            raise OutputDirError(f"{d} is a single file written by an older, non-resumable xxgk; "
-                                 "choose a new --out folder (or move it away)")
         d.mkdir(parents=True, exist_ok=True)
         for tmp in d.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
@@ -301,6 +298,32 @@ def read_output(out: str | Path, name: str, fmt: str = "parquet") -> pd.DataFram
     return typed(pd.concat([pd.read_parquet(f) for f in files], ignore_index=True).reindex(columns=cols), types)
 
 
+def parts_to_parquet(out: Path) -> dict[str, Path]:
+    """Stream the parts of each table into one Parquet file ``OUT/<table>.parquet``, atomically, a part at a time."""
+    written = {}
+    for name in NAMES:
+        cols, types = COLUMNS[name]
+        target = out / f"{name}.parquet"
+        tmp = target.with_name(f".{target.name}.tmp")
+        files = list_parts(parts_dir(out, name))
+        if not files:
+            typed(pd.DataFrame(columns=cols), types).to_parquet(tmp, index=False)
+        else:
+            writer = None
+            try:
+                for p in files:
+                    t = pq.read_table(p).select(cols)
+                    if writer is None:
+                        writer = pq.ParquetWriter(tmp, t.schema)
+                    writer.write_table(t.cast(writer.schema))
+            finally:
+                if writer is not None:
+                    writer.close()
+        os.replace(tmp, target)
+        written[name] = target
+    return written
+
+
 def parts_to_csv(out: Path) -> dict[str, Path]:
     """Stream the parts of each table into one Excel-safe CSV (UTF-8 with BOM), atomically, a part at a time."""
     written = {}
@@ -351,6 +374,7 @@ class BatchStats:
     seconds: float = 0.0
     worker_peak_rss_mb: dict[str, float] = field(default_factory=dict)
     per_format: dict[str, list[float]] = field(default_factory=dict)  # format -> seconds per file (in the worker)
+    written: dict[str, Path] = field(default_factory=dict)  # table -> the single file written at the end
 
     @property
     def files_per_second(self) -> float:
@@ -607,8 +631,7 @@ def _run_locked(files, out, fmt, workers, timeout, engine, scheduler, schema, se
     finally:
         writer.flush()  # on Ctrl-C too: what was read is kept
         progress.close()
-    if fmt == "csv":
-        parts_to_csv(out)
+    stats.written = parts_to_csv(out) if fmt == "csv" else parts_to_parquet(out)
     stats.seconds = time.perf_counter() - t0
     return stats
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import click
 import pyarrow.parquet as pq
 
+from .batch import (DEFAULT_PART_FILES, DEFAULT_TIMEOUT, ENGINES, OutputDirError, Progress, list_parts,
+                    parts_dir, read_output, run_batch)
+from .datapackage import write_datapackage
 from .errors import SchemaFileError
-
-from .batch import (DEFAULT_PART_FILES, DEFAULT_TIMEOUT, ENGINES, OutputDirError, Progress, list_parts, parts_dir,
-                    read_output, run_batch)
 from .run import find_files, process_file
 from .schema import load_schema
 from .write import FORMATS
@@ -41,6 +41,9 @@ def main():
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="parquet", show_default=True)
 @click.option("--pdf-engine", type=click.Choice(["pdfium", "pdfplumber"]), default="pdfium", show_default=True,
               help="How PDF pages are read: pypdfium2 (fast) or pdfplumber (reference).")
+@click.option("--ocr/--no-ocr", default=None,
+              help="Read scanned (image-only) PDFs by OCR (default: when Tesseract is installed); needs Tesseract (apt-get install tesseract-ocr "
+                   "tesseract-ocr-chi-sim).")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Worker processes (default: the number of cores).")
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT, show_default=True,
@@ -52,7 +55,7 @@ def main():
 @click.option("--part-files", type=click.IntRange(min=1), default=DEFAULT_PART_FILES, show_default=True,
               help="Files per written part (a killed run loses at most one part's work).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def ingest(paths, out_dir, fmt, pdf_engine, workers, timeout, engine, scheduler, part_files, debug):
+def ingest(paths, out_dir, fmt, pdf_engine, ocr, workers, timeout, engine, scheduler, part_files, debug):
     """Read every report under PATHS (files or folders, recursively) into tidy cells, reports and issues."""
     schema = _schema_or_exit()
     if scheduler and engine != "dask":
@@ -60,7 +63,7 @@ def ingest(paths, out_dir, fmt, pdf_engine, workers, timeout, engine, scheduler,
     files = find_files(paths)
     if not files:
         raise click.UsageError("no report files (.docx .doc .wps .pdf .html .htm .txt) under the paths given")
-    settings = {"pdf_engine": pdf_engine}
+    settings = {"pdf_engine": pdf_engine, "ocr": ocr}
     try:
         stats = run_batch(paths, out_dir, fmt, workers=workers, timeout=timeout, engine=engine, scheduler=scheduler,
                           settings=settings, part_files=part_files, progress=Progress(len(files)), files=files,
@@ -78,6 +81,7 @@ def ingest(paths, out_dir, fmt, pdf_engine, workers, timeout, engine, scheduler,
     reports = read_output(out_dir, "reports", fmt)
     total = reports["status"].value_counts().to_dict()
     n_cells = sum(pq.ParquetFile(p).metadata.num_rows for p in list_parts(parts_dir(out_dir, "cells", fmt)))
+    write_datapackage(stats.written, out_dir)
     click.echo(f"{len(files)} files: {stats.processed} read"
                + (" (" + ", ".join(f"{n} {s}" for s, n in sorted(st.items())) + ")" if st else "")
                + f", {stats.duplicates} duplicates, {stats.skipped_done} done earlier; "
@@ -85,6 +89,28 @@ def ingest(paths, out_dir, fmt, pdf_engine, workers, timeout, engine, scheduler,
     for path, error in stats.failed:
         click.echo(f"  failed: {path}: {error}", err=True)
     sys.exit(1 if total.get("failed") else 0)
+
+
+@main.command()
+@click.argument("out_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--wide", is_flag=True, help="One row per report, one column per (table, row, col) key.")
+@click.option("--labels", type=click.Choice(["zh", "en"]), default="en", show_default=True,
+              help="Column headers: the printed Chinese labels or the canonical keys.")
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write: .csv (UTF-8 with BOM, Excel-ready) or .parquet.")
+def export(out_dir, wide, labels, out_file):
+    """Reshape the output of `xxgk ingest` in DIR for spreadsheets and other tools."""
+    from .export import export_wide
+
+    if not wide:
+        raise click.UsageError("only the wide export exists so far: add --wide")
+    if out_file.suffix.lower() not in (".csv", ".parquet"):
+        raise click.UsageError(f"--out {out_file}: the file name must end in .csv or .parquet")
+    try:
+        path = export_wide(out_dir, out_file, labels)
+    except FileNotFoundError as e:
+        raise click.UsageError(str(e))
+    click.echo(f"wide table ({labels} headers) → {path}")
 
 
 @main.command()

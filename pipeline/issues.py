@@ -30,6 +30,9 @@ CODES: dict[str, tuple[str, str]] = {
     "order-violation": ("warning", "a part exceeds the whole it belongs to"),
     "cross-year-mismatch": ("error", "a figure does not follow from the same agency's report of the year before"),
     "narrative-mismatch": ("warning", "a figure stated in the text differs from the table"),
+    "place-unknown": ("info", "the agency's name names no province, city or county known to the gazetteer: place left null"),
+    "place-ambiguous": ("info", "the agency's place name fits several divisions: place left null"),
+    "low-confidence": ("warning", "a figure read by OCR with low confidence: check it against the scan"),
     "issue-limit": ("warning", "too many issues in one report: the rest were not recorded"),
 }
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}

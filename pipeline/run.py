@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -23,16 +23,18 @@ from .match import MatchedTable, match_tables, report_template
 from .meta import agency_year
 from .model import Document
 from .normalise import parse_value
+from .places import PLACE_COLUMNS, PLACE_TYPES, report_place
 from .reconcile import reconcile
 from .schema import Schema, load_schema
 
 DEFAULT_MAX_ISSUES = 500  # per report; beyond it one "issue-limit" row says how many were left out
 DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
+DEFAULT_OCR_MIN_CONFIDENCE = 60  # Tesseract confidence (0-100) below which an OCR'd figure is reported
 
 CELL_COLUMNS = ["report_id", "source_path", "agency", "year", "template", "table", "row", "col", "value", "unit", "raw",
                 "page", "table_index", "row_index", "col_index", "match_score", "confidence"]
 REPORT_COLUMNS = ["report_id", "source_path", "format", "agency", "year", "template", "status", "n_cells", "n_issues",
-                  "error", "duplicate_of"]  # duplicate_of: for a "skipped" row, the path read for the same bytes
+                  "error", "duplicate_of"] + PLACE_COLUMNS  # duplicate_of: for a "skipped" row, the path read
 ISSUE_COLUMNS = ["report_id", "source_path", "code", "severity", "rule", "table", "row", "col", "page", "expected",
                  "actual", "difference", "raw", "message", "table_index", "row_index", "col_index"]
 PARSE_NOTE_CODES = {"unparsed": "unparsed-value", "null-token": "null-token", "unit-unknown": "unit-unknown"}
@@ -102,13 +104,15 @@ def document_to_result(doc: Document, schema: Schema, settings: dict | None = No
         issues.append(Issue("agency-unknown", "no title of the form '<agency><year>年政府信息公开工作年度报告' found"))
     if year is None:
         issues.append(Issue("year-unknown", "no year in the title or the file name"))
+    place, place_issues = report_place(agency, doc.title, doc.paragraphs)
+    issues += place_issues
     located, loc_issues = locate(doc, schema)
     issues += loc_issues
     if not located:
         return Result(report=dict(report_id=rid, source_path=path, format=origin.format.value, agency=agency, year=year,
                                   template=None, status="failed", n_cells=0, n_issues=0,
                                   error=f"no statistics table found among {len(doc.tables)} tables "
-                                        "(not an annual report, or its tables are images)"), document=doc)
+                                        "(not an annual report, or its tables are images)", **place), document=doc)
     matched = match_tables(located, schema.tables, year)
     template = report_template(matched)
     if "appeals" in matched and template in ("2019", "2021"):
@@ -134,7 +138,19 @@ def document_to_result(doc: Document, schema: Schema, settings: dict | None = No
                               match_score=v.score, confidence=v.confidence))
             values[(kind, v.row, v.col)] = p.value
             where[(kind, v.row, v.col)] = v.page
-    issues += reconcile(schema, {k: m.template for k, m in matched.items()}, values, where)
+    rule_issues = reconcile(schema, {k: m.template for k, m in matched.items()}, values, where)
+    ocr_values = [v for m in matched.values() for v in m.values if v.confidence is not None]
+    if ocr_values:
+        floor = settings.get("ocr_min_confidence", DEFAULT_OCR_MIN_CONFIDENCE)
+        issues += [Issue("low-confidence", f"{v.row}/{v.col}: {v.raw!r} read by OCR with confidence "
+                                           f"{v.confidence:.0f} (below {floor})", table=k, row=v.row, col=v.col,
+                         page=v.page, raw=v.raw, table_index=v.table_index, row_index=v.row_index,
+                         col_index=v.col_index)
+                   for k, m in matched.items() for v in m.values
+                   if v.confidence is not None and v.confidence < floor and v.raw.strip()]
+        rule_issues = [replace(i, message=i.message + " — figures read by OCR: a misread digit may be the cause")
+                       for i in rule_issues]
+    issues += rule_issues
     limit = settings.get("max_issues", DEFAULT_MAX_ISSUES)
     if len(issues) > limit:
         n = len(issues) - limit
@@ -145,7 +161,7 @@ def document_to_result(doc: Document, schema: Schema, settings: dict | None = No
     serious = any(i.severity in ("error", "warning") for i in issues)
     report = dict(report_id=rid, source_path=path, format=origin.format.value, agency=agency, year=year,
                   template=template, status="partial" if serious else "ok", n_cells=len(cells),
-                  n_issues=len(records), error=None)
+                  n_issues=len(records), error=None, **place)
     narrative = [dict(report_id=rid, source_path=path, **f) for f in narrative_figures(doc.paragraphs, schema)]
     return Result(report=report, cells=cells, issues=records, document=doc, matched=matched, narrative=narrative)
 
@@ -204,7 +220,7 @@ CELL_TYPES = dict(report_id="string", source_path="string", agency="string", yea
                   confidence="float64")
 REPORT_TYPES = dict(report_id="string", source_path="string", format="string", agency="string", year="Int64",
                     template="string", status="string", n_cells="Int64", n_issues="Int64", error="string",
-                    duplicate_of="string")
+                    duplicate_of="string", **PLACE_TYPES)
 ISSUE_TYPES = dict(report_id="string", source_path="string", code="string", severity="string", rule="string",
                    table="string", row="string", col="string", page="Int64", expected="float64", actual="float64",
                    difference="float64", raw="string", message="string", table_index="Int64", row_index="Int64",

@@ -34,6 +34,9 @@ def _assert_same_output(a: Path, b: Path):
         x, y = _sorted(read_output(a, name), name), _sorted(read_output(b, name), name)
         assert len(x) > 0 or name in ("issues", "narrative")
         pd.testing.assert_frame_equal(x, y)
+        # the single files written at the end hold the same rows
+        fx = _sorted(pd.read_parquet(a / f"{name}.parquet"), name)
+        pd.testing.assert_frame_equal(fx, x, check_dtype=False)
 
 
 def _inputs(tmp_path, n=6, name="in"):
@@ -61,9 +64,8 @@ def test_parallel_run_equals_serial_ingest(tmp_path):
     assert dup.report_id == reports.loc[str(src / DOCX[0].name)].report_id
     empty = reports.loc[str(src / "empty.docx")]
     assert empty.status == "failed" and empty.error == "empty file (0 bytes)" and len(empty.report_id) == 16
-    # one folder of parts, read as one table by pandas and pyarrow alike
-    assert (out / "cells.parquet").is_dir()
-    assert ds.dataset(out / "cells.parquet").to_table().num_rows == len(pd.read_parquet(out / "cells.parquet"))
+    # the parts (kept for resuming) and the single file written at the end agree
+    assert ds.dataset(out / ".parts" / "cells").to_table().num_rows == len(pd.read_parquet(out / "cells.parquet"))
 
 
 def test_rerun_skips_done_files_and_adds_new_ones(tmp_path):
@@ -126,7 +128,7 @@ def test_killed_run_resumes_to_the_same_output(tmp_path):
     killed, whole = tmp_path / "killed", tmp_path / "whole"
     cmd, env = _ingest_cmd(src, killed, "--workers", "2", "--part-files", "2")
     proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    parts = killed / "reports.parquet"
+    parts = killed / ".parts" / "reports"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(parts.glob("part-*.parquet"))) < 3 and proc.poll() is None:
         time.sleep(0.05)
@@ -139,13 +141,14 @@ def test_killed_run_resumes_to_the_same_output(tmp_path):
     assert not [p for p in killed.rglob("*") if p.is_file() and not p.name.startswith(".")
                 and not p.name.startswith("part-")]
     # a torn part (cells written, reports not) is dropped on the re-run
-    shutil.copy(next((killed / "cells.parquet").glob("part-*.parquet")), killed / "cells.parquet" / "part-torn.parquet")
+    torn = killed / ".parts" / "cells" / "part-torn.parquet"
+    shutil.copy(next((killed / ".parts" / "cells").glob("part-*.parquet")), torn)
     cmd, env = _ingest_cmd(src, killed, "--workers", "2")
     res = subprocess.run(cmd, env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert f"{done_before} done earlier" in res.stdout
     run_batch([src], whole, workers=2)
-    assert not (killed / "cells.parquet" / "part-torn.parquet").exists()
+    assert not torn.exists()
     assert len(read_output(killed, "reports")) == n
     assert not list(killed.rglob(".*.tmp"))
     _assert_same_output(killed, whole)

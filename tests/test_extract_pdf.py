@@ -106,10 +106,21 @@ def test_engines_give_the_same_grids(variant):
     assert cells(a) == cells(b)
 
 
-def test_scanned_pdf_has_no_text_layer():
+def test_scanned_pdf_has_no_text_layer(monkeypatch):
     scanned = CORPUS / "scanned" / f"{REPORT}__pdf_scanned.pdf"
-    with pytest.raises(DocumentLoadError, match=r"^no text layer \(scanned PDF\)$"):
+    with pytest.raises(DocumentLoadError, match=r"^no text layer \(scanned PDF\); OCR is off"):
+        extract(scanned, {"ocr": False})
+    # without Tesseract the default is a clear failure naming what to install; asked for, it is DependencyMissing
+    from pipeline.errors import DependencyMissing
+    from pipeline.extract import ocr
+
+    monkeypatch.setattr(ocr, "tesseract_available", lambda lang="chi_sim": False)
+    monkeypatch.setattr(ocr, "tessdata_dir", lambda lang="chi_sim": None)
+    with pytest.raises(DocumentLoadError, match=r"no text layer \(scanned PDF\); to read it by OCR install "
+                                                r"Tesseract: apt-get install tesseract-ocr tesseract-ocr-chi-sim"):
         extract(scanned)
+    with pytest.raises(DependencyMissing, match="tesseract-ocr-chi-sim"):
+        extract(scanned, {"ocr": True})
 
 
 @pytest.mark.parametrize("engine", ["pdfium", "pdfplumber"])
@@ -183,3 +194,36 @@ def _encrypted_pdf(user_password: bytes) -> bytes:
     out += (b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 4 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n"
             % (len(objs) + 1, file_id.hex().encode(), file_id.hex().encode(), xref))
     return bytes(out)
+
+
+def test_borderless_blank_rows_keep_their_own_rows():
+    # most rows of this requests table are printed blank: nothing anchors them but their labels
+    doc = extract(_pdf("pdf_borderless", "2023-jilin-changchun-veterans-affairs-bureau"))
+    table, carried = _find(doc, "二、上年结转政府信息公开申请数量")
+    assert _row_texts(table, carried.row)[1:] == ["0"] * 7
+    for label in ("1.属于国家秘密", "2.其他法律行政法规禁止公开", "（一）予以公开", "2.重复申请"):
+        t, c = _find(doc, label)  # a wrapped label comes out whole, on a row of its own
+        assert t is table and c.row != carried.row
+        assert all(x.text == "" for x in t.cells if x.row == c.row and x.col > c.col)
+
+
+def test_borderless_label_centred_on_values_and_one_value_column():
+    # values only in the total column; the table runs over a page break
+    doc = extract(_pdf("pdf_borderless", "syn2019c"))
+    table, third = _find(doc, "4.保护第三方合法权益")
+    assert [c.text for c in table.cells if c.row == third.row and c.text][-1] == "5"
+    t, last = _find(doc, "四、结转下年度继续办理")
+    assert t is table and {c.page for c in table.cells} == {3, 4}
+    assert [c.text for c in t.cells if c.row == last.row][-1] == "12"
+    # a nine-line label centred on its values is one cell of the values' row
+    doc = extract(_pdf("pdf_borderless", "2020-hubei-wuhan-huangpi-sanliqiao-street"))
+    table, other = _find(doc, "其他对外管理服务事项(指行政许可以外的政务服务事项,含行政确认、行政奖励、"
+                               "行政裁决、行政给付、行政处罚、行政强制、行政检查、行政征收和其他类,以及公共服务事项)")
+    assert _row_texts(table, other.row)[1:] == ["0", "0", "0"]
+
+
+def test_borderless_value_under_spanning_header_spans_it():
+    doc = extract(_pdf("pdf_borderless", "2021-hebei-shijiazhuang-qiaoxi-zhongshan-street"))
+    table, fees = _find(doc, "行政事业性收费")
+    value = [c for c in table.cells if c.row == fees.row and c.col > fees.col]
+    assert [(c.text, c.colspan) for c in value] == [("0.092", 3)]

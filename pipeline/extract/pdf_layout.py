@@ -24,7 +24,11 @@ WORD_JOIN = 0.5  # overlap share above which two char boxes sit on one text line
 BLOCK_GAP = 0.9  # vertical gap (in line heights) under which stacked lines form one label block
 NEAR_WEIGHT = 0.3  # weight of a wrapped label line's distance from the values it is given to
 SIZE_TOL = 0.2  # a one-cell line joins a borderless table only if its text height is within 20%
+RUN_MAX = 12  # most label blocks one value row may gather
+FULL_SLACK = 1.5  # a label line wraps only when full: within this many line heights of its column's widest
 
+# a label that starts a new item: "1." "2、" "（三）" "(4)" "一、"
+_NUMBERED_RE = re.compile(r"^\s*(?:[0-9０-９]+\s*[.．、)）]|[（(][一二三四五六七八九十0-9０-９]+[)）]|[一二三四五六七八九十]+\s*[、.．])")
 # a value-like cell text: digits with separators, signs, units, or a placeholder dash
 _VALUE_RE = re.compile(r"^[\s0-9０-９.,，．+\-−—–/／%％()（）万元]*[0-9０-９\-—–/／][\s0-9０-９.,，．%％万元]*$")
 
@@ -429,7 +433,8 @@ def text_regions(lines: list[Line]) -> list[tuple[int, int]]:
     return regions
 
 
-def _column_edges(segs_by_line: list[list[_Seg]], x0: float, x1: float) -> list[float]:
+def _column_edges(segs_by_line: list[list[_Seg]], x0: float, x1: float,
+                  all_segs: list[list[_Seg]] = ()) -> list[float]:
     """Column edges from the gaps between cells: gaps that overlap share one boundary."""
     gaps = []
     for segs in segs_by_line:
@@ -443,7 +448,27 @@ def _column_edges(segs_by_line: list[list[_Seg]], x0: float, x1: float) -> list[
             hits[0][0], hits[0][1] = max(hits[0][0], lo), min(hits[0][1], hi)
         elif not hits:
             bounds.append([lo, hi])
-    mids = sorted((lo + hi) / 2 for lo, hi in bounds)
+    # a boundary sits in the part of its gap that no lone text line reaching in from the left
+    # crosses (a wrapped label line printed without values can be wider than the label beside
+    # the values); text spanning columns on purpose (headers) leaves it in the middle
+    spans = sorted((segs[0].x0, segs[0].x1) for segs in all_segs if len(segs) == 1)
+    mids = []
+    for lo, hi in bounds:
+        free, at = [], lo
+        for a, b in spans:
+            if b <= at or a >= hi or a >= lo:
+                continue
+            if a > at:
+                free.append((at, a))
+            at = max(at, b)
+        if at < hi:
+            free.append((at, hi))
+        if free and free != [(lo, hi)]:
+            a, b = max(free, key=lambda f: f[1] - f[0])
+            mids.append((a + b) / 2)
+        else:
+            mids.append((lo + hi) / 2)
+    mids.sort()
     return [x0] + mids + [x1]
 
 
@@ -476,30 +501,126 @@ def _region_to_grid(lines: list[Line], start: int, end: int) -> Grid | None:
     segs_by_line = [line_segments(ln, start + i) for i, ln in enumerate(region)]
     x0 = min(ln.x0 for ln in region)
     x1 = max(ln.x1 for ln in region)
-    edges = _column_edges([s for s in segs_by_line if len(s) >= 2], x0, x1)
+    edges = _column_edges([s for s in segs_by_line if len(s) >= 2], x0, x1, segs_by_line)
     n_cols = len(edges) - 1
     for segs in segs_by_line:
         for s in segs:
             s.c0, s.c1 = _col_range(s, edges)
 
-    # the first value column: leftmost column holding a value in a line with two or more values
-    vcol = n_cols
-    for segs in segs_by_line:
-        vals = [s for s in segs if is_value_text(s.text())]
-        if len(vals) >= 2:
-            vcol = min(vcol, min(s.c0 for s in vals))
-    if vcol == n_cols:
-        vcol = 0
+    vcol = _value_column(segs_by_line, n_cols)
     leaf = vcol - 1  # the label column next to the values; columns left of it hold group labels
 
     def is_group(s: _Seg) -> bool:
         return leaf > 0 and s.c1 < leaf
 
-    # rows: one per line reaching the value columns; overlapping lines share a row unless
-    # their cells would collide (a spanning caption over the cells it heads)
+    # header lines (up to the last line reaching the value columns before the first value) keep
+    # one row per such line with the lines between them shared out; the body below is laid out
+    # from its label blocks, so rows whose values are all blank keep a row of their own
+    first_value = next((i for i, segs in enumerate(segs_by_line)
+                        if any(s.c0 >= vcol and is_value_text(s.text()) for s in segs)), None)
+    body_start = len(segs_by_line)
+    if vcol > 0 and first_value is not None:
+        body_start = 0
+        for i in range(first_value):
+            if any(s.c1 >= vcol for s in segs_by_line[i]):
+                body_start = i + 1
+    groups: list[_Seg] = []
+    rows = _anchor_rows(segs_by_line[:body_start], vcol, is_group, groups)
+    if rows:
+        _attach_loose(rows, [(r["top"] + r["bottom"]) / 2 for r in rows], [s for r in rows for s in r.pop("loose")])
+    rows += _body_rows(segs_by_line[body_start:], vcol, is_group, groups)
+    if not rows:
+        return None
+    for r in rows:
+        r["top"] = min(s.top for s in r["segs"])
+        r["bottom"] = max(s.bottom for s in r["segs"])
+    mids = [(r["top"] + r["bottom"]) / 2 for r in rows]
+
+    def nearest(y: float) -> int:
+        return min(range(len(rows)), key=lambda i: abs(mids[i] - y))
+
+    cells: list[GridCell] = []
+    occupied = [set() for _ in rows]
+    ranges = [_merge_ranges(r["segs"]) for r in rows]
+    _widen_under_headers(ranges, vcol)
+    for ri, r in enumerate(rows):
+        for c0, c1, segs in ranges[ri]:
+            chs = [ch for s in segs for ch in s.chars]
+            cells.append(GridCell(ri, c0, 1, c1 - c0 + 1, _box(chs), chs))
+            occupied[ri].update(range(c0, c1 + 1))
+    for c0, c1, a, b, chs in _group_blocks(groups, rows, nearest, occupied):
+        cells.append(GridCell(a, c0, b - a + 1, c1 - c0 + 1, _box(chs), chs))
+        for ri in range(a, b + 1):
+            occupied[ri].update(range(c0, c1 + 1))
+    for ri, r in enumerate(rows):
+        for k in range(n_cols):
+            if k not in occupied[ri]:
+                cells.append(GridCell(ri, k, 1, 1, (edges[k], r["top"], edges[k + 1], r["bottom"])))
+    cells.sort(key=lambda c: (c.row, c.col))
+    grid = Grid(len(rows), n_cols, cells, (x0, rows[0]["top"], x1, rows[-1]["bottom"]))
+    grid._edges = edges  # type: ignore[attr-defined]
+    return grid
+
+
+
+def _widen_under_headers(ranges: list[list[tuple[int, int, list[_Seg]]]], vcol: int) -> None:
+    """A value printed under a header cell that spans several columns spans them too.
+
+    A section of a table may have fewer value columns than the table (one amount under a
+    header spanning three columns); its value then sits in one of the table's columns. The
+    nearest header line above (text in the value columns, no values) tells the cell's span,
+    as long as the row has nothing else in the spanned columns.
+    """
+    header: list[tuple[int, int]] = []
+    for ri, cells in enumerate(ranges):
+        right = [(c0, c1, segs) for c0, c1, segs in cells if c1 >= vcol]
+        if not right:
+            continue
+        if not any(is_value_text(s.text()) for _, _, segs in right for s in segs):
+            header = [(c0, c1) for c0, c1, _ in right if c1 > c0]
+            continue
+        for j, (c0, c1, segs) in enumerate(cells):
+            if c0 < vcol:
+                continue
+            span = next(((h0, h1) for h0, h1 in header if h0 <= c0 and c1 <= h1 and (h0, h1) != (c0, c1)), None)
+            if span is None:
+                continue
+            if any(k != j and o0 <= span[1] and span[0] <= o1 for k, (o0, o1, _) in enumerate(cells)):
+                continue
+            cells[j] = (span[0], span[1], segs)
+
+
+def _value_column(segs_by_line: list[list[_Seg]], n_cols: int) -> int:
+    """The first value column: right of the row labels on the lines that carry values.
+
+    On each line with a value, the columns of the non-value cells left of its first value end
+    where the values begin; the most common such end wins (a stray wide label can't move it).
+    Without labels beside values: the leftmost value of lines with two or more values.
+    """
+    ends: dict[int, int] = {}
+    multi = n_cols
+    for segs in segs_by_line:
+        vals = [s for s in segs if is_value_text(s.text())]
+        if not vals:
+            continue
+        if len(vals) >= 2:
+            multi = min(multi, min(s.c0 for s in vals))
+        first = min(vals, key=lambda s: s.x0)
+        labels = [s for s in segs if s.x1 <= first.x0 and not is_value_text(s.text())]
+        if labels:
+            end = max(s.c1 for s in labels) + 1
+            ends[end] = ends.get(end, 0) + 1
+    if ends:
+        return max(ends, key=lambda k: (ends[k], k))
+    return multi if multi < n_cols else 0
+
+
+def _anchor_rows(segs_by_line: list[list[_Seg]], vcol: int, is_group, groups: list[_Seg]) -> list[dict]:
+    """One row per line reaching the value columns; overlapping lines share a row unless their
+    cells would collide (a spanning caption over the cells it heads). Other lines' cells are
+    left in each row's ``loose`` list (all of them in the last row's) for the caller."""
     rows: list[dict] = []
     loose: list[_Seg] = []
-    groups: list[_Seg] = []
     for segs in segs_by_line:
         anchor = vcol == 0 or any(s.c1 >= vcol for s in segs)
         mine = [s for s in segs if not is_group(s)]
@@ -515,36 +636,145 @@ def _region_to_grid(lines: list[Line], start: int, end: int) -> Grid | None:
             cur["segs"].extend(mine)
             cur["bottom"] = max(cur["bottom"], bottom)
         else:
-            rows.append({"segs": list(mine), "top": top, "bottom": bottom})
-    if not rows:
-        return None
+            rows.append({"segs": list(mine), "top": top, "bottom": bottom, "loose": []})
+    if rows:
+        rows[-1]["loose"] = loose
+    return rows
+
+
+def _is_numbered(text: str) -> bool:
+    return bool(_NUMBERED_RE.match(text))
+
+
+def _label_blocks(labels: list[_Seg]) -> list[list[_Seg]]:
+    """Label cells stacked into the blocks of one printed cell each.
+
+    A line continues the label above it only if that line is full (text wraps only when the
+    cell is full: it reaches within ``FULL_SLACK`` line heights of the widest label aligned
+    with it), it sits close below, within that line's x-range, and does not start a numbered
+    item ("1.", "（三）", "一、").
+    """
+    # a cell's width is not printed: take the widest label aligned with this one (same centre,
+    # or same left edge) as what fits in its cell
+    widest: dict[int, float] = {}
+    for p in labels:
+        ph, pc = p.bottom - p.top, (p.x0 + p.x1) / 2
+        widest[id(p)] = max(s.x1 - s.x0 for s in labels
+                            if abs((s.x0 + s.x1) / 2 - pc) <= ph or abs(s.x0 - p.x0) <= 0.5 * ph)
+    blocks: list[list[_Seg]] = []
+    block_of: dict[int, int] = {}
+    done: list[_Seg] = []
+    for s in sorted(labels, key=lambda s: (s.top, s.x0)):
+        h = s.bottom - s.top
+        above = [p for p in done if p.x0 < s.x1 and s.x0 < p.x1 and p.bottom <= s.top + 0.5 * h]
+        p = max(above, key=lambda p: p.bottom, default=None)
+        joined = False
+        if p is not None:
+            b = block_of[id(p)]
+            ph = p.bottom - p.top
+            if (blocks[b][-1] is p and s.top - p.bottom <= BLOCK_GAP * ph
+                    and (p.x1 - p.x0) + FULL_SLACK * ph >= widest[id(p)]
+                    and s.x0 >= p.x0 - FULL_SLACK * ph and s.x1 <= p.x1 + FULL_SLACK * ph
+                    and not _is_numbered(s.text())):
+                blocks[b].append(s)
+                block_of[id(s)] = b
+                joined = True
+        if not joined:
+            block_of[id(s)] = len(blocks)
+            blocks.append([s])
+        done.append(s)
+    return blocks
+
+
+def _body_rows(segs_by_line: list[list[_Seg]], vcol: int, is_group, groups: list[_Seg]) -> list[dict]:
+    """Rows of a table body: one per value line (lines overlapping share a row) and one per
+    label block; a block joins the value row whose line holds one of its lines, or (a label
+    centred around its values) the label-less value row printed within its height; a block
+    with no values is a row of its own (a row left blank)."""
+    rows: list[dict] = []
+    labels: list[_Seg] = []
+    owner: dict[int, int] = {}  # id(label seg) -> value row printed on the same line
+    for segs in segs_by_line:
+        groups.extend(s for s in segs if is_group(s))
+        mine = [s for s in segs if not is_group(s)]
+        vals = [s for s in mine if s.c1 >= vcol]
+        labs = [s for s in mine if s.c1 < vcol]
+        labels.extend(labs)
+        if not vals:
+            continue
+        top = min(s.top for s in vals)
+        bottom = max(s.bottom for s in vals)
+        h = bottom - top
+        cur = rows[-1] if rows else None
+        if cur is not None and top < cur["bottom"] - 0.02 * h and not _collides(cur["segs"], vals):
+            cur["segs"].extend(vals)
+            cur["bottom"] = max(cur["bottom"], bottom)
+        else:
+            rows.append({"segs": list(vals), "top": top, "bottom": bottom, "own": False})
+        for s in labs:
+            owner[id(s)] = len(rows) - 1
+            rows[-1]["own"] = True
+    if not labels:
+        return rows
+    blocks = _label_blocks(labels)
     mids = [(r["top"] + r["bottom"]) / 2 for r in rows]
-
-    def nearest(y: float) -> int:
-        return min(range(len(rows)), key=lambda i: abs(mids[i] - y))
-
-    _attach_loose(rows, mids, loose)
-    for r in rows:
-        r["top"] = min(s.top for s in r["segs"])
-        r["bottom"] = max(s.bottom for s in r["segs"])
-
-    cells: list[GridCell] = []
-    occupied = [set() for _ in rows]
+    blank: list[dict] = []
+    free = []
+    for blk in blocks:
+        owned = {owner[id(s)] for s in blk if id(s) in owner}
+        if len(owned) == 1:
+            rows[owned.pop()]["segs"].extend(blk)
+        elif owned:  # lines of two value rows: each line to the nearest of them
+            for s in blk:
+                ri = owner.get(id(s))
+                if ri is None:
+                    ri = min(owned, key=lambda i: abs(mids[i] - s.mid))
+                rows[ri]["segs"].append(s)
+        else:
+            free.append(blk)
+    # a value row without a label of its own takes the run of free blocks around it whose
+    # middle is nearest its line (a centred label whose lines did not all join one block)
+    order = sorted(range(len(blocks)), key=lambda b: min(s.top for s in blocks[b]))
+    is_free = {id(blk) for blk in free}
+    box = {id(blk): (min(s.x0 for s in blk), min(s.top for s in blk), max(s.x1 for s in blk),
+                     max(s.bottom for s in blk), max(s.bottom - s.top for s in blk)) for blk in blocks}
     for ri, r in enumerate(rows):
-        for c0, c1, segs in _merge_ranges(r["segs"]):
-            chs = [ch for s in segs for ch in s.chars]
-            cells.append(GridCell(ri, c0, 1, c1 - c0 + 1, _box(chs), chs))
-            occupied[ri].update(range(c0, c1 + 1))
-    for c0, c1, a, b, chs in _group_blocks(groups, rows, nearest, occupied):
-        cells.append(GridCell(a, c0, b - a + 1, c1 - c0 + 1, _box(chs), chs))
-        for ri in range(a, b + 1):
-            occupied[ri].update(range(c0, c1 + 1))
-    for ri, r in enumerate(rows):
-        for k in range(n_cols):
-            if k not in occupied[ri]:
-                cells.append(GridCell(ri, k, 1, 1, (edges[k], r["top"], edges[k + 1], r["bottom"])))
-    cells.sort(key=lambda c: (c.row, c.col))
-    return Grid(len(rows), n_cols, cells, (x0, rows[0]["top"], x1, rows[-1]["bottom"]))
+        if r["own"]:
+            continue
+        best, run = None, None
+        for a in range(len(order)):
+            first = blocks[order[a]]
+            if id(first) not in is_free:
+                continue
+            for e in range(a, min(len(order), a + RUN_MAX)):
+                cur = blocks[order[e]]
+                if id(cur) not in is_free:
+                    break
+                if e > a:
+                    prev = box[id(blocks[order[e - 1]])]
+                    bx = box[id(cur)]
+                    if not (bx[0] < prev[2] and prev[0] < bx[2]) or bx[1] - prev[3] > BLOCK_GAP * prev[4]:
+                        break
+                top, bottom = box[id(first)][1], box[id(cur)][3]
+                h = max(box[id(blocks[order[k]])][4] for k in range(a, e + 1))
+                if not top - 0.3 * h <= mids[ri] <= bottom + 0.3 * h:
+                    continue
+                d = abs((top + bottom) / 2 - mids[ri])
+                if best is None or d < best:
+                    best, run = d, (a, e)
+        if run is None:
+            continue
+        for k in range(run[0], run[1] + 1):
+            blk = blocks[order[k]]
+            rows[ri]["segs"].extend(blk)
+            is_free.discard(id(blk))
+        rows[ri]["own"] = True
+    for blk in free:
+        if id(blk) in is_free:
+            blank.append({"segs": list(blk), "top": box[id(blk)][1], "bottom": box[id(blk)][3]})
+    out = [{"segs": r["segs"], "top": r["top"], "bottom": r["bottom"]} for r in rows] + blank
+    out.sort(key=lambda r: min(s.top for s in r["segs"]))
+    return out
 
 
 def _box(chs: list[Char]) -> tuple[float, float, float, float]:
@@ -719,6 +949,8 @@ def stitch(first: Grid, second: Grid) -> Grid | None:
     The pieces must share their outer left and right rules; their column rules are merged, so
     a piece that splits a column more finely (a header cut by the page break) still fits.
     """
+    if hasattr(first, "_edges") and hasattr(second, "_edges"):
+        return _stitch_text(first, second)
     xa, xb = getattr(first, "_xs", None), getattr(second, "_xs", None)
     if not xa or not xb or abs(xa[0] - xb[0]) > SNAP_TOL or abs(xa[-1] - xb[-1]) > SNAP_TOL:
         return None
@@ -734,4 +966,47 @@ def stitch(first: Grid, second: Grid) -> Grid | None:
             cells.append(GridCell(c.row + off, c0, c.rowspan, max(1, c1 - c0), c.bbox, c.chars, c.text, c.page))
     grid = Grid(first.n_rows + second.n_rows, len(xs) - 1, cells, first.bbox)
     grid._xs = xs  # type: ignore[attr-defined]
+    return grid
+
+
+def _stitch_text(first: Grid, second: Grid) -> Grid | None:
+    """One borderless table continued on the next page, as one grid (None if the two don't fit).
+
+    The pieces may have different columns (a piece has only the columns holding text on its
+    page; a header cut by the page break has coarse ones), so the cells of both are placed in
+    the columns of the piece with more of them, by where their text is printed. They fit only
+    if all text lies within that piece's width and no two cells land on one grid position.
+    """
+    ref = second if second.n_cols > first.n_cols else first
+    edges: list[float] = ref._edges  # type: ignore[attr-defined]
+    tol = 2 * SNAP_TOL
+    inner = edges[1:-1]
+    placed: list[GridCell] = []
+    taken: set[tuple[int, int]] = set()
+    bands: dict[int, tuple[float, float, int | None]] = {}
+    for off, g in ((0, first), (first.n_rows, second)):
+        for c in g.cells:
+            if c.rowspan == 1:
+                bands.setdefault(off + c.row, (c.bbox[1], c.bbox[3], c.page))
+            if not c.chars:
+                continue
+            bx0, _, bx1, _ = _box(c.chars)
+            if bx0 < edges[0] - tol or bx1 > edges[-1] + tol:
+                return None
+            c0, c1 = bisect_right(inner, bx0 + 0.5), bisect_right(inner, bx1 - 0.5)
+            row = off + c.row
+            spots = {(r, k) for r in range(row, row + c.rowspan) for k in range(c0, c1 + 1)}
+            if spots & taken:
+                return None
+            taken |= spots
+            placed.append(GridCell(row, c0, c.rowspan, c1 - c0 + 1, c.bbox, c.chars, c.text, c.page))
+    n_rows = first.n_rows + second.n_rows
+    for r in range(n_rows):
+        top, bottom, page = bands.get(r, (0.0, 0.0, None))
+        for k in range(len(edges) - 1):
+            if (r, k) not in taken:
+                placed.append(GridCell(r, k, 1, 1, (edges[k], top, edges[k + 1], bottom), page=page))
+    placed.sort(key=lambda c: (c.row, c.col))
+    grid = Grid(n_rows, len(edges) - 1, placed, first.bbox)
+    grid._edges = edges  # type: ignore[attr-defined]
     return grid

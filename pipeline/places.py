@@ -1,0 +1,209 @@
+"""Where a report comes from: province, city and county with their GB/T 2260 codes, and the agency's level.
+
+The places come from jionlp's location parser and its China administrative-division table (shipped inside the
+jionlp wheel, with the GB/T 2260 six-digit codes), never from hand-made lists. Doubts stay null with the reason
+as an issue: ``place-unknown`` (no province, city or county named) and ``place-ambiguous`` (a name that fits
+several divisions, e.g. 鼓楼区 without its city).
+
+Levels: ``province``, ``city``, ``county`` (a people's government or zone of that place), ``township`` (镇/乡/苏木),
+``street`` (街道办事处) and ``department`` (any other body of a government: 局, 委员会, 办公厅 …).
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+from .issues import Issue
+
+PLACE_COLUMNS = ["province", "province_code", "city", "city_code", "county", "county_code", "town", "level"]
+PLACE_TYPES = {c: "string" for c in PLACE_COLUMNS}
+LEVELS = ("province", "city", "county", "township", "street", "department")
+
+# gazetteer nodes that group counties directly under a province (no prefecture-level city)
+_DIRECT_COUNTIES = re.compile(r"^(省|自治区)直辖")
+# how an agency's name ends tells a government from its departments (names, not places: the gazetteer has those)
+_STREET = re.compile(r"街道(办事处|办)?$")
+_TOWNSHIP = re.compile(r"(镇|乡|苏木)(人民政府|政府)?$")
+_GOVERNMENT = re.compile(r"^(人民政府|政府|行政公署|管理委员会|管委会)?$|(区|新区|实验区|开发区|示范区|管理区)(管理委员会|管委会)?$")
+_YEAR = re.compile(r"(?:19|20)\d{2}\s*年")
+_BRACKETS = re.compile(r"[（(][^（）()]*[）)]?")
+TITLE_LINES = 8
+
+
+@dataclass(frozen=True)
+class Place:
+    """One report's place; any field may be None (unknown or ambiguous)."""
+
+    province: str | None = None
+    province_code: str | None = None
+    city: str | None = None
+    city_code: str | None = None
+    county: str | None = None
+    county_code: str | None = None
+    town: str | None = None
+    level: str | None = None
+
+    def as_record(self) -> dict:
+        return asdict(self)
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
+
+
+def _quiet():
+    """jionlp prints a banner on import; keep it out of the CLI's output."""
+    return contextlib.redirect_stdout(io.StringIO())
+
+
+@lru_cache(maxsize=1)
+def _jio():
+    with _quiet():
+        import jionlp
+    return jionlp
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> dict:
+    """Index of the division table: codes by name, and every (province, city, county) a county name fits."""
+    with _quiet():
+        table = _jio().china_location_loader(detail=True)
+    codes: dict[tuple, str] = {}
+    counties: dict[str, list[tuple]] = {}
+    for prov, pnode in table.items():
+        if prov.startswith("_"):
+            continue
+        codes[(prov,)] = pnode["_admin_code"]
+        for city, cnode in pnode.items():
+            if city.startswith("_"):
+                continue
+            real_city = None if _DIRECT_COUNTIES.match(city) else city
+            if real_city:
+                codes[(prov, real_city)] = cnode["_admin_code"]
+            for county, knode in cnode.items():
+                if county.startswith("_") or not isinstance(knode, dict):
+                    continue
+                codes[(prov, real_city, county)] = knode["_admin_code"]
+                names = {county} | set(_aliases(knode))
+                for n in names:
+                    counties.setdefault(n, []).append((prov, real_city, county))
+    return {"codes": codes, "counties": counties}
+
+
+def _aliases(node: dict) -> list[str]:
+    a = node.get("_alias")
+    return [a] if isinstance(a, str) else list(a or [])
+
+
+def heading_agency(agency: str | None, title: str | None = None, paragraphs=()) -> str | None:
+    """The agency as printed in the title line (before the year), which may say more than the agency read by
+    ``meta.agency_year`` (e.g. a bracketed county); else the agency itself."""
+    heads = heading_candidates(agency, title, paragraphs)
+    return heads[0] if heads else None
+
+
+def heading_candidates(agency: str | None, title: str | None = None, paragraphs=()) -> list[str]:
+    """Title-line readings of the agency, best first: the line holding it, then that line joined to the one before
+    (a title broken over two lines, as PDFs print long ones), then the agency alone."""
+    if not agency:
+        return []
+    key = _fold(agency)
+    lines = [_fold(x or "") for x in [title, *list(paragraphs)[:TITLE_LINES]]]
+    out: list[str] = []
+    for i, text in enumerate(lines):
+        for cand in (text, (lines[i - 1] + text) if i else None):
+            if not cand:
+                continue
+            m = _YEAR.search(cand)
+            head = cand[:m.start()] if m else ""
+            if key and key in head and head not in out:
+                out.append(head)
+        if out:
+            break
+    return out + ([key] if key not in out else [])
+
+
+def place_of(name: str | None) -> tuple[Place, list[Issue]]:
+    """Province, city, county (with codes), town and level of the agency called ``name``."""
+    if not name:
+        return Place(), [Issue("place-unknown", "no agency name to place")]
+    text = _fold(name)
+    plain = _BRACKETS.sub("", text) or text
+    with _quiet():
+        loc = _jio().parse_location(text, town_village=True, change2new=True)
+    prov, city, county = loc.get("province"), loc.get("city"), loc.get("county")
+    town = loc.get("town")
+    issues: list[Issue] = []
+    g = gazetteer()
+    if county:
+        fits = g["counties"].get(county, [])
+        named_above = prov and (prov in text or (city and city in text) or
+                                any(a in text for a in _short(prov)) or (city and any(a in text for a in _short(city))))
+        if prov is None or (len(fits) > 1 and not named_above):
+            where = "; ".join("".join(x for x in f if x) for f in fits) or "no division known"
+            issues.append(Issue("place-ambiguous", f"{county!r} in {name!r} fits several divisions ({where}); "
+                                "province, city and county left null", raw=name))
+            # the place is unknown but its depth is not: a county's government or department
+            return Place(level=_level(plain, "county", loc.get("detail"))), issues
+    if not (prov or city or county):
+        issues.append(Issue("place-unknown", f"{name!r} names no province, city or county known to the "
+                            "gazetteer; place left null", raw=name))
+        return Place(level=_level(plain, None)), issues
+    # province-administered counties have no prefecture-level city
+    if city and _DIRECT_COUNTIES.match(city):
+        city = None
+    depth = "county" if county else "city" if city and city != prov else "province"
+    return Place(province=prov, province_code=g["codes"].get((prov,)),
+                 city=city, city_code=g["codes"].get((prov, city)) if city else None,
+                 county=county, county_code=g["codes"].get((prov, city, county)) if county else None,
+                 town=town, level=_level(plain, depth, loc.get("detail"))), issues
+
+
+def _short(name: str) -> list[str]:
+    """Short forms of a province or city name printed in titles (江苏省 → 江苏), from the gazetteer's aliases."""
+    return [a for a in _alias_index().get(name, []) if len(a) >= 2]
+
+
+@lru_cache(maxsize=1)
+def _alias_index() -> dict[str, list[str]]:
+    with _quiet():
+        table = _jio().china_location_loader(detail=True)
+    out: dict[str, list[str]] = {}
+    for prov, pnode in table.items():
+        if prov.startswith("_"):
+            continue
+        out[prov] = _aliases(pnode)
+        for city, cnode in pnode.items():
+            if not city.startswith("_") and isinstance(cnode, dict):
+                out[city] = _aliases(cnode)
+    return out
+
+
+def _level(plain: str, depth: str | None, detail: str | None = None) -> str | None:
+    """The agency's level from how its name ends, and the deepest division it names."""
+    if _STREET.search(plain):
+        return "street"
+    if _TOWNSHIP.search(plain):
+        return "township"
+    if depth is None:
+        return None
+    rest = _BRACKETS.sub("", _fold(detail or ""))
+    return depth if _GOVERNMENT.search(rest) else "department"
+
+
+def report_place(agency: str | None, title: str | None = None, paragraphs=()) -> tuple[dict, list[Issue]]:
+    """Place columns for one report's ``reports`` row, and the issues explaining any null (none when the agency
+    itself is unknown: ``agency-unknown`` already says so)."""
+    if not agency:
+        return Place().as_record(), []
+    first = None
+    for head in heading_candidates(agency, title, paragraphs):
+        place, issues = place_of(head)
+        if place.province or place.level:
+            return place.as_record(), issues
+        first = first or (place, issues)
+    return first[0].as_record(), first[1]

@@ -1,0 +1,73 @@
+"""Every ingest writes datapackage.json; the frictionless library validates it against the files it describes."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+from frictionless import validate
+
+from pipeline.cli import main
+from pipeline.issues import CODES
+from pipeline.audit import NARRATIVE_COLUMNS
+from pipeline.run import CELL_COLUMNS, ISSUE_COLUMNS, REPORT_COLUMNS
+from conftest import CORPUS
+
+FILES = ("2019-shanghai-city-govoffice__docx_messy.docx", "2021-hebei-shijiazhuang-qiaoxi-zhongshan-street__docx_plain.docx",
+         "syn2019a__docx_plain.docx")
+
+
+@pytest.fixture(scope="module", params=["csv", "parquet"])
+def out(request, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp(f"dp-{request.param}")
+    src = tmp / "in"
+    src.mkdir()
+    for name in FILES:
+        shutil.copy(CORPUS / "docx" / name, src / name)
+    res = CliRunner().invoke(main, ["ingest", str(src), "--out", str(tmp / "out"), "--format", request.param])
+    assert res.exit_code == 0, res.output
+    return tmp / "out"
+
+
+def test_datapackage_validates_with_frictionless(out):
+    report = validate(out / "datapackage.json")
+    assert report.valid, report.flatten(["taskName", "rowNumber", "fieldName", "type", "note"])
+    rows = {t.name: t.stats["rows"] for t in report.tasks}
+    assert rows["reports"] == len(FILES) and rows["cells"] > 100 and rows["issues"] >= 1
+
+
+def test_descriptor_describes_every_column_and_key(out):
+    dp = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    res = {r["name"]: r for r in dp["resources"]}
+    assert set(res) == {"cells", "reports", "issues", "narrative"}
+    for name, columns in (("cells", CELL_COLUMNS), ("reports", REPORT_COLUMNS), ("issues", ISSUE_COLUMNS),
+                          ("narrative", NARRATIVE_COLUMNS)):
+        fields = res[name]["schema"]["fields"]
+        assert [f["name"] for f in fields] == columns
+        assert all(f["description"] and f["title"] for f in fields), name
+        assert (out / res[name]["path"]).exists()
+    assert res["reports"]["schema"]["primaryKey"] == ["report_id"]
+    assert res["cells"]["schema"]["primaryKey"] == ["report_id", "table", "row", "col"]
+    assert res["cells"]["schema"]["foreignKeys"][0]["reference"] == {"resource": "reports", "fields": "report_id"}
+    types = {f["name"]: f["type"] for f in res["cells"]["schema"]["fields"]}
+    assert (types["value"], types["year"], types["raw"]) == ("number", "integer", "string")
+    code = next(f for f in res["issues"]["schema"]["fields"] if f["name"] == "code")
+    assert set(code["constraints"]["enum"]) == set(CODES)
+
+
+def test_a_broken_file_fails_validation(out, tmp_path):
+    """The check can fail: a report row whose key is duplicated and whose year is text is caught."""
+    if not (out / "reports.csv").exists():
+        pytest.skip("edits the CSV output")
+    broken = tmp_path / "broken"
+    shutil.copytree(out, broken)
+    lines = (broken / "reports.csv").read_text(encoding="utf-8-sig").splitlines()
+    head = lines[0].split(",")
+    bad = lines[1].split(",")
+    bad[head.index("year")] = "二〇一九"
+    (broken / "reports.csv").write_text("\n".join([lines[0], *lines[1:], ",".join(bad)]) + "\n", encoding="utf-8-sig")
+    report = validate(broken / "datapackage.json")
+    assert not report.valid
+    kinds = {e[0] for e in report.flatten(["type"])}
+    assert {"type-error", "primary-key"} <= kinds

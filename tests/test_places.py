@@ -1,0 +1,125 @@
+"""Where each report comes from: province, city, county, GB/T 2260 codes and level, against a hand-checked list."""
+from __future__ import annotations
+
+import pytest
+
+from pipeline.places import gazetteer, place_of, report_place
+from pipeline.run import REPORT_COLUMNS, ingest
+
+from conftest import CORPUS, truth
+
+# Hand-checked against the GB/T 2260 division table, for every corpus report, by truth id:
+# (province, province_code, city, city_code, county, county_code, level). None: the agency's name does not say
+# where it is (a street or town name alone) or fits several divisions; the reason is then an issue.
+EXPECTED = {
+    "2019-beijing-tongzhou-xinhua-street": (None, None, None, None, None, None, "street"),        # 新华街道办事处
+    "2019-fujian-pingtan-zone": ("福建省", "350000", "福州市", "350100", "平潭县", "350128", "county"),
+    "2019-jiangsu-wuxi-xishan-yunlin-street": (None, None, None, None, None, None, "street"),     # 云林街道
+    "2019-shanghai-city-govoffice": ("上海市", "310000", "上海市", "310000", None, None, "department"),
+    "2020-fujian-pingtan-zone": ("福建省", "350000", "福州市", "350100", "平潭县", "350128", "county"),
+    "2020-guangdong-guangzhou-liwan-nanyuan-street": ("广东省", "440000", "广州市", "440100", "荔湾区", "440103",
+                                                      "street"),
+    "2020-hubei-wuhan-huangpi-sanliqiao-street": (None, None, None, None, None, None, "street"),  # 三里桥街道办事处
+    "2020-shaanxi-yulin-yuyang-tuofenglu-street": (None, None, None, None, None, None, "street"),  # 驼峰路街道办事处
+    "2021-fujian-pingtan-zone": ("福建省", "350000", "福州市", "350100", "平潭县", "350128", "county"),
+    "2021-hebei-shijiazhuang-qiaoxi-zhongshan-street": ("河北省", "130000", "石家庄市", "130100", "桥西区", "130104",
+                                                        "street"),
+    "2021-zhejiang-wenzhou-dongtou-beiao-street": (None, None, None, None, None, None, "street"),  # 北岙街道办事处
+    "2022-hunan-yiyang-taojiang-songmutang-town": ("湖南省", "430000", "益阳市", "430900", "桃江县", "430922",
+                                                   "township"),
+    "2022-shaanxi-yulin-jiaxian-xi-town": (None, None, None, None, None, None, "township"),  # 螅镇
+    "2023-jilin-changchun-veterans-affairs-bureau": ("吉林省", "220000", "长春市", "220100", None, None, "department"),
+    # title "镇人民政府（名称未在摘录中出现，尼勒克县）": a town of 尼勒克县
+    "2023-xinjiang-nileke-town": ("新疆维吾尔自治区", "650000", "伊犁哈萨克自治州", "654000", "尼勒克县", "654028",
+                                  "township"),
+    "seed-2019-xiuzhou": ("浙江省", "330000", "嘉兴市", "330400", "秀洲区", "330411", "department"),
+    "syn2019a": (None, None, None, None, None, None, "department"),  # 青山区: 包头市 or 武汉市
+    "syn2019c": ("海南省", "460000", None, None, "白沙黎族自治县", "469025", "department"),  # 省直辖县: no city
+    "syn2021b": ("吉林省", "220000", "白山市", "220600", "临江市", "220681", "department"),
+}
+FIELDS = ("province", "province_code", "city", "city_code", "county", "county_code", "level")
+NULL_REASON = {"syn2019a": "place-ambiguous"}
+
+
+def _row(record: dict) -> tuple:
+    return tuple(None if record[f] is None or record[f] != record[f] else record[f] for f in FIELDS)
+
+
+def test_every_corpus_report_is_in_the_hand_checked_list():
+    ids = {p.stem for p in (CORPUS / "truth").glob("*.json")}
+    assert ids == set(EXPECTED)
+
+
+@pytest.mark.parametrize("rid", sorted(EXPECTED))
+def test_place_of_each_truth_agency(rid):
+    """The truth's agency name, placed: the same answer as from the document title."""
+    agency = truth(rid)["agency"]
+    place, issues = place_of(agency)
+    got = _row(place.as_record())
+    assert got == EXPECTED[rid]
+    if got[0] is None:
+        assert [i.code for i in issues] == [NULL_REASON.get(rid, "place-unknown")]
+        assert agency in issues[0].message and issues[0].raw == agency
+    else:
+        assert issues == []
+
+
+def test_place_columns_from_the_corpus_documents():
+    """Reading each report's .docx gives the hand-checked place in ``reports``, and an issue for every null."""
+    files = sorted((CORPUS / "docx").glob("*__docx_plain.docx"))
+    batch = ingest(files)
+    assert list(batch.reports.columns) == REPORT_COLUMNS
+    assert str(batch.reports["county_code"].dtype) == "string"
+    seen = set()
+    for rec in batch.reports.astype(object).where(batch.reports.notna(), None).to_dict("records"):
+        rid = rec["source_path"].rsplit("/", 1)[-1].split("__")[0]
+        seen.add(rid)
+        assert _row(rec) == EXPECTED[rid], rid
+        codes = set(batch.issues.loc[batch.issues["report_id"] == rec["report_id"], "code"])
+        if rec["province"] is None:
+            assert NULL_REASON.get(rid, "place-unknown") in codes, rid
+        else:
+            assert not codes & {"place-unknown", "place-ambiguous"}, rid
+    assert seen == set(EXPECTED)
+
+
+def test_a_county_name_shared_by_several_cities_stays_null_unless_the_city_is_named():
+    place, issues = place_of("鼓楼区教育局")
+    assert place.county is None and place.level == "department"
+    assert issues[0].code == "place-ambiguous" and "南京市" in issues[0].message and "福州市" in issues[0].message
+    place, issues = place_of("南京市鼓楼区人民政府")
+    assert (place.city, place.county, place.county_code, place.level) == ("南京市", "鼓楼区", "320106", "county")
+    assert issues == []
+
+
+def test_levels_of_governments_and_departments():
+    assert place_of("江苏省人民政府")[0].level == "province"
+    assert place_of("淮安市人民政府")[0].level == "city"
+    assert place_of("淮安市人民政府")[0].city_code == "320800"
+    assert place_of("北京市海淀区人民政府")[0].level == "county"
+    assert place_of("江苏省教育厅")[0].level == "department"
+    assert place_of("广州市荔湾区人民政府南源街道办事处")[0].level == "street"
+    assert place_of("桃江县松木塘镇人民政府")[0].level == "township"
+
+
+def test_the_title_line_says_more_than_the_agency():
+    paragraphs = ["镇人民政府（名称未在摘录中出现，尼勒克县）2023年政府信息公开工作年度报告", "一、总体情况"]
+    rec, issues = report_place("尼勒克县)", None, paragraphs)
+    assert (rec["county"], rec["level"]) == ("尼勒克县", "township") and issues == []
+
+
+def test_no_agency_gives_nulls_and_no_second_issue():
+    rec, issues = report_place(None)
+    assert all(v is None for v in rec.values()) and issues == []
+
+
+def test_codes_come_from_the_shipped_division_table():
+    codes = gazetteer()["codes"]
+    assert len([k for k in codes if len(k) == 1]) == 34  # provinces, municipalities, regions, HK, Macao, Taiwan
+    assert all(len(c) == 6 and c.isdigit() for c in codes.values())
+
+
+def test_a_title_broken_over_two_lines():
+    paragraphs = ["镇人民政府（名称未在摘录中出现，尼勒克", "县）2023年政府信息公开工作年度报告", "一、总体情况"]
+    rec, issues = report_place("县)", None, paragraphs)
+    assert (rec["county"], rec["county_code"], rec["level"]) == ("尼勒克县", "654028", "township") and issues == []
