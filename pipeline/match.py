@@ -326,9 +326,10 @@ class TableMatcher:
                         c.text.strip() for c in values):
                     continue
                 else:
-                    self._report_row(issues, "unmatched-row", row, values, leaf,
-                                     f"row label {leaf!r} matches no {spec.table} row"
-                                     + (f" (best {cands[0][1]}, score {cands[0][0]:.0f})" if cands else ""))
+                    message = (f"a {spec.table} row with figures but no label" if leaf is None else
+                               f"row label {leaf!r} matches no {spec.table} row"
+                               + (f" (best {cands[0][1]}, score {cands[0][0]:.0f})" if cands else ""))
+                    self._report_row(issues, "unmatched-row", row, values, leaf, message)
         template, votes = self._template(data_rows, year, issues)
         result = MatchedTable(spec.table, template, issues=issues, template_votes=votes)
         seen: dict[str, _DataRow] = {}
