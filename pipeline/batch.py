@@ -41,7 +41,7 @@ import pyarrow.parquet as pq
 
 from .errors import XxgkError
 from .run import (CELL_COLUMNS, CELL_TYPES, ISSUE_COLUMNS, ISSUE_TYPES, NARRATIVE_COLUMNS, NARRATIVE_TYPES,
-                  REPORT_COLUMNS, REPORT_TYPES, find_files, process_file, typed)
+                  REPORT_COLUMNS, REPORT_TYPES, add_place, find_files, process_file, typed)
 from .schema import Schema, load_schema
 from .write import excel_safe
 
@@ -86,11 +86,17 @@ def _serve(conn, schema, settings: dict) -> None:
         path, rid = task
         t0 = time.perf_counter()
         try:
-            r = process_file(path, schema, settings)
-            payload = (r.report, {name: getattr(r, name, []) for name in RECORDS})
+            r = process_file(path, schema, {**settings, "places": False})
+            payload = (_with_place_query(r), {name: getattr(r, name, []) for name in RECORDS})
         except Exception as e:  # process_file records bad files itself; this is a defect, keep the batch going
             payload = (_failed_report(path, rid, f"internal error: {type(e).__name__}: {e}"), {})
         conn.send(payload + (time.perf_counter() - t0, _peak_rss_mb()))
+
+
+def _with_place_query(r) -> dict:
+    """The reports row with the title-line readings the parent needs to place the agency (workers don't load the
+    gazetteer: it would take a few hundred MB in every worker)."""
+    return {**r.report, "place_query": r.place_query}
 
 
 def _die_with_parent() -> None:
@@ -494,8 +500,8 @@ def _dask_task(path: str, rid: str, schema, settings: dict, timeout: float | Non
             w = _Worker(mp.get_context("spawn"), schema, settings)
         except AssertionError:  # a daemonic Dask worker may not start children: read in-thread, without a time limit
             t0 = time.perf_counter()
-            r = process_file(path, schema, settings)
-            payload = (r.report, {name: getattr(r, name, []) for name in RECORDS}, time.perf_counter() - t0,
+            r = process_file(path, schema, {**settings, "places": False})
+            payload = (_with_place_query(r), {name: getattr(r, name, []) for name in RECORDS}, time.perf_counter() - t0,
                        _peak_rss_mb())
             return payload, None, _dask_worker_name()
         _DASK_LOCAL.worker = w
@@ -612,6 +618,8 @@ def _run_locked(files, out, fmt, workers, timeout, engine, scheduler, schema, se
             report, records = _failed_report(t.path, t.rid, error), {}
         else:
             report, records, seconds = _result_from_payload(payload, t.rid)
+            records.setdefault("issues", [])
+            add_place(report, records["issues"], report.pop("place_query", None))
             stats.per_format.setdefault(report.get("format") or "unknown", []).append(seconds)
         writer.add(report, records)
         stats.processed += 1

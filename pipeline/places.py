@@ -198,10 +198,15 @@ def _level(plain: str, depth: str | None, detail: str | None = None) -> str | No
 def report_place(agency: str | None, title: str | None = None, paragraphs=()) -> tuple[dict, list[Issue]]:
     """Place columns for one report's ``reports`` row, and the issues explaining any null (none when the agency
     itself is unknown: ``agency-unknown`` already says so)."""
-    if not agency:
+    return place_from_candidates(heading_candidates(agency, title, paragraphs))
+
+
+def place_from_candidates(candidates: list[str]) -> tuple[dict, list[Issue]]:
+    """The place of the first title-line reading (see ``heading_candidates``) that names one."""
+    if not candidates:
         return Place().as_record(), []
     first = None
-    for head in heading_candidates(agency, title, paragraphs):
+    for head in candidates:
         place, issues = place_of(head)
         if place.province or place.level:
             return place.as_record(), issues

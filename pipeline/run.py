@@ -23,7 +23,7 @@ from .match import MatchedTable, match_tables, report_template
 from .meta import agency_year
 from .model import Document
 from .normalise import parse_value
-from .places import PLACE_COLUMNS, PLACE_TYPES, report_place
+from .places import PLACE_COLUMNS, PLACE_TYPES, heading_candidates, place_from_candidates
 from .reconcile import reconcile
 from .schema import Schema, load_schema
 
@@ -50,6 +50,7 @@ class Result:
     document: Document | None = None
     matched: dict[str, MatchedTable] | None = None
     narrative: list[dict] = field(default_factory=list)  # figures 一、总体情况 states (rule 17, `xxgk audit`)
+    place_query: list[str] = field(default_factory=list)  # title-line readings of the agency, for add_place
 
     @property
     def status(self) -> str:
@@ -86,7 +87,10 @@ def process_file(path: str | Path, schema: Schema | None = None, settings: dict 
         return _failed(path, f"internal error while reading ({type(e).__name__}: {e} at "
                              f"{Path(where.filename).name}:{where.lineno})", rid, fmt)
     try:
-        return document_to_result(doc, schema, settings)
+        result = document_to_result(doc, schema, settings)
+        if settings.get("places", True):
+            add_place(result.report, result.issues, result.place_query)
+        return result
     except Exception as e:  # a defect in a later stage: the file fails, the batch goes on, the place is named
         where = traceback.extract_tb(e.__traceback__)[-1]
         return _failed(path, f"internal error while matching ({type(e).__name__}: {e} at "
@@ -104,15 +108,16 @@ def document_to_result(doc: Document, schema: Schema, settings: dict | None = No
         issues.append(Issue("agency-unknown", "no title of the form '<agency><year>年政府信息公开工作年度报告' found"))
     if year is None:
         issues.append(Issue("year-unknown", "no year in the title or the file name"))
-    place, place_issues = report_place(agency, doc.title, doc.paragraphs)
-    issues += place_issues
+    place = dict.fromkeys(PLACE_COLUMNS)  # filled by add_place, where the gazetteer is loaded
+    place_query = heading_candidates(agency, doc.title, doc.paragraphs)
     located, loc_issues = locate(doc, schema)
     issues += loc_issues
     if not located:
         return Result(report=dict(report_id=rid, source_path=path, format=origin.format.value, agency=agency, year=year,
                                   template=None, status="failed", n_cells=0, n_issues=0,
                                   error=f"no statistics table found among {len(doc.tables)} tables "
-                                        "(not an annual report, or its tables are images)", **place), document=doc)
+                                        "(not an annual report, or its tables are images)", **place),
+                      document=doc, place_query=place_query)
     matched = match_tables(located, schema.tables, year)
     template = report_template(matched)
     if "appeals" in matched and template in ("2019", "2021"):
@@ -163,7 +168,27 @@ def document_to_result(doc: Document, schema: Schema, settings: dict | None = No
                   template=template, status="partial" if serious else "ok", n_cells=len(cells),
                   n_issues=len(records), error=None, **place)
     narrative = [dict(report_id=rid, source_path=path, **f) for f in narrative_figures(doc.paragraphs, schema)]
-    return Result(report=report, cells=cells, issues=records, document=doc, matched=matched, narrative=narrative)
+    return Result(report=report, cells=cells, issues=records, document=doc, matched=matched, narrative=narrative,
+                  place_query=place_query)
+
+
+def add_place(report: dict, issues: list[dict], candidates: list[str] | None) -> None:
+    """Fill the place columns of a reports row from its title-line readings, and add the place issues.
+
+    Kept apart from ``document_to_result`` so that batch workers need not load the gazetteer (a few hundred MB):
+    the process that writes the reports does it once.
+    """
+    if not candidates:
+        return
+    place, place_issues = place_from_candidates(candidates)
+    report.update(place)
+    new = issues_to_records(place_issues)
+    for r in new:
+        r.update(report_id=report["report_id"], source_path=report["source_path"])
+    issues += new
+    report["n_issues"] = (report.get("n_issues") or 0) + len(new)
+    if report["status"] == "ok" and any(i.severity in ("error", "warning") for i in place_issues):
+        report["status"] = "partial"
 
 
 def find_files(paths: Iterable[str | Path]) -> list[Path]:
