@@ -216,3 +216,23 @@ def test_borderless_value_under_spanning_header_spans_it():
     table, fees = _find(doc, "行政事业性收费")
     value = [c for c in table.cells if c.row == fees.row and c.col > fees.col]
     assert [(c.text, c.colspan) for c in value] == [("0.092", 3)]
+
+
+SHANGHAI = "2019-shanghai-city-govoffice"
+
+
+@pytest.fixture(scope="module")
+def shanghai_borderless():
+    return extract(_pdf("pdf_borderless", SHANGHAI))
+
+
+def test_borderless_interleaved_sub_headers_are_separate_columns(shanghai_borderless):
+    # 表四's sub-headers are two-line stacks ("结果/维持") set half a line above or below their
+    # neighbours ("总计"): no single text line shows every gap, yet each stack is a column
+    table = next(t for t in shanghai_borderless.tables if any("行政复议" in c.text for c in t.cells))
+    assert table.n_cols == 15
+    values = table.grid()[-1]
+    assert [c.text for c in values] == ["5", "", "", "2", "7", "8", "", "", "1", "9", "", "", "", "", ""]
+    # the two "总计" stacks between the groups are columns of their own, not cut in half
+    totals = [c for c in table.cells if "".join(c.text.split()) == "总计"]
+    assert sorted(c.col for c in totals) == [4, 9, 14]

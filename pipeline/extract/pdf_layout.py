@@ -440,6 +440,7 @@ def _column_edges(segs_by_line: list[list[_Seg]], x0: float, x1: float,
     for segs in segs_by_line:
         for a, b in zip(segs, segs[1:]):
             gaps.append((a.x1, b.x0))
+    gaps.extend(_band_gaps(all_segs))
     gaps.sort(key=lambda g: g[1] - g[0])
     bounds: list[list[float]] = []
     for lo, hi in gaps:
@@ -470,6 +471,47 @@ def _column_edges(segs_by_line: list[list[_Seg]], x0: float, x1: float,
             mids.append((lo + hi) / 2)
     mids.sort()
     return [x0] + mids + [x1]
+
+
+def _band_gaps(all_segs: list[list[_Seg]]) -> list[tuple[float, float]]:
+    """Gaps between the cells of interleaved lines (lines whose boxes overlap vertically).
+
+    Narrow stacked sub-headers ("结果/维持" beside "总计" set half a line lower) print as
+    several text lines that each hold only every other cell, so no single line shows the gap
+    between two neighbouring sub-headers. Taken together, a run of overlapping lines leaves
+    blank x-strips where nothing in the run is printed: each strip at least a segment gap wide
+    is a gap between cells.
+    """
+    out: list[tuple[float, float]] = []
+    band: list[list[_Seg]] = []
+    bottom = None
+
+    def flush() -> None:
+        if len(band) < 2:
+            return
+        h = _median([s.bottom - s.top for segs in band for s in segs])
+        spans = sorted((s.x0, s.x1) for segs in band for s in segs)
+        merged: list[list[float]] = []
+        for a, b in spans:
+            if merged and a <= merged[-1][1] + SEGMENT_GAP * h:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        out.extend((p[1], q[0]) for p, q in zip(merged, merged[1:]))
+
+    for segs in all_segs:
+        if not segs:
+            continue
+        top = min(s.top for s in segs)
+        if bottom is not None and top < bottom:
+            band.append(segs)
+            bottom = max(bottom, max(s.bottom for s in segs))
+        else:
+            flush()
+            band = [segs]
+            bottom = max(s.bottom for s in segs)
+    flush()
+    return out
 
 
 def _col_range(seg: _Seg, edges: list[float]) -> tuple[int, int]:
