@@ -236,3 +236,20 @@ def test_borderless_interleaved_sub_headers_are_separate_columns(shanghai_border
     # the two "总计" stacks between the groups are columns of their own, not cut in half
     totals = [c for c in table.cells if "".join(c.text.split()) == "总计"]
     assert sorted(c.col for c in totals) == [4, 9, 14]
+
+
+def test_borderless_numbered_labels_stay_apart_around_their_centred_values(shanghai_borderless):
+    # three wrapped labels, each centred on its values' line (or on nothing): the run of all
+    # three is as well centred on "5" as 5.'s own label, but a numbered label starts a new item
+    table, third = _find(shanghai_borderless, "4.保护第三方合法权益")
+    _, inner = _find(shanghai_borderless, "5.属于三类内部事务信息")
+    _, process = _find(shanghai_borderless, "6.属于四类过程性信息")
+    assert len({third.row, inner.row, process.row}) == 3
+    assert [c.text for c in table.cells if c.row == third.row and c.col > third.col] == [""] * 7
+    assert [c.text for c in table.cells if c.row == inner.row and c.col > inner.col] == ["5"] + [""] * 6
+    assert [c.text for c in table.cells if c.row == process.row and c.col > process.col] == ["3", "1"] + [""] * 5
+    # no label-less value rows are left over
+    for row in range(table.n_rows):
+        texts = [c.text for c in table.cells if c.row == row]
+        if any(t.strip().isdigit() for t in texts):
+            assert any(t and not t.strip().isdigit() for t in texts), texts

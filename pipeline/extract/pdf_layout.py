@@ -797,11 +797,15 @@ def _body_rows(segs_by_line: list[list[_Seg]], vcol: int, is_group, groups: list
                     bx = box[id(cur)]
                     if not (bx[0] < prev[2] and prev[0] < bx[2]) or bx[1] - prev[3] > BLOCK_GAP * prev[4]:
                         break
+                    if _is_numbered(cur[0].text()):  # a numbered label starts the next item
+                        break
                 top, bottom = box[id(first)][1], box[id(cur)][3]
                 h = max(box[id(blocks[order[k]])][4] for k in range(a, e + 1))
                 if not top - 0.3 * h <= mids[ri] <= bottom + 0.3 * h:
                     continue
-                d = abs((top + bottom) / 2 - mids[ri])
+                # the best centred run; on a tie the fewer blocks (a short label is centred on its
+                # values as well as the run of it and its neighbours above and below)
+                d = (round(abs((top + bottom) / 2 - mids[ri]), 1), e - a)
                 if best is None or d < best:
                     best, run = d, (a, e)
         if run is None:
