@@ -38,14 +38,17 @@ def main():
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="parquet", show_default=True)
 @click.option("--pdf-engine", type=click.Choice(["pdfium", "pdfplumber"]), default="pdfium", show_default=True,
               help="How PDF pages are read: pypdfium2 (fast) or pdfplumber (reference).")
+@click.option("--ocr/--no-ocr", default=None,
+              help="Read scanned (image-only) PDFs by OCR (default: when Tesseract is installed); needs Tesseract (apt-get install tesseract-ocr "
+                   "tesseract-ocr-chi-sim).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def ingest(paths, out_dir, fmt, pdf_engine, debug):
+def ingest(paths, out_dir, fmt, pdf_engine, ocr, debug):
     """Read every report under PATHS (files or folders, recursively) into tidy cells, reports and issues."""
     schema = _schema_or_exit()
     files = find_files(paths)
     if not files:
         raise click.UsageError("no report files (.docx .doc .wps .pdf .html .htm .txt) under the paths given")
-    settings = {"pdf_engine": pdf_engine}
+    settings = {"pdf_engine": pdf_engine, "ocr": ocr}
     results = []
     show = sys.stderr.isatty()
     with click.progressbar(files, label="reading reports", file=sys.stderr, show_pos=True, show_eta=True,

@@ -32,6 +32,7 @@ CODES: dict[str, tuple[str, str]] = {
     "narrative-mismatch": ("warning", "a figure stated in the text differs from the table"),
     "place-unknown": ("info", "the agency's name names no province, city or county known to the gazetteer: place left null"),
     "place-ambiguous": ("info", "the agency's place name fits several divisions: place left null"),
+    "low-confidence": ("warning", "a figure read by OCR with low confidence: check it against the scan"),
     "issue-limit": ("warning", "too many issues in one report: the rest were not recorded"),
 }
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}

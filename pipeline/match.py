@@ -244,20 +244,20 @@ class TableMatcher:
     def _split(self, row: _Row, header: _Header | None) -> tuple[list[Cell], list[Cell]]:
         """Label cells and value cells of a data row."""
         own = row.cells
+        # the trailing run of value-like cells: the values when there is no usable header
+        k = len(own)
+        while k > 0 and is_value_like(own[k - 1].text):
+            k -= 1
         if header and header.value_start is not None:
-            first_value_col = header.value_start
+            # a figure left of where the header's value columns start (a header cut short or shifted) is a value
+            first_value_col = min(header.value_start, own[k].col) if k < len(own) else header.value_start
             labels = [c for c in own if c.col + c.colspan - 1 < first_value_col]
             values = [c for c in own if c.col >= first_value_col and c.row == row.index]
             # a label inside the value columns means this row's cells are not laid out under the
             # header (a text dump writes merged cells once): fall back to the trailing value run
             if not any(c.text and not is_value_like(c.text) and self._is_row_label(c.text) for c in values):
                 return labels, values
-        # no usable header: the trailing run of value-like cells are the values
-        k = len(own)
-        while k > 0 and is_value_like(own[k - 1].text):
-            k -= 1
-        labels, values = own[:k], [c for c in own[k:] if c.row == row.index]
-        return labels, values
+        return own[:k], [c for c in own[k:] if c.row == row.index]
 
     def _is_row_label(self, text: str) -> bool:
         """Whether a text reads as a row or group label (so a row holding it in a value column is laid out
@@ -281,7 +281,9 @@ class TableMatcher:
                 if kind == "empty":
                     continue
                 if kind == "header":
-                    if last_kind != "header":
+                    # a header block starts after data, or in a piece of another width (a header cut by a page
+                    # break: the rows of the two pieces do not share a grid)
+                    if last_kind != "header" or (header_rows and header_rows[-1].table.n_cols != piece.n_cols):
                         header_rows = []
                     header_rows.append(row)
                     header = self._header(header_rows, piece.n_cols)
@@ -324,9 +326,10 @@ class TableMatcher:
                         c.text.strip() for c in values):
                     continue
                 else:
-                    self._report_row(issues, "unmatched-row", row, values, leaf,
-                                     f"row label {leaf!r} matches no {spec.table} row"
-                                     + (f" (best {cands[0][1]}, score {cands[0][0]:.0f})" if cands else ""))
+                    message = (f"a {spec.table} row with figures but no label" if leaf is None else
+                               f"row label {leaf!r} matches no {spec.table} row"
+                               + (f" (best {cands[0][1]}, score {cands[0][0]:.0f})" if cands else ""))
+                    self._report_row(issues, "unmatched-row", row, values, leaf, message)
         template, votes = self._template(data_rows, year, issues)
         result = MatchedTable(spec.table, template, issues=issues, template_votes=votes)
         seen: dict[str, _DataRow] = {}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -29,6 +29,7 @@ from .schema import Schema, load_schema
 
 DEFAULT_MAX_ISSUES = 500  # per report; beyond it one "issue-limit" row says how many were left out
 DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
+DEFAULT_OCR_MIN_CONFIDENCE = 60  # Tesseract confidence (0-100) below which an OCR'd figure is reported
 
 CELL_COLUMNS = ["report_id", "source_path", "agency", "year", "template", "table", "row", "col", "value", "unit", "raw",
                 "page", "table_index", "row_index", "col_index", "match_score", "confidence"]
@@ -137,7 +138,19 @@ def document_to_result(doc: Document, schema: Schema, settings: dict | None = No
                               match_score=v.score, confidence=v.confidence))
             values[(kind, v.row, v.col)] = p.value
             where[(kind, v.row, v.col)] = v.page
-    issues += reconcile(schema, {k: m.template for k, m in matched.items()}, values, where)
+    rule_issues = reconcile(schema, {k: m.template for k, m in matched.items()}, values, where)
+    ocr_values = [v for m in matched.values() for v in m.values if v.confidence is not None]
+    if ocr_values:
+        floor = settings.get("ocr_min_confidence", DEFAULT_OCR_MIN_CONFIDENCE)
+        issues += [Issue("low-confidence", f"{v.row}/{v.col}: {v.raw!r} read by OCR with confidence "
+                                           f"{v.confidence:.0f} (below {floor})", table=k, row=v.row, col=v.col,
+                         page=v.page, raw=v.raw, table_index=v.table_index, row_index=v.row_index,
+                         col_index=v.col_index)
+                   for k, m in matched.items() for v in m.values
+                   if v.confidence is not None and v.confidence < floor and v.raw.strip()]
+        rule_issues = [replace(i, message=i.message + " — figures read by OCR: a misread digit may be the cause")
+                       for i in rule_issues]
+    issues += rule_issues
     limit = settings.get("max_issues", DEFAULT_MAX_ISSUES)
     if len(issues) > limit:
         n = len(issues) - limit

@@ -106,10 +106,21 @@ def test_engines_give_the_same_grids(variant):
     assert cells(a) == cells(b)
 
 
-def test_scanned_pdf_has_no_text_layer():
+def test_scanned_pdf_has_no_text_layer(monkeypatch):
     scanned = CORPUS / "scanned" / f"{REPORT}__pdf_scanned.pdf"
-    with pytest.raises(DocumentLoadError, match=r"^no text layer \(scanned PDF\)$"):
+    with pytest.raises(DocumentLoadError, match=r"^no text layer \(scanned PDF\); OCR is off"):
+        extract(scanned, {"ocr": False})
+    # without Tesseract the default is a clear failure naming what to install; asked for, it is DependencyMissing
+    from pipeline.errors import DependencyMissing
+    from pipeline.extract import ocr
+
+    monkeypatch.setattr(ocr, "tesseract_available", lambda lang="chi_sim": False)
+    monkeypatch.setattr(ocr, "tessdata_dir", lambda lang="chi_sim": None)
+    with pytest.raises(DocumentLoadError, match=r"no text layer \(scanned PDF\); to read it by OCR install "
+                                                r"Tesseract: apt-get install tesseract-ocr tesseract-ocr-chi-sim"):
         extract(scanned)
+    with pytest.raises(DependencyMissing, match="tesseract-ocr-chi-sim"):
+        extract(scanned, {"ocr": True})
 
 
 @pytest.mark.parametrize("engine", ["pdfium", "pdfplumber"])

@@ -111,3 +111,64 @@ def test_traditional_characters_and_inline_notes(tmp_path):
     assert got[("proactive", "normative_docs", "published")] == 5
     assert got[("proactive", "normative_docs", "total_published")] is None
     assert any(i["code"] == "null-token" and i["raw"] == "/" for i in r.issues)
+
+
+ROW_VARIANTS = [  # (table, printed label, group context, key) — variants of ../shared/reference/templates.md
+    ("proactive", "規章(設區的市、自治州人民政府應提供相關數據)", (), "rules"),  # 9
+    ("proactive", "規範性檔案(行政機關制定發布的決定、公告、通告…一般情況下屬於規範性檔案)", (), "normative_docs"),  # 10
+    ("proactive", "規範性檔案", (), "normative_docs"),  # 11
+    ("proactive", "其他對外管理服務事項(指行政許可證以外的政務服務事項,…)", (), "other_services"),  # 16
+    ("proactive", "行 政 强 制", (), "coercion"),
+    ("requests", "（二）部分公开（区分处理的，只计这一情\n形，不计其他情形）", (), "partial"),  # 36
+    ("requests", "（四）无 1.本机关不掌握相关政府信息", (), "unavailable.not_held"),  # 35
+    ("requests", "(一) 予以公开", (), "granted"),  # 43
+    ("requests", "(二) 部分公开 (区分处理的, 只计这一情形, 不计其他情形)", (), "partial"),  # 44
+    ("requests", "1. 属于国家秘密", ("(三) 不予公开",), "denied.state_secret"),  # 45
+    ("requests", "1. 申请人无正当理由逾期不补正, 行政机关不再处理其政府信息公开申请", ("(六) 其他",), "other.no_correction"),  # 47
+    ("requests", "3. 其他", ("（六）其他处理",), "other.other"),
+    ("requests", "（六）其他处理", ("三、本年度办理结果",), "other"),
+    ("requests", "2.其他法律行政法规禁止公开", ("（三）不予公开",), "denied.law_prohibited"),
+    ("requests", "（七）合计", (), "handled_total"),
+    ("requests", "四、结转下年度继续办理", (), "carried_forward"),
+]
+COLUMN_VARIANTS = [  # (table, header stack top to bottom, key)
+    ("proactive", ("本年新<br />制作数量",), "made"),  # 1 (a <br /> left in by a converter)
+    ("proactive", ("本年新\n公开数量",), "published"),  # 3
+    ("proactive", ("本年新 製作數量",), "made"),  # 6
+    ("proactive", ("對外公開總數量",), "total_published"),  # 8
+    ("proactive", ("上一年項目數量(指2019年事項數)",), "prev_items"),  # 13
+    ("proactive", ("本年增/減(指2020年增加或減少的事項數,減用負值表示,如-8)",), "change"),  # 14
+    ("proactive", ("處理決定數量(指2020年辦件量)",), "decisions"),  # 15
+    ("proactive", ("採購項目數量(指202",), "items"),  # 18, cut off
+    ("requests", ("申请人情况", "法人或其他组织", "商业 企业"), "commercial"),  # 26
+    ("requests", ("申请人情况", "法人或其他组织", "商 业 企\n业"), "commercial"),  # 28
+    ("requests", ("申请人情况", "法人或其他组织", "科研机\n构"), "research"),  # 29
+    ("requests", ("申请人情况", "法人或其他组织", "社会公益"), "nonprofit"),  # 42
+    ("requests", ("申请人情况", "法人或其他组织", "法 律 服 务\n机构"), "legal_services"),  # 31
+    ("requests", ("申请人情况", "法人或其他组织", "其他"), "other_org"),
+    ("requests", ("申请人情况", "总计"), "total"),
+    ("appeals", ("行政诉讼（未经复议直接起诉）", "结果维持"), "suit_direct.upheld"),  # 50
+    ("appeals", ("行政诉讼（复议后起诉）", "总\n计"), "suit_after_review.total"),  # 51, 53
+    ("appeals", ("行政复议", "尚未审结"), "review.pending"),
+]
+
+
+@pytest.mark.parametrize("table,label,context,key", ROW_VARIANTS)
+def test_row_label_variants(schema, table, label, context, key):
+    from pipeline.match import TableMatcher
+
+    m = TableMatcher.for_spec(schema.tables[table])
+    cands = m._row_candidates(label, tuple(context), None)
+    assert cands[0][1] == key, cands[:3]
+    rival = next((s for s, k in cands[1:] if k != key), 0)
+    assert cands[0][0] - rival >= 3, cands[:3]  # a clear winner, not an ambiguity
+
+
+@pytest.mark.parametrize("table,stack,key", COLUMN_VARIANTS)
+def test_column_header_variants(schema, table, stack, key):
+    from pipeline.match import TableMatcher
+
+    m = TableMatcher.for_spec(schema.tables[table])
+    scores = m._column_scores(tuple(stack))
+    assert scores[0][1] == key, scores[:3]
+    assert scores[0][0] >= 80

@@ -56,9 +56,25 @@ def extract(path: Path, origin: Origin, settings: dict) -> Document:
                 open_end = False
             paragraphs.extend(ln.text() for ln in rest)
     if n_text == 0:
-        raise DocumentLoadError("no text layer (scanned PDF)")
+        return _scanned(path, origin, settings)
     tables = [grid_to_raw_table(g, i) for i, g in enumerate(grids)]
     return Document(origin=origin, tables=tuple(tables), paragraphs=tuple(p for p in paragraphs if p.strip()))
+
+
+def _scanned(path: Path, origin: Origin, settings: dict) -> Document:
+    """An image-only PDF: read by OCR when it is on (``settings["ocr"]``: True, False, or None = when Tesseract is
+    installed), else a clear failure that says how to read it."""
+    from . import ocr
+
+    want = settings.get("ocr")
+    if want is False:
+        raise DocumentLoadError("no text layer (scanned PDF); OCR is off (--no-ocr)")
+    if not ocr.tesseract_available(settings.get("ocr_lang", ocr.DEFAULT_LANG)):
+        if want:
+            ocr.require_tesseract(settings.get("ocr_lang", ocr.DEFAULT_LANG))  # raises DependencyMissing
+        raise DocumentLoadError("no text layer (scanned PDF); to read it by OCR install Tesseract: "
+                                "apt-get install tesseract-ocr tesseract-ocr-chi-sim")
+    return ocr.extract_scanned(path, origin, settings)
 
 
 def page_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> tuple[list[Grid], list[Line]]:
