@@ -264,3 +264,24 @@ def test_borderless_numbered_labels_stay_apart_around_their_centred_values(shang
         texts = [c.text for c in table.cells if c.row == row]
         if any(t.strip().isdigit() for t in texts):
             assert any(t and not t.strip().isdigit() for t in texts), texts
+
+
+def _chars(text: str, x: float, top: float, size: float = 10.0):
+    from pipeline.extract.pdf_layout import Char
+
+    return [Char(ch, x + i * size, top, x + (i + 1) * size, top + size) for i, ch in enumerate(text)]
+
+
+def test_borderless_numbered_group_labels_on_close_lines_are_separate_cells():
+    # two one-line group labels printed on consecutive tight lines: "（二）" starts a new item
+    from pipeline.extract.pdf_layout import cell_text, chars_to_lines, text_tables
+
+    chars = []
+    for top, group, leaf, values in ((100, "（一）甲类", "1.条目一", "34"), (112, "（二）乙类", "2.条目二", "56")):
+        chars += _chars(group, 50, top) + _chars(leaf, 120, top)
+        chars += _chars(values[0], 220, top) + _chars(values[1], 260, top)
+    grids, used = text_tables(chars_to_lines(chars))
+    assert len(grids) == 1 and len(used) == 2
+    cells = {cell_text(c): (c.row, c.col, c.rowspan) for c in grids[0].cells if c.chars}
+    assert cells["（一）甲类"] == (0, 0, 1) and cells["（二）乙类"] == (1, 0, 1)
+    assert cells["3"][0] == 0 and cells["6"][0] == 1

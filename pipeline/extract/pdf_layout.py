@@ -846,15 +846,16 @@ def _merge_ranges(segs: list[_Seg]) -> list[tuple[int, int, list[_Seg]]]:
 def _group_blocks(groups: list[_Seg], rows: list[dict], nearest, occupied: list[set]):
     """Group labels (left of the row labels) as blocks spanning the rows they head.
 
-    Stacked lines of one column form one block; a block then spreads over the free rows
-    around it, sharing free rows with its neighbours so that each label sits as near the
-    middle of its rows as possible (renderers centre or top-align such labels).
+    Stacked lines of one column form one block (a numbered line, "（四）", starts a new one);
+    a block then spreads over the free rows around it, sharing free rows with its neighbours
+    so that each label sits as near the middle of its rows as possible (renderers centre or
+    top-align such labels).
     """
     blocks: list[dict] = []
     for s in sorted(groups, key=lambda s: (s.c0, s.c1, s.top)):
         b = blocks[-1] if blocks else None
         if (b is not None and (b["c0"], b["c1"]) == (s.c0, s.c1)
-                and s.top - b["bottom"] <= BLOCK_GAP * (s.bottom - s.top)):
+                and s.top - b["bottom"] <= BLOCK_GAP * (s.bottom - s.top) and not _is_numbered(s.text())):
             b["segs"].append(s)
             b["bottom"] = max(b["bottom"], s.bottom)
         else:
