@@ -434,13 +434,14 @@ def text_regions(lines: list[Line]) -> list[tuple[int, int]]:
 
 
 def _column_edges(segs_by_line: list[list[_Seg]], x0: float, x1: float,
-                  all_segs: list[list[_Seg]] = ()) -> list[float]:
+                  all_segs: list[list[_Seg]] = (), lines: list[Line] = ()) -> list[float]:
     """Column edges from the gaps between cells: gaps that overlap share one boundary."""
     gaps = []
     for segs in segs_by_line:
         for a, b in zip(segs, segs[1:]):
             gaps.append((a.x1, b.x0))
-    gaps.extend(_band_gaps(all_segs))
+    if lines:
+        gaps.extend(_band_gaps(lines, all_segs))
     gaps.sort(key=lambda g: g[1] - g[0])
     bounds: list[list[float]] = []
     for lo, hi in gaps:
@@ -473,7 +474,7 @@ def _column_edges(segs_by_line: list[list[_Seg]], x0: float, x1: float,
     return [x0] + mids + [x1]
 
 
-def _band_gaps(all_segs: list[list[_Seg]]) -> list[tuple[float, float]]:
+def _band_gaps(lines: list[Line], all_segs: list[list[_Seg]]) -> list[tuple[float, float]]:
     """Gaps between the cells of interleaved lines (lines whose boxes overlap vertically).
 
     Narrow stacked sub-headers ("结果/维持" beside "总计" set half a line lower) print as
@@ -483,33 +484,31 @@ def _band_gaps(all_segs: list[list[_Seg]]) -> list[tuple[float, float]]:
     is a gap between cells.
     """
     out: list[tuple[float, float]] = []
-    band: list[list[_Seg]] = []
+    band: list[tuple[float, float, float]] = []  # (x0, x1, line height) of the run's cells
+    n_lines = 0
     bottom = None
 
     def flush() -> None:
-        if len(band) < 2:
+        if n_lines < 2:
             return
-        h = _median([s.bottom - s.top for segs in band for s in segs])
-        spans = sorted((s.x0, s.x1) for segs in band for s in segs)
+        h = _median([c[2] for c in band])
         merged: list[list[float]] = []
-        for a, b in spans:
+        for a, b, _ in sorted(band):
             if merged and a <= merged[-1][1] + SEGMENT_GAP * h:
                 merged[-1][1] = max(merged[-1][1], b)
             else:
                 merged.append([a, b])
         out.extend((p[1], q[0]) for p, q in zip(merged, merged[1:]))
 
-    for segs in all_segs:
-        if not segs:
-            continue
-        top = min(s.top for s in segs)
-        if bottom is not None and top < bottom:
-            band.append(segs)
-            bottom = max(bottom, max(s.bottom for s in segs))
+    for ln, segs in zip(lines, all_segs):
+        if bottom is not None and ln.top < bottom:
+            n_lines += 1
+            bottom = max(bottom, ln.bottom)
         else:
             flush()
-            band = [segs]
-            bottom = max(s.bottom for s in segs)
+            band, n_lines, bottom = [], 1, ln.bottom
+        h = ln.h
+        band.extend((s.chars[0].x0, s.chars[-1].x1, h) for s in segs)
     flush()
     return out
 
@@ -543,7 +542,7 @@ def _region_to_grid(lines: list[Line], start: int, end: int) -> Grid | None:
     segs_by_line = [line_segments(ln, start + i) for i, ln in enumerate(region)]
     x0 = min(ln.x0 for ln in region)
     x1 = max(ln.x1 for ln in region)
-    edges = _column_edges([s for s in segs_by_line if len(s) >= 2], x0, x1, segs_by_line)
+    edges = _column_edges([s for s in segs_by_line if len(s) >= 2], x0, x1, segs_by_line, region)
     n_cols = len(edges) - 1
     for segs in segs_by_line:
         for s in segs:
