@@ -227,3 +227,61 @@ def test_borderless_value_under_spanning_header_spans_it():
     table, fees = _find(doc, "行政事业性收费")
     value = [c for c in table.cells if c.row == fees.row and c.col > fees.col]
     assert [(c.text, c.colspan) for c in value] == [("0.092", 3)]
+
+
+SHANGHAI = "2019-shanghai-city-govoffice"
+
+
+@pytest.fixture(scope="module")
+def shanghai_borderless():
+    return extract(_pdf("pdf_borderless", SHANGHAI))
+
+
+def test_borderless_interleaved_sub_headers_are_separate_columns(shanghai_borderless):
+    # 表四's sub-headers are two-line stacks ("结果/维持") set half a line above or below their
+    # neighbours ("总计"): no single text line shows every gap, yet each stack is a column
+    table = next(t for t in shanghai_borderless.tables if any("行政复议" in c.text for c in t.cells))
+    assert table.n_cols == 15
+    values = table.grid()[-1]
+    assert [c.text for c in values] == ["5", "", "", "2", "7", "8", "", "", "1", "9", "", "", "", "", ""]
+    # the two "总计" stacks between the groups are columns of their own, not cut in half
+    totals = [c for c in table.cells if "".join(c.text.split()) == "总计"]
+    assert sorted(c.col for c in totals) == [4, 9, 14]
+
+
+def test_borderless_numbered_labels_stay_apart_around_their_centred_values(shanghai_borderless):
+    # three wrapped labels, each centred on its values' line (or on nothing): the run of all
+    # three is as well centred on "5" as 5.'s own label, but a numbered label starts a new item
+    table, third = _find(shanghai_borderless, "4.保护第三方合法权益")
+    _, inner = _find(shanghai_borderless, "5.属于三类内部事务信息")
+    _, process = _find(shanghai_borderless, "6.属于四类过程性信息")
+    assert len({third.row, inner.row, process.row}) == 3
+    assert [c.text for c in table.cells if c.row == third.row and c.col > third.col] == [""] * 7
+    assert [c.text for c in table.cells if c.row == inner.row and c.col > inner.col] == ["5"] + [""] * 6
+    assert [c.text for c in table.cells if c.row == process.row and c.col > process.col] == ["3", "1"] + [""] * 5
+    # no label-less value rows are left over
+    for row in range(table.n_rows):
+        texts = [c.text for c in table.cells if c.row == row]
+        if any(t.strip().isdigit() for t in texts):
+            assert any(t and not t.strip().isdigit() for t in texts), texts
+
+
+def _chars(text: str, x: float, top: float, size: float = 10.0):
+    from pipeline.extract.pdf_layout import Char
+
+    return [Char(ch, x + i * size, top, x + (i + 1) * size, top + size) for i, ch in enumerate(text)]
+
+
+def test_borderless_numbered_group_labels_on_close_lines_are_separate_cells():
+    # two one-line group labels printed on consecutive tight lines: "（二）" starts a new item
+    from pipeline.extract.pdf_layout import cell_text, chars_to_lines, text_tables
+
+    chars = []
+    for top, group, leaf, values in ((100, "（一）甲类", "1.条目一", "34"), (112, "（二）乙类", "2.条目二", "56")):
+        chars += _chars(group, 50, top) + _chars(leaf, 120, top)
+        chars += _chars(values[0], 220, top) + _chars(values[1], 260, top)
+    grids, used = text_tables(chars_to_lines(chars))
+    assert len(grids) == 1 and len(used) == 2
+    cells = {cell_text(c): (c.row, c.col, c.rowspan) for c in grids[0].cells if c.chars}
+    assert cells["（一）甲类"] == (0, 0, 1) and cells["（二）乙类"] == (1, 0, 1)
+    assert cells["3"][0] == 0 and cells["6"][0] == 1

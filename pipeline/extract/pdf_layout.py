@@ -434,12 +434,14 @@ def text_regions(lines: list[Line]) -> list[tuple[int, int]]:
 
 
 def _column_edges(segs_by_line: list[list[_Seg]], x0: float, x1: float,
-                  all_segs: list[list[_Seg]] = ()) -> list[float]:
+                  all_segs: list[list[_Seg]] = (), lines: list[Line] = ()) -> list[float]:
     """Column edges from the gaps between cells: gaps that overlap share one boundary."""
     gaps = []
     for segs in segs_by_line:
         for a, b in zip(segs, segs[1:]):
             gaps.append((a.x1, b.x0))
+    if lines:
+        gaps.extend(_band_gaps(lines, all_segs))
     gaps.sort(key=lambda g: g[1] - g[0])
     bounds: list[list[float]] = []
     for lo, hi in gaps:
@@ -472,6 +474,45 @@ def _column_edges(segs_by_line: list[list[_Seg]], x0: float, x1: float,
     return [x0] + mids + [x1]
 
 
+def _band_gaps(lines: list[Line], all_segs: list[list[_Seg]]) -> list[tuple[float, float]]:
+    """Gaps between the cells of interleaved lines (lines whose boxes overlap vertically).
+
+    Narrow stacked sub-headers ("结果/维持" beside "总计" set half a line lower) print as
+    several text lines that each hold only every other cell, so no single line shows the gap
+    between two neighbouring sub-headers. Taken together, a run of overlapping lines leaves
+    blank x-strips where nothing in the run is printed: each strip at least a segment gap wide
+    is a gap between cells.
+    """
+    out: list[tuple[float, float]] = []
+    band: list[tuple[float, float, float]] = []  # (x0, x1, line height) of the run's cells
+    n_lines = 0
+    bottom = None
+
+    def flush() -> None:
+        if n_lines < 2:
+            return
+        h = _median([c[2] for c in band])
+        merged: list[list[float]] = []
+        for a, b, _ in sorted(band):
+            if merged and a <= merged[-1][1] + SEGMENT_GAP * h:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        out.extend((p[1], q[0]) for p, q in zip(merged, merged[1:]))
+
+    for ln, segs in zip(lines, all_segs):
+        if bottom is not None and ln.top < bottom:
+            n_lines += 1
+            bottom = max(bottom, ln.bottom)
+        else:
+            flush()
+            band, n_lines, bottom = [], 1, ln.bottom
+        h = ln.h
+        band.extend((s.chars[0].x0, s.chars[-1].x1, h) for s in segs)
+    flush()
+    return out
+
+
 def _col_range(seg: _Seg, edges: list[float]) -> tuple[int, int]:
     cols = [k for k in range(len(edges) - 1)
             if min(seg.x1, edges[k + 1]) - max(seg.x0, edges[k]) > 0.5]
@@ -501,7 +542,7 @@ def _region_to_grid(lines: list[Line], start: int, end: int) -> Grid | None:
     segs_by_line = [line_segments(ln, start + i) for i, ln in enumerate(region)]
     x0 = min(ln.x0 for ln in region)
     x1 = max(ln.x1 for ln in region)
-    edges = _column_edges([s for s in segs_by_line if len(s) >= 2], x0, x1, segs_by_line)
+    edges = _column_edges([s for s in segs_by_line if len(s) >= 2], x0, x1, segs_by_line, region)
     n_cols = len(edges) - 1
     for segs in segs_by_line:
         for s in segs:
@@ -755,11 +796,15 @@ def _body_rows(segs_by_line: list[list[_Seg]], vcol: int, is_group, groups: list
                     bx = box[id(cur)]
                     if not (bx[0] < prev[2] and prev[0] < bx[2]) or bx[1] - prev[3] > BLOCK_GAP * prev[4]:
                         break
+                    if _is_numbered(cur[0].text()):  # a numbered label starts the next item
+                        break
                 top, bottom = box[id(first)][1], box[id(cur)][3]
                 h = max(box[id(blocks[order[k]])][4] for k in range(a, e + 1))
                 if not top - 0.3 * h <= mids[ri] <= bottom + 0.3 * h:
                     continue
-                d = abs((top + bottom) / 2 - mids[ri])
+                # the best centred run; on a tie the fewer blocks (a short label is centred on its
+                # values as well as the run of it and its neighbours above and below)
+                d = (round(abs((top + bottom) / 2 - mids[ri]), 1), e - a)
                 if best is None or d < best:
                     best, run = d, (a, e)
         if run is None:
@@ -800,15 +845,16 @@ def _merge_ranges(segs: list[_Seg]) -> list[tuple[int, int, list[_Seg]]]:
 def _group_blocks(groups: list[_Seg], rows: list[dict], nearest, occupied: list[set]):
     """Group labels (left of the row labels) as blocks spanning the rows they head.
 
-    Stacked lines of one column form one block; a block then spreads over the free rows
-    around it, sharing free rows with its neighbours so that each label sits as near the
-    middle of its rows as possible (renderers centre or top-align such labels).
+    Stacked lines of one column form one block (a numbered line, "（四）", starts a new one);
+    a block then spreads over the free rows around it, sharing free rows with its neighbours
+    so that each label sits as near the middle of its rows as possible (renderers centre or
+    top-align such labels).
     """
     blocks: list[dict] = []
     for s in sorted(groups, key=lambda s: (s.c0, s.c1, s.top)):
         b = blocks[-1] if blocks else None
         if (b is not None and (b["c0"], b["c1"]) == (s.c0, s.c1)
-                and s.top - b["bottom"] <= BLOCK_GAP * (s.bottom - s.top)):
+                and s.top - b["bottom"] <= BLOCK_GAP * (s.bottom - s.top) and not _is_numbered(s.text())):
             b["segs"].append(s)
             b["bottom"] = max(b["bottom"], s.bottom)
         else:
