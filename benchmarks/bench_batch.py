@@ -11,11 +11,13 @@ clock; the load average is printed before and after because other work on the ma
 from __future__ import annotations
 
 import argparse
+import json
 import importlib
 import os
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -80,13 +82,39 @@ def loadavg() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def run_one(w: int, engine: str, src: Path, out: Path) -> None:
+    """One configuration, in this (fresh) process; the last line printed is a JSON summary for the caller."""
+    r0, c0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    stats = run_batch([src], out, workers=w, engine=engine, timeout=120)
+    r1, c1 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_main = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
+    cpu_workers = c1.ru_utime + c1.ru_stime - c0.ru_utime - c0.ru_stime
+    st = ", ".join(f"{n} {s}" for s, n in sorted(stats.status.items()))
+    print(f"  {stats.processed} files in {stats.seconds:.1f} s: {stats.files_per_second:.2f} files/s ({st})")
+    for fmt, secs in sorted(stats.per_format.items()):
+        mean = statistics.mean(secs)
+        print(f"  {fmt:<5} {len(secs):5d} files, {mean * 1000:7.1f} ms/file in a worker "
+              f"(= {w / mean:6.2f} files/s on {w} worker(s) if all were {fmt})")
+    print(f"  CPU seconds: main process {cpu_main:.1f} (hashing, writing parts, places), workers {cpu_workers:.1f}; "
+          f"CPU use {(cpu_main + cpu_workers) / stats.seconds:.2f} cores of {os.cpu_count()}")
+    rss = stats.worker_peak_rss_mb
+    print("  peak RSS per worker (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(rss.items())))
+    print(f"  peak RSS of the main process (MB): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
+    print(json.dumps({"seconds": stats.seconds, "files_per_second": stats.files_per_second}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--run-one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--src", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--files", type=int, default=2000)
     ap.add_argument("--workers", default="1,2", help="comma-separated worker counts to compare")
     ap.add_argument("--engine", default="local", choices=["local", "dask"])
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = ap.parse_args()
+    if args.run_one:
+        return run_one(args.run_one, args.engine, args.src, args.out)
     counts_w = [int(w) for w in args.workers.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="xxgk-bench-"))
     try:
@@ -98,30 +126,19 @@ def main() -> None:
               f"made in {time.perf_counter() - t:.1f} s; {os.cpu_count()} cores")
         results = {}
         for w in counts_w:
+            # each configuration in a fresh process, as `xxgk ingest` runs: no memory or warm caches carried over
             out = tmp / f"out-{w}"
-            print(f"\n--- {w} worker(s), engine {args.engine}; load average before: {loadavg()}")
-            r0, c0 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-            stats = run_batch([tmp / "in"], out, workers=w, engine=args.engine, timeout=120)
-            r1, c1 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-            cpu_main = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
-            cpu_workers = c1.ru_utime + c1.ru_stime - c0.ru_utime - c0.ru_stime
-            results[w] = stats
-            st = ", ".join(f"{n} {s}" for s, n in sorted(stats.status.items()))
-            print(f"  {stats.processed} files in {stats.seconds:.1f} s: {stats.files_per_second:.2f} files/s ({st})")
-            for fmt, secs in sorted(stats.per_format.items()):
-                mean = statistics.mean(secs)
-                print(f"  {fmt:<5} {len(secs):5d} files, {mean * 1000:7.1f} ms/file in a worker "
-                      f"(= {w / mean:6.2f} files/s on {w} worker(s) if all were {fmt})")
-            print(f"  CPU seconds: main process {cpu_main:.1f} (hashing, writing parts), workers {cpu_workers:.1f}; "
-                  f"CPU use {(cpu_main + cpu_workers) / stats.seconds:.2f} cores of {os.cpu_count()}")
-            rss = stats.worker_peak_rss_mb
-            print(f"  peak RSS per worker (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(rss.items())))
+            print(f"\n--- {w} worker(s), engine {args.engine}; load average before: {loadavg()}", flush=True)
+            proc = subprocess.run([sys.executable, __file__, "--run-one", str(w), "--engine", args.engine,
+                                   "--src", str(tmp / "in"), "--out", str(out)], stdout=subprocess.PIPE, text=True,
+                                  check=True)
+            *lines, last = proc.stdout.rstrip("\n").split("\n")
+            print("\n".join(lines))
+            results[w] = json.loads(last)
             print(f"  load average after: {loadavg()}")
-        main_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"\npeak RSS of the main process: {main_rss:.0f} MB (it holds one part of records at most)")
         if len(counts_w) >= 2:
             a, b = counts_w[0], counts_w[1]
-            print(f"speed-up {b} vs {a} worker(s): {results[a].seconds / results[b].seconds:.2f}x")
+            print(f"\nspeed-up {b} vs {a} worker(s): {results[a]['seconds'] / results[b]['seconds']:.2f}x")
             same = all(read_output(tmp / f"out-{a}", n).sort_values(["source_path"], kind="stable")
                        .reset_index(drop=True).equals(read_output(tmp / f"out-{b}", n)
                                                       .sort_values(["source_path"], kind="stable")
