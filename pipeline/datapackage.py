@@ -60,7 +60,8 @@ _TYPES = {"string": "string", "Int64": "integer", "float64": "number"}
 RESOURCES = {
     "cells": (CELL_COLUMNS, CELL_TYPES, ["report_id", "table", "row", "col"],
               "One row per printed value of the three statistics tables"),
-    "reports": (REPORT_COLUMNS, REPORT_TYPES, ["report_id"], "One row per input file: what it is and where from"),
+    # one row per input path: a duplicate file repeats its report_id (status skipped, duplicate_of set)
+    "reports": (REPORT_COLUMNS, REPORT_TYPES, ["source_path"], "One row per input file: what it is and where from"),
     "issues": (ISSUE_COLUMNS, ISSUE_TYPES, None, "One row per doubt or problem, with its position and raw text"),
     "narrative": (NARRATIVE_COLUMNS, NARRATIVE_TYPES, None,
                   "One row per figure that section 一、总体情况 states in words (checked against the tables by rule 17)"),

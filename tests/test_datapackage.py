@@ -47,7 +47,7 @@ def test_descriptor_describes_every_column_and_key(out):
         assert [f["name"] for f in fields] == columns
         assert all(f["description"] and f["title"] for f in fields), name
         assert (out / res[name]["path"]).exists()
-    assert res["reports"]["schema"]["primaryKey"] == ["report_id"]
+    assert res["reports"]["schema"]["primaryKey"] == ["source_path"]  # a duplicate file repeats its report_id
     assert res["cells"]["schema"]["primaryKey"] == ["report_id", "table", "row", "col"]
     assert res["cells"]["schema"]["foreignKeys"][0]["reference"] == {"resource": "reports", "fields": "report_id"}
     types = {f["name"]: f["type"] for f in res["cells"]["schema"]["fields"]}
@@ -71,3 +71,15 @@ def test_a_broken_file_fails_validation(out, tmp_path):
     assert not report.valid
     kinds = {e[0] for e in report.flatten(["type"])}
     assert {"type-error", "primary-key"} <= kinds
+
+
+def test_a_batch_with_duplicate_files_still_validates(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    f = CORPUS / "docx" / "syn2021b__docx_plain.docx"
+    shutil.copy(f, src / "a.docx")
+    shutil.copy(f, src / "b.docx")  # same bytes: read once, the other path is a skipped row with the same report_id
+    out = tmp_path / "out"
+    CliRunner().invoke(main, ["ingest", str(src), "--out", str(out), "--format", "csv"])
+    report = validate(out / "datapackage.json")
+    assert report.valid, report.flatten(["taskName", "rowNumber", "type", "note"])
