@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import DependencyMissing, DocumentLoadError
 from ..model import Cell, Document, Origin, RawTable
+from .pdf_layout import cluster_positions
 
 MISSING_MESSAGE = "Tesseract is needed to read scanned PDFs: apt-get install tesseract-ocr tesseract-ocr-chi-sim"
 DEFAULT_DPI = 150  # render resolution; typical scans are 150–300 dpi and 150 reads the corpus exactly
@@ -163,16 +164,6 @@ class Grid:
         return self.xs[0], self.ys[0], self.xs[-1], self.ys[-1]
 
 
-def _cluster(values: list[float], tol: float) -> list[float]:
-    out: list[list[float]] = []
-    for v in sorted(values):
-        if out and v - out[-1][-1] <= tol:
-            out[-1].append(v)
-        else:
-            out.append([v])
-    return [sum(g) / len(g) for g in out]
-
-
 def _components(hs: list[Segment], vs: list[Segment], tol: float) -> list[tuple[list[Segment], list[Segment]]]:
     """Group crossing horizontal and vertical segments into tables (union-find over crossings)."""
     parent = list(range(len(hs) + len(vs)))
@@ -227,8 +218,8 @@ def lines_to_grids(hmask: np.ndarray, vmask: np.ndarray, min_len: int, tol: int,
     found = []
     touch = max(2, tol // 3)
     for th, tv in _components(hs, vs, tol):
-        ys = _cluster([h.pos for h in th] + [min(v.a for v in tv), max(v.b for v in tv)], tol)
-        xs = _cluster([v.pos for v in tv] + [min(h.a for h in th), max(h.b for h in th)], tol)
+        ys = cluster_positions([h.pos for h in th] + [min(v.a for v in tv), max(v.b for v in tv)], tol)
+        xs = cluster_positions([v.pos for v in tv] + [min(h.a for h in th), max(h.b for h in th)], tol)
         if len(xs) < 2 or len(ys) < 2:
             continue
         more_v = [v for v in vs_s if xs[0] + tol < v.pos < xs[-1] - tol and _touching(v, ys, touch)]
@@ -237,7 +228,8 @@ def lines_to_grids(hmask: np.ndarray, vmask: np.ndarray, min_len: int, tol: int,
             vrule[v.a:v.b, max(0, int(v.pos) - 1):int(v.pos) + 2] = True
         for h in more_h:
             hrule[max(0, int(h.pos) - 1):int(h.pos) + 2, h.a:h.b] = True
-        found.append((_cluster(xs + [v.pos for v in more_v], tol), _cluster(ys + [h.pos for h in more_h], tol)))
+        found.append((cluster_positions(xs + [v.pos for v in more_v], tol),
+                      cluster_positions(ys + [h.pos for h in more_h], tol)))
     grids = [Grid(tuple(xs), tuple(ys), _merge_cells(xs, ys, hrule, vrule, tol)) for xs, ys in found]
     return sorted(grids, key=lambda g: (g.ys[0], g.xs[0])), hrule | vrule
 

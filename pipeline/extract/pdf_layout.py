@@ -175,7 +175,7 @@ def is_value_text(s: str) -> bool:
 
 # ---------------------------------------------------------------- ruled (lattice) tables
 
-def _cluster(values: list[float], tol: float) -> list[float]:
+def cluster_positions(values: list[float], tol: float) -> list[float]:
     """Sorted representative positions of values that lie within ``tol`` of each other."""
     out: list[list[float]] = []
     for v in sorted(values):
@@ -193,7 +193,7 @@ def _snap(v: float, reps: list[float]) -> float:
 
 
 def _merge_h(segs: list[HSeg]) -> list[HSeg]:
-    reps = _cluster([s.y for s in segs], SNAP_TOL)
+    reps = cluster_positions([s.y for s in segs], SNAP_TOL)
     by_y: dict[float, list[HSeg]] = {}
     for s in segs:
         y = _snap(s.y, reps)
@@ -265,8 +265,8 @@ def ruled_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> lis
 
 def _lines_to_grid(hs: list[HSeg], vs: list[VSeg]) -> Grid | None:
     t = SNAP_TOL
-    xs = _cluster([v.x for v in vs] + [h.x0 for h in hs] + [h.x1 for h in hs], t)
-    ys = _cluster([h.y for h in hs] + [v.y0 for v in vs] + [v.y1 for v in vs], t)
+    xs = cluster_positions([v.x for v in vs] + [h.x0 for h in hs] + [h.x1 for h in hs], t)
+    ys = cluster_positions([h.y for h in hs] + [v.y0 for v in vs] + [v.y1 for v in vs], t)
     nr, nc = len(ys) - 1, len(xs) - 1
     if nr < 1 or nc < 1:
         return None
@@ -1000,7 +1000,7 @@ def stitch(first: Grid, second: Grid) -> Grid | None:
     xa, xb = getattr(first, "_xs", None), getattr(second, "_xs", None)
     if not xa or not xb or abs(xa[0] - xb[0]) > SNAP_TOL or abs(xa[-1] - xb[-1]) > SNAP_TOL:
         return None
-    xs = _cluster(xa + xb, SNAP_TOL)
+    xs = cluster_positions(xa + xb, SNAP_TOL)
 
     def col(x: float) -> int:
         return min(range(len(xs)), key=lambda k: abs(xs[k] - x))
