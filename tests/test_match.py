@@ -1,11 +1,15 @@
 """Matching rows and columns to canonical keys, on real corpus documents and on hand-made edge cases."""
 import docx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.extract import extract
+from pipeline.labels import score as label_score
 from pipeline.locate import locate
 from pipeline.match import match_tables
-from pipeline.run import document_to_result, process_file
+from pipeline.run import process_file
+from pipeline.schema import load_schema
 from conftest import CORPUS, blanked, truth_cells
 
 
@@ -30,9 +34,9 @@ def test_real_reports_match_their_truth(name, report_id):
 
 def test_template_is_decided_by_labels_and_split_tables_are_stitched():
     doc = extract(CORPUS / "docx" / "2020-fujian-pingtan-zone__docx_messy.docx")
-    located, issues = locate(doc, __import__("pipeline").load_schema())
+    located, issues = locate(doc, load_schema())
     assert [t.index for t in located["proactive"].pieces] == [0, 1, 2, 3, 4]
-    matched = match_tables(located, __import__("pipeline").load_schema().tables, year=2021)  # year says 2021 …
+    matched = match_tables(located, load_schema().tables, year=2021)  # year says 2021 …
     assert matched["proactive"].template == "2019"  # … the labels say 2019
     assert matched["requests"].template == "2019"
     assert "other" in matched["requests"].rows_matched
@@ -172,3 +176,29 @@ def test_column_header_variants(schema, table, stack, key):
     scores = m._column_scores(tuple(stack))
     assert scores[0][1] == key, scores[:3]
     assert scores[0][0] >= 80
+
+
+_SPEC = load_schema().tables["requests"]
+_ROWS = [r for r in _SPEC.rows if r.label]
+_WIDE = str.maketrans({chr(c): chr(c + 0xFEE0) for c in range(0x21, 0x7F)})
+
+
+@given(st.text(max_size=40), st.text(max_size=40))
+def test_label_score_is_bounded_and_never_raises(a, b):
+    s = label_score(a, b)
+    assert 0 <= s <= 100
+
+
+@settings(max_examples=150, deadline=None)
+@given(row=st.sampled_from(_ROWS), spaces=st.lists(st.integers(min_value=0, max_value=40), max_size=4),
+       wide=st.booleans(), space_char=st.sampled_from([" ", "\u3000", "\n", "\t"]))
+def test_a_row_label_with_spaces_breaks_or_width_changes_still_matches_its_key(row, spaces, wide, space_char):
+    from pipeline.match import TableMatcher
+
+    label = row.label.translate(_WIDE) if wide else row.label
+    for i in sorted(spaces, reverse=True):
+        i = min(i, len(label))
+        label = label[:i] + space_char + label[i:]
+    context = (row.group,) if row.group else ()
+    cands = TableMatcher.for_spec(_SPEC)._row_candidates(label, context, None)
+    assert cands[0][1] == row.key, (label, cands[:3])
