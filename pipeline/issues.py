@@ -33,6 +33,8 @@ CODES: dict[str, tuple[str, str]] = {
     "place-unknown": ("info", "the agency's name names no province, city or county known to the gazetteer: place left null"),
     "place-ambiguous": ("info", "the agency's place name fits several divisions: place left null"),
     "low-confidence": ("warning", "a figure read by OCR with low confidence: check it against the scan"),
+    "extractor-note": ("info", "how the file was read (converted from .doc, encoding repaired, read by OCR …)"),
+    "extractor-warning": ("warning", "a doubt about what was read: rows guessed, pages skipped, bytes unreadable"),
     "issue-limit": ("warning", "too many issues in one report: the rest were not recorded"),
 }
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}

@@ -85,4 +85,5 @@ class Document:
     tables: tuple[RawTable, ...]
     paragraphs: tuple[str, ...] = ()  # body text outside tables, in reading order
     title: str | None = None  # the report title where the format marks one (e.g. HTML <title>)
-    notes: tuple[str, ...] = field(default=())  # extractor remarks worth an issue row (e.g. "converted from .doc")
+    notes: tuple[str, ...] = field(default=())  # extractor remarks, info issues (e.g. "converted from .doc")
+    warnings: tuple[str, ...] = field(default=())  # doubts about what was read (rows guessed, pages skipped)

@@ -108,6 +108,8 @@ def document_to_result(doc: Document, schema: Schema, settings: dict | None = No
         issues.append(Issue("agency-unknown", "no title of the form '<agency><year>年政府信息公开工作年度报告' found"))
     if year is None:
         issues.append(Issue("year-unknown", "no year in the title or the file name"))
+    issues += [Issue("extractor-note", note) for note in doc.notes]
+    issues += [Issue("extractor-warning", warning) for warning in doc.warnings]
     place = dict.fromkeys(PLACE_COLUMNS)  # filled by add_place, where the gazetteer is loaded
     place_query = heading_candidates(agency, doc.title, doc.paragraphs)
     located, loc_issues = locate(doc, schema)

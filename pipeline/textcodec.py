@@ -34,6 +34,7 @@ class Decoded:
     text: str
     encoding: str
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # text that may be damaged
 
 
 def decode_bytes(data: bytes, declared: str | None = None) -> Decoded:
@@ -78,9 +79,9 @@ def decode_bytes(data: bytes, declared: str | None = None) -> Decoded:
         # nothing decodes cleanly: GB18030 with replacement keeps most of a damaged Chinese file
         enc = declared_norm if declared_norm in ("gb18030", "big5") else "gb18030"
         text = data.decode(enc, errors="replace")
-        notes.append(f"bytes are not valid in any known encoding; read as {enc} with "
-                     f"{text.count(chr(0xFFFD))} unreadable characters replaced")
-        return Decoded(text, enc, notes)
+        warning = (f"bytes are not valid in any known encoding; read as {enc} with "
+                   f"{text.count(chr(0xFFFD))} unreadable characters replaced")
+        return Decoded(text, enc, notes, [warning])
     _, enc, text = best
     if declared_norm and declared_norm != enc:
         notes.append(f"declared encoding {declared} is wrong: read as {enc}")

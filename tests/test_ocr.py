@@ -114,7 +114,7 @@ def test_page_limit_is_kept_and_said(tmp_path):
     blank.save(scan, save_all=True, append_images=[blank, blank], resolution=72)
     doc = ocr.extract_scanned(scan, origin_of(scan, Format.PDF), {"ocr_max_pages": 2})
     assert doc.tables == ()
-    assert any("3 pages" in n and "first 2" in n for n in doc.notes)
+    assert any("3 pages" in n and "first 2" in n for n in doc.warnings)
 
 
 def _misses(result, report_id: str, stem: str) -> tuple[int, list]:

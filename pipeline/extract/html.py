@@ -44,6 +44,7 @@ def extract(path: Path, origin: Origin, settings: dict) -> Document:
     m = _META_CHARSET.search(data[:8192])
     decoded = decode_bytes(data, m.group(1).decode("ascii", "replace") if m else None)
     notes = list(decoded.notes)
+    warnings = list(decoded.warnings)
     text, repaired = repair_mojibake(decoded.text)
     if repaired:
         notes.append(f"repaired {repaired} run(s) of mojibake (UTF-8 text that had been decoded as GBK)")
@@ -62,7 +63,7 @@ def extract(path: Path, origin: Origin, settings: dict) -> Document:
     reader.walk(body if body is not None else root)
     reader.flush()
     return Document(origin=origin, tables=tuple(reader.tables), paragraphs=tuple(reader.paragraphs),
-                    title=_title(root), notes=tuple(notes))
+                    title=_title(root), notes=tuple(notes), warnings=tuple(warnings))
 
 
 def _read(path: Path, limit: int) -> bytes:

@@ -451,10 +451,11 @@ def extract_scanned(path: Path, origin: Origin, settings: dict) -> Document:
     tables: list[RawTable] = []
     paragraphs: list[str] = []
     notes: list[str] = []
+    warnings: list[str] = []
     try:
         n = len(pdf)
         if n > max_pages:
-            notes.append(f"scanned PDF has {n} pages; only the first {max_pages} were OCR'd (ocr_max_pages)")
+            warnings.append(f"scanned PDF has {n} pages; only the first {max_pages} were OCR'd (ocr_max_pages)")
         for i in range(min(n, max_pages)):
             page = pdf[i]
             image = page.render(scale=scale, grayscale=True).to_pil()
@@ -466,4 +467,5 @@ def extract_scanned(path: Path, origin: Origin, settings: dict) -> Document:
     finally:
         pdf.close()
     notes.append("read by OCR (no text layer): figures may be misread; see each cell's confidence")
-    return Document(origin=origin, tables=tuple(tables), paragraphs=tuple(paragraphs), notes=tuple(notes))
+    return Document(origin=origin, tables=tuple(tables), paragraphs=tuple(paragraphs), notes=tuple(notes),
+                    warnings=tuple(warnings))

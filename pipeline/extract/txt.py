@@ -38,7 +38,7 @@ def extract(path: Path, origin: Origin, settings: dict) -> Document:
     except OSError as e:
         raise DocumentLoadError(f"cannot read text file: {e}") from e
     decoded = decode_bytes(data)
-    notes = list(decoded.notes)
+    notes, warnings = list(decoded.notes), list(decoded.warnings)
     text, repaired = repair_mojibake(decoded.text)
     if repaired:
         notes.append(f"repaired {repaired} run(s) of mojibake (UTF-8 text that had been decoded as GBK)")
@@ -46,7 +46,7 @@ def extract(path: Path, origin: Origin, settings: dict) -> Document:
         raise DocumentLoadError("not a text file: it contains NUL characters")
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     paragraphs, blocks, found = dump_to_blocks(lines)
-    notes += found
+    warnings += found
     max_tables = settings.get("max_tables", DEFAULT_MAX_TABLES)
     if len(blocks) > max_tables:
         raise DocumentLoadError(f"more than {max_tables} tables (limit max_tables)")
@@ -54,10 +54,11 @@ def extract(path: Path, origin: Origin, settings: dict) -> Document:
     for i, rows in enumerate(blocks):
         rows, split = split_run_on_rows(rows)
         if split:
-            notes.append(f"table {i}: {split} row(s) had no blank line before them; started a new row at each "
+            warnings.append(f"table {i}: {split} row(s) had no blank line before them; started a new row at each "
                          f"label cell that follows a value cell (row structure guessed)")
         tables.append(rows_to_raw_table(rows, i))
-    return Document(origin=origin, tables=tuple(tables), paragraphs=tuple(paragraphs), notes=tuple(notes))
+    return Document(origin=origin, tables=tuple(tables), paragraphs=tuple(paragraphs), notes=tuple(notes),
+                    warnings=tuple(warnings))
 
 
 def dump_to_blocks(lines: list[str]) -> tuple[list[str], list[list[list[str]]], list[str]]:
