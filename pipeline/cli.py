@@ -15,7 +15,9 @@ from .batch import (DEFAULT_PART_FILES, DEFAULT_TIMEOUT, ENGINES, OutputDirError
                     parts_dir, read_output, run_batch)
 from .datapackage import write_datapackage
 from .errors import SchemaFileError
-from .run import find_files, process_file
+from .extract.docx import DEFAULT_MAX_UNCOMPRESSED
+from .extract.pdf import DEFAULT_MAX_PAGES
+from .run import DEFAULT_MAX_FILE_BYTES, find_files, process_file
 from .schema import load_schema
 from .write import FORMATS
 
@@ -54,8 +56,16 @@ def main():
               help="Dask scheduler address (tcp://host:8786); without it --engine dask starts a local cluster.")
 @click.option("--part-files", type=click.IntRange(min=1), default=DEFAULT_PART_FILES, show_default=True,
               help="Files per written part (a killed run loses at most one part's work).")
+@click.option("--max-file-mb", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_MAX_FILE_BYTES / 2**20,
+              show_default=True, help="Limit: a larger file fails without being opened.")
+@click.option("--max-uncompressed-mb", type=click.FloatRange(min=0, min_open=True),
+              default=DEFAULT_MAX_UNCOMPRESSED / 2**20, show_default=True,
+              help="Limit: a .docx that inflates to more fails (zip bombs).")
+@click.option("--max-pages", type=click.IntRange(min=1), default=DEFAULT_MAX_PAGES, show_default=True,
+              help="Limit: a PDF with more pages fails.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def ingest(paths, out_dir, fmt, pdf_engine, ocr, workers, timeout, engine, scheduler, part_files, debug):
+def ingest(paths, out_dir, fmt, pdf_engine, ocr, workers, timeout, engine, scheduler, part_files, max_file_mb,
+           max_uncompressed_mb, max_pages, debug):
     """Read every report under PATHS (files or folders, recursively) into tidy cells, reports and issues."""
     schema = _schema_or_exit()
     if scheduler and engine != "dask":
@@ -63,7 +73,8 @@ def ingest(paths, out_dir, fmt, pdf_engine, ocr, workers, timeout, engine, sched
     files = find_files(paths)
     if not files:
         raise click.UsageError("no report files (.docx .doc .wps .pdf .html .htm .txt) under the paths given")
-    settings = {"pdf_engine": pdf_engine, "ocr": ocr}
+    settings = {"pdf_engine": pdf_engine, "ocr": ocr, "max_file_bytes": int(max_file_mb * 2**20),
+                "max_uncompressed": int(max_uncompressed_mb * 2**20), "max_pages": max_pages}
     try:
         stats = run_batch(paths, out_dir, fmt, workers=workers, timeout=timeout, engine=engine, scheduler=scheduler,
                           settings=settings, part_files=part_files, progress=Progress(len(files)), files=files,

@@ -83,3 +83,15 @@ def test_show_prints_the_matched_tables():
 def test_usage_errors_exit_2(tmp_path):
     assert CliRunner().invoke(main, ["ingest", str(tmp_path / "nope"), "--out", str(tmp_path)]).exit_code == 2
     assert CliRunner().invoke(main, ["ingest", str(tmp_path), "--out", str(tmp_path / "o")]).exit_code == 2
+
+
+def test_limits_are_options_and_name_themselves(tmp_path):
+    pdf = CORPUS / "pdf" / "syn2021b__pdf_lattice.pdf"
+    res = CliRunner().invoke(main, ["ingest", str(pdf), "--out", str(tmp_path / "a"), "--max-pages", "1",
+                                    "--workers", "1"])
+    assert res.exit_code == 1
+    r = pd.read_parquet(tmp_path / "a" / "reports.parquet")
+    assert "(max_pages)" in r.error[0]
+    res = CliRunner().invoke(main, ["ingest", str(pdf), "--out", str(tmp_path / "b"), "--max-file-mb", "0.001",
+                                    "--workers", "1"])
+    assert "(max_file_bytes)" in pd.read_parquet(tmp_path / "b" / "reports.parquet").error[0]
