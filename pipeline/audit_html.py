@@ -92,9 +92,9 @@ def _g(x) -> str:
     return f"{x:g}" if isinstance(x, float) else str(x)
 
 
-def _header_rows(spec: TableSpec, cols: list[str], corner: str) -> str:
+def _header_rows(spec: TableSpec, cols: list[str], corner: str, template: str) -> str:
     """Header rows for a block: column groups (outermost first) over column labels, merged like the printed table."""
-    paths = [[*spec.columns[c].groups, spec.columns[c].label] if c in spec.columns else [c] for c in cols]
+    paths = [[*spec.columns[c].groups, spec.columns[c].label_in(template)] if c in spec.columns else [c] for c in cols]
     depth = max(len(p) for p in paths)
     out = []
     for level in range(depth):
@@ -127,11 +127,11 @@ def _table_html(spec: TableSpec, template: str, cells: dict, marks: dict) -> str
         if r.section and r.section != prev_section:
             out.append(f'<tr class="cap"><td colspan="{len(cols) + 1}">{_e(r.section)}</td></tr>')
         if cols != prev_cols or (r.section and r.section != prev_section):
-            out.append(_header_rows(spec, cols, "信息内容" if r.section else ""))
+            out.append(_header_rows(spec, cols, "信息内容" if r.section else "", template))
         if r.group and r.group != prev_group:
             out.append(f'<tr class="grp"><td colspan="{len(cols) + 1}">{_e(r.group)}</td></tr>')
         prev_cols, prev_group, prev_section = cols, r.group, r.section
-        tds = [f'<td class="lbl">{_e(r.label) or "（数据行）"}</td>']
+        tds = [f'<td class="lbl">{_e(r.label_in(template)) or "（数据行）"}</td>']
         for c in cols:
             cell = cells.get((r.key, c))
             cls = ["v"]

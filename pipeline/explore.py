@@ -33,8 +33,8 @@ def report_tables(cells: pd.DataFrame, report_id: str, labels: str = "zh",
         grid = part.pivot_table(index="row", columns="col", values="value", aggfunc="first", dropna=False)
         grid = grid.reindex(index=[r.key for r in rows], columns=cols)
         if labels == "zh":
-            grid.index = [" ".join(x for x in (r.group, r.label) if x) or r.key for r in rows]
-            grid.columns = [" ".join((*spec.columns[c].groups, spec.columns[c].label)) for c in cols]
+            grid.index = [" ".join(x for x in (r.group, r.label_in(tpl)) if x) or r.key for r in rows]
+            grid.columns = [" ".join((*spec.columns[c].groups, spec.columns[c].label_in(tpl))) for c in cols]
         grid.index.name, grid.columns.name = spec.title, None
         out[table] = grid
     return out

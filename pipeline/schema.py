@@ -42,10 +42,15 @@ class ColumnSpec:
     variants: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()  # header labels above this column, outermost first
     signed: bool = False
+    template_labels: dict[str, str] = field(default_factory=dict)  # the official label where a template differs
 
     @property
     def labels(self) -> tuple[str, ...]:
         return (self.label, *self.variants)
+
+    def label_in(self, template: str | None) -> str:
+        """The label the given template prints."""
+        return self.template_labels.get(template or "", self.label)
 
 
 @dataclass(frozen=True)
@@ -58,10 +63,15 @@ class RowSpec:
     section: str | None = None  # the block caption (proactive)
     units: dict[str, dict[str, str]] = field(default_factory=dict)  # template -> column -> default unit
     unlabelled: bool = False
+    template_labels: dict[str, str] = field(default_factory=dict)  # the official label where a template differs
 
     @property
     def labels(self) -> tuple[str, ...]:
         return (self.label, *self.variants)
+
+    def label_in(self, template: str | None) -> str:
+        """The label the given template prints."""
+        return self.template_labels.get(template or "", self.label)
 
     @property
     def templates(self) -> tuple[str, ...]:
@@ -170,11 +180,12 @@ def _table_spec(name: str, data: dict, problems: list[str]) -> TableSpec | None:
         if not isinstance(c, dict) or not isinstance(c.get("label"), str):
             problems.append(f"{where}: column {key!r} needs a string 'label'")
             continue
-        unknown = set(c) - {"label", "variants", "groups", "signed"}
+        unknown = set(c) - {"label", "variants", "groups", "signed", "template_labels"}
         if unknown:
             problems.append(f"{where}: column {key!r} has unknown fields {sorted(unknown)}")
         columns[key] = ColumnSpec(key, c["label"], _strs(c.get("variants"), f"{where}: column {key}", problems),
-                                  _strs(c.get("groups"), f"{where}: column {key}", problems), bool(c.get("signed")))
+                                  _strs(c.get("groups"), f"{where}: column {key}", problems), bool(c.get("signed")),
+                                  _template_labels(c, f"{where}: column {key!r}", problems))
     if not columns:
         problems.append(f"{where}: no columns")
     rows: list[RowSpec] = []
@@ -215,7 +226,8 @@ def _table_spec(name: str, data: dict, problems: list[str]) -> TableSpec | None:
         rows.append(RowSpec(key=key, label=r["label"], columns=cols,
                             variants=_strs(r.get("variants"), f"{where}: row {key}", problems),
                             group=group, section=r.get("section"), units=units,
-                            unlabelled=bool(r.get("unlabelled"))))
+                            unlabelled=bool(r.get("unlabelled")),
+                            template_labels=_template_labels(r, f"{where}: row {key!r}", problems)))
     if not rows:
         problems.append(f"{where}: no rows")
     if not isinstance(data.get("title"), str):
@@ -225,6 +237,18 @@ def _table_spec(name: str, data: dict, problems: list[str]) -> TableSpec | None:
                      title_variants=_strs(data.get("title_variants"), where, problems),
                      header_only=_strs(data.get("header_only"), where, problems),
                      row_groups=_strs(data.get("row_groups"), where, problems))
+
+
+def _template_labels(spec: dict, where: str, problems: list[str]) -> dict[str, str]:
+    out = {}
+    for tpl, label in (spec.get("template_labels") or {}).items():
+        if str(tpl) not in TEMPLATES or not isinstance(label, str):
+            problems.append(f"{where}: template_labels needs a template ({', '.join(TEMPLATES)}) -> label")
+            continue
+        if label not in (spec.get("label"), *(spec.get("variants") or [])):
+            problems.append(f"{where}: template label {label!r} is not among its label and variants")
+        out[str(tpl)] = label
+    return out
 
 
 def expand(patterns, keys) -> list[str]:

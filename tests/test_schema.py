@@ -62,3 +62,12 @@ def test_missing_or_invalid_yaml_is_reported(tmp_path):
         load_schema(d)
     assert any("appeals.yaml: file missing" in p for p in e.value.problems)
     assert any("proactive.yaml: not valid YAML" in p for p in e.value.problems)
+
+
+def test_labels_as_each_template_prints_them(schema):
+    pro = schema.tables["proactive"]
+    assert pro.row("normative_docs").label_in("2019") == "规范性文件"
+    assert pro.row("normative_docs").label_in("2021") == "行政规范性文件"
+    assert pro.columns["amount"].label_in("2019") == "采购总金额"
+    assert pro.columns["amount"].label_in("2021") == "本年收费金额（单位：万元）"
+    assert pro.columns["decisions"].label_in("2019") == "处理决定数量"
