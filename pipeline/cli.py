@@ -152,7 +152,7 @@ def show(file):
                 if c is None:
                     parts.append(f"{col}=·")
                 else:
-                    v = "null" if c["value"] is None else f"{c['value']:g}"
+                    v = "null" if c["value"] is None else _number(c["value"])
                     raw = c["raw"].strip()
                     parts.append(f"{col}={v}" + (f" ({raw!r})" if raw and raw != v else ""))
             if cols:
@@ -183,6 +183,11 @@ def audit(directory):
     paths = write_audit(a, directory)
     click.echo(summary(a))
     click.echo(f"→ {paths['audit.html']}")
+
+
+def _number(x: float) -> str:
+    """A figure as a person writes it: 242523110.82, 7, -18 (never 2.42523e+08)."""
+    return f"{x:.6f}".rstrip("0").rstrip(".")
 
 
 if __name__ == "__main__":
