@@ -164,6 +164,7 @@ class _PdfiumReader:
                 chars.append(Char(t, rect.left, height - rect.top, rect.right, height - rect.bottom))
             hsegs, vsegs = [], []
             x, y = ctypes.c_float(), ctypes.c_float()
+            fillmode, stroke = ctypes.c_int(), ctypes.c_int()
             left, bottom, right, top = (ctypes.c_float() for _ in range(4))
             pr = page.raw
             for k in range(raw.FPDFPage_CountObjects(pr)):
@@ -179,17 +180,28 @@ class _PdfiumReader:
                 if w <= LINE_MAX_WIDTH and h > w:
                     vsegs.append(VSeg((l + r) / 2, height - t_, height - b))
                     continue
-                # a larger path: its straight pieces (rectangles, polylines) are ruling lines
+                # a larger path: when stroked, its straight pieces (rectangles, polylines) are ruling
+                # lines; when only filled, it is a background (banner, shaded cell, box) and only its
+                # thin closed pieces are rules
+                raw.FPDFPath_GetDrawMode(obj, fillmode, stroke)
+                filled_only = not stroke.value and fillmode.value != raw.FPDF_FILLMODE_NONE
                 m = raw.FS_MATRIX()
                 raw.FPDFPageObj_GetMatrix(obj, m)
                 pts: list[tuple[float, float]] = []
                 start = None
+                sub: list[tuple[float, float]] = []  # points of the current subpath (filled paths)
                 for j in range(raw.FPDFPath_CountSegments(obj)):
                     seg = raw.FPDFPath_GetPathSegment(obj, j)
                     raw.FPDFPathSegment_GetPoint(seg, x, y)
                     px = m.a * x.value + m.c * y.value + m.e
                     py = m.b * x.value + m.d * y.value + m.f
                     kind = raw.FPDFPathSegment_GetType(seg)
+                    if filled_only:
+                        if kind == raw.FPDF_SEGMENT_MOVETO:
+                            _add_fill(sub, height, hsegs, vsegs)
+                            sub = []
+                        sub.append((px, py))
+                        continue
                     if kind == raw.FPDF_SEGMENT_MOVETO:
                         start = (px, py)
                     elif kind == raw.FPDF_SEGMENT_LINETO and pts:
@@ -197,10 +209,26 @@ class _PdfiumReader:
                     pts.append((px, py))
                     if raw.FPDFPathSegment_GetClose(seg) and start is not None:
                         _add_seg((px, py), start, height, hsegs, vsegs)
+                if filled_only:
+                    _add_fill(sub, height, hsegs, vsegs)
             tp.close()
             return chars, hsegs, vsegs
         finally:
             page.close()
+
+
+def _add_fill(pts, height, hsegs, vsegs) -> None:
+    """One filled subpath: a thin one is a ruling line along its middle; a larger one is a
+    background fill (banner, shaded cell, content box) and gives no rules."""
+    if len(pts) < 2:
+        return
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    l, r, b, t = min(xs), max(xs), min(ys), max(ys)
+    w, h = r - l, t - b
+    if h <= LINE_MAX_WIDTH and w > h:
+        hsegs.append(HSeg(height - (t + b) / 2, l, r))
+    elif w <= LINE_MAX_WIDTH and h > w:
+        vsegs.append(VSeg((l + r) / 2, height - t, height - b))
 
 
 def _add_seg(p, q, height, hsegs, vsegs) -> None:
@@ -248,7 +276,7 @@ class _PlumberReader:
                     hsegs.append(HSeg((obj["top"] + obj["bottom"]) / 2, obj["x0"], obj["x1"]))
                 elif w <= LINE_MAX_WIDTH and h > w:
                     vsegs.append(VSeg((obj["x0"] + obj["x1"]) / 2, obj["top"], obj["bottom"]))
-                elif obj["object_type"] == "rect":
+                elif obj["object_type"] == "rect" and obj.get("stroke", True):  # a fill only is a background
                     hsegs += [HSeg(obj["top"], obj["x0"], obj["x1"]), HSeg(obj["bottom"], obj["x0"], obj["x1"])]
                     vsegs += [VSeg(obj["x0"], obj["top"], obj["bottom"]), VSeg(obj["x1"], obj["top"], obj["bottom"])]
             for obj in page.curves:
