@@ -299,6 +299,11 @@ def _lines_to_grid(hs: list[HSeg], vs: list[VSeg]) -> Grid | None:
         return None
     grid = Grid(nr, nc, cells, (xs[0], ys[0], xs[-1], ys[-1]))
     grid._xs, grid._ys = xs, ys  # type: ignore[attr-defined]
+    # an outer edge with no rule at all: a row cut by the page break (printed web pages cut a row
+    # and draw its rest on the next page without closing or opening rules)
+    mids = [(xs[c] + xs[c + 1]) / 2 for c in range(nc)]
+    grid._open_top = not any(h_line(ys[0], xm) for xm in mids)  # type: ignore[attr-defined]
+    grid._open_bottom = not any(h_line(ys[-1], xm) for xm in mids)  # type: ignore[attr-defined]
     return grid
 
 
@@ -1005,14 +1010,47 @@ def stitch(first: Grid, second: Grid) -> Grid | None:
     def col(x: float) -> int:
         return min(range(len(xs)), key=lambda k: abs(xs[k] - x))
 
-    cells = []
-    for off, g, gx in ((0, first, xa), (first.n_rows, second, xb)):
+    def placed(g: Grid, gx: list[float], off: int) -> list[GridCell]:
+        out = []
         for c in g.cells:
             c0, c1 = col(gx[c.col]), col(gx[c.col + c.colspan])
-            cells.append(GridCell(c.row + off, c0, c.rowspan, max(1, c1 - c0), c.bbox, c.chars, c.text, c.page))
-    grid = Grid(first.n_rows + second.n_rows, len(xs) - 1, cells, first.bbox)
+            out.append(GridCell(c.row + off, c0, c.rowspan, max(1, c1 - c0), c.bbox, c.chars, c.text, c.page))
+        return out
+
+    head = placed(first, xa, 0)
+    if getattr(first, "_open_bottom", False) and getattr(second, "_open_top", False):
+        joined = _join_cut_row(head, placed(second, xb, first.n_rows - 1), first.n_rows - 1)
+        if joined is not None:
+            grid = Grid(first.n_rows + second.n_rows - 1, len(xs) - 1, joined, first.bbox)
+            grid._xs = xs  # type: ignore[attr-defined]
+            grid._open_bottom = second._open_bottom  # type: ignore[attr-defined]
+            return grid
+    grid = Grid(first.n_rows + second.n_rows, len(xs) - 1, head + placed(second, xb, first.n_rows), first.bbox)
     grid._xs = xs  # type: ignore[attr-defined]
+    grid._open_bottom = getattr(second, "_open_bottom", False)  # type: ignore[attr-defined]
     return grid
+
+
+def _join_cut_row(head: list[GridCell], tail: list[GridCell], row: int) -> list[GridCell] | None:
+    """A row cut by the page break, its top part the last row of ``head``, its rest the first row
+    of ``tail`` (already placed at ``row``): each tail cell of that row continues the head cell
+    ending there over the same columns, its text after the head cell's. None unless every one does."""
+    ending = {(c.col, c.colspan): c for c in head if c.row + c.rowspan - 1 == row}
+    out = list(head)
+    for c in tail:
+        if c.row != row:
+            out.append(c)
+            continue
+        h = ending.pop((c.col, c.colspan), None)
+        if h is None:
+            return None
+        parts = [t for t in (cell_text(h), cell_text(c)) if t]
+        joined = GridCell(h.row, h.col, h.rowspan + c.rowspan - 1, h.colspan, h.bbox, h.chars + c.chars,
+                          "\n".join(parts), h.page)
+        out[out.index(h)] = joined
+    if ending:
+        return None
+    return out
 
 
 def _stitch_text(first: Grid, second: Grid) -> Grid | None:
