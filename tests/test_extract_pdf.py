@@ -285,3 +285,50 @@ def test_borderless_numbered_group_labels_on_close_lines_are_separate_cells():
     cells = {cell_text(c): (c.row, c.col, c.rowspan) for c in grids[0].cells if c.chars}
     assert cells["（一）甲类"] == (0, 0, 1) and cells["（二）乙类"] == (1, 0, 1)
     assert cells["3"][0] == 0 and cells["6"][0] == 1
+
+
+# A corpus web page printed to PDF by headless Chromium (text of the other sections replaced, bold off, to keep the
+# file small): a red banner, a nav bar, a grey page background and a white content box, all filled rectangles; the
+# appeals table is cut by the page break inside its last header row, with no rule at the cut.
+PRINTED = Path(__file__).parent / "data" / "pdf" / "printed-web-page-banner.pdf"
+
+
+@pytest.mark.parametrize("engine", ["pdfium", "pdfplumber"])
+def test_printed_web_page_backgrounds_are_not_ruling_lines(engine):
+    doc = extract(PRINTED, {"pdf_engine": engine})
+    # three statistics tables, not one page-wide grid holding the banner and the paragraphs
+    assert [(t.n_rows, t.n_cols) for t in doc.tables][1:] == [(26, 10), (4, 15)]
+    assert doc.tables[0].n_cols == 4
+    assert doc.paragraphs[:2] == ("平潭综合实验区", "首页 政务公开 办事服务 互动交流")
+    assert not any(c.text == "平潭综合实验区" for t in doc.tables for c in t.cells)
+
+
+def test_printed_web_page_row_cut_by_the_page_break_is_one_row():
+    appeals = extract(PRINTED).tables[-1]
+    grid = appeals.grid()
+    assert [c.text for c in grid[2]][5:10] == ["结\n果\n维\n持", "结\n果\n纠\n正", "其\n他\n结\n果",
+                                               "尚\n未\n审\n结", "总\n计"]
+    assert {c.page for c in grid[2]} == {3}  # the joined cell keeps the page it starts on
+    assert [c.text for c in grid[3]] == ["0"] * 15 and {c.page for c in grid[3]} == {4}
+
+
+def test_cut_row_joins_only_when_both_edges_are_open():
+    from pipeline.extract.pdf_layout import Char, HSeg, VSeg, ruled_tables, stitch
+
+    def piece(ys: list[float], rules: list[float], texts: dict[float, list[str]]):
+        """Two columns (x 50-100-150), rows between ``ys``, horizontal rules only at ``rules``."""
+        hs = [HSeg(y, 50, 150) for y in rules]
+        vs = [VSeg(x, ys[0], ys[-1]) for x in (50, 100, 150)]
+        chars = [Char(t, x + 20, y + 5, x + 30, y + 15) for y, row in texts.items() for t, x in zip(row, (50, 100))]
+        (g,) = ruled_tables(chars, hs, vs)
+        return g
+
+    # first piece: a closed row, then a row open at the foot of the page; second: its rest, open at the top
+    first = piece([80, 100, 120], [80, 100], {80: ["甲", "乙"], 100: ["结", "纠"]})
+    second = piece([100, 120, 140], [120, 140], {100: ["果", "正"], 120: ["1", "2"]})
+    joined = stitch(first, second)
+    assert joined.n_rows == 3
+    assert [cell_text for *_, cell_text, _, _ in sorted(joined.texts())] == ["甲", "乙", "结\n果", "纠\n正", "1", "2"]
+    # a rule at the cut: the pieces' rows stay separate rows
+    closed = piece([80, 100, 120], [80, 100, 120], {80: ["甲", "乙"], 100: ["结", "纠"]})
+    assert stitch(closed, second).n_rows == 4
