@@ -35,14 +35,12 @@ NON_KEY_PARAMS = ("axis", "figures")
 UNITS = ("万元", "元", "unknown")
 
 
-@dataclass(frozen=True)
-class ColumnSpec:
-    key: str
+class _Labelled:
+    """What rows and columns share: an official label, its variants, and the label each template prints."""
+
     label: str
-    variants: tuple[str, ...] = ()
-    groups: tuple[str, ...] = ()  # header labels above this column, outermost first
-    signed: bool = False
-    template_labels: dict[str, str] = field(default_factory=dict)  # the official label where a template differs
+    variants: tuple[str, ...]
+    template_labels: dict[str, str]
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -54,7 +52,17 @@ class ColumnSpec:
 
 
 @dataclass(frozen=True)
-class RowSpec:
+class ColumnSpec(_Labelled):
+    key: str
+    label: str
+    variants: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()  # header labels above this column, outermost first
+    signed: bool = False
+    template_labels: dict[str, str] = field(default_factory=dict)  # the official label where a template differs
+
+
+@dataclass(frozen=True)
+class RowSpec(_Labelled):
     key: str
     label: str
     columns: dict[str, tuple[str, ...]]  # template -> column keys, left to right
@@ -64,14 +72,6 @@ class RowSpec:
     units: dict[str, dict[str, str]] = field(default_factory=dict)  # template -> column -> default unit
     unlabelled: bool = False
     template_labels: dict[str, str] = field(default_factory=dict)  # the official label where a template differs
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return (self.label, *self.variants)
-
-    def label_in(self, template: str | None) -> str:
-        """The label the given template prints."""
-        return self.template_labels.get(template or "", self.label)
 
     @property
     def templates(self) -> tuple[str, ...]:
