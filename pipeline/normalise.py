@@ -9,6 +9,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 NULL_TOKENS = {"/", "-", "—", "——", "–", "―", "－", "--", "---", "无", "空", "不适用", "n/a", "na", "\\", "、", "×", "x"}
 ZERO_WORDS = {"零": 0}
@@ -40,6 +41,7 @@ def is_value_like(raw: str) -> bool:
     return p.note != "unparsed"
 
 
+@lru_cache(maxsize=1 << 16)  # the same few texts ("0", "", "/") fill most cells of every report
 def parse_value(raw: str, unit_hint: str | None = None) -> Parsed:
     """Read ``raw`` as a number; ``unit_hint`` ("万元", "元", "unknown") is the unit the header gives.
 
