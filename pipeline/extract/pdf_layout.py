@@ -89,8 +89,22 @@ class Grid:
 
 # ---------------------------------------------------------------- text lines and joining
 
+class _CharRun:
+    """Chars left to right: the run spans from the first char's left edge to the last one's right edge."""
+
+    chars: list[Char]
+
+    @property
+    def x0(self) -> float:
+        return self.chars[0].x0
+
+    @property
+    def x1(self) -> float:
+        return self.chars[-1].x1
+
+
 @dataclass
-class Line:
+class Line(_CharRun):
     """Chars on one visual line, left to right."""
 
     chars: list[Char]
@@ -101,13 +115,6 @@ class Line:
     def h(self) -> float:
         return self.bottom - self.top
 
-    @property
-    def x0(self) -> float:
-        return self.chars[0].x0
-
-    @property
-    def x1(self) -> float:
-        return self.chars[-1].x1
 
     @property
     def mid(self) -> float:
@@ -347,7 +354,7 @@ def drop_empty_shell(grid: Grid) -> Grid | None:
 # ---------------------------------------------------------------- borderless (text) tables
 
 @dataclass
-class _Seg:
+class _Seg(_CharRun):
     """A run of chars on one line, separated from its neighbours by a wide gap."""
 
     chars: list[Char]
@@ -356,13 +363,6 @@ class _Seg:
     c1: int = 0
     _text: str | None = None
 
-    @property
-    def x0(self) -> float:
-        return self.chars[0].x0
-
-    @property
-    def x1(self) -> float:
-        return self.chars[-1].x1
 
     @property
     def top(self) -> float:
