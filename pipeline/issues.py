@@ -1,9 +1,7 @@
 """Problems found in the data, as typed records with stable kebab-case codes (never exceptions)."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-
-import pandas as pd
+from dataclasses import asdict, dataclass
 
 # code -> (severity, what it means); one table so every code has one severity
 CODES: dict[str, tuple[str, str]] = {
@@ -37,7 +35,6 @@ CODES: dict[str, tuple[str, str]] = {
     "extractor-warning": ("warning", "a doubt about what was read: rows guessed, pages skipped, bytes unreadable"),
     "issue-limit": ("warning", "too many issues in one report: the rest were not recorded"),
 }
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 @dataclass(frozen=True)
@@ -65,12 +62,6 @@ class Issue:
             object.__setattr__(self, "severity", CODES[self.code][0])
 
 
-ISSUE_FIELDS = [f.name for f in fields(Issue)]
-
-
 def issues_to_records(issues: list[Issue]) -> list[dict]:
     return [asdict(i) for i in issues]
 
-
-def issues_to_frame(issues: list[Issue]) -> pd.DataFrame:
-    return pd.DataFrame(issues_to_records(issues), columns=ISSUE_FIELDS)

@@ -17,7 +17,7 @@ from .labels import best_score, contains, fold, score
 from .locate import LocatedTable
 from .model import Cell, RawTable
 from .normalise import header_unit, is_value_like, parse_value
-from .schema import TEMPLATES, ColumnSpec, RowSpec, TableSpec
+from .schema import TableSpec
 
 ROW_CUTOFF = 70.0  # below: unmatched
 CLEAN_SCORE = 85.0  # below (and above ROW_CUTOFF): matched with a low-score warning
@@ -448,8 +448,7 @@ class TableMatcher:
 
 def match_tables(located: dict[str, LocatedTable], specs: dict[str, TableSpec], year: int | None) -> dict[str, MatchedTable]:
     """Match every located table; the appeals table (same in both templates) takes the report's template."""
-    out = {kind: TableMatcher.for_spec(specs[kind]).match(lt, year) for kind, lt in located.items()}
-    return out
+    return {kind: TableMatcher.for_spec(specs[kind]).match(lt, year) for kind, lt in located.items()}
 
 
 def report_template(matched: dict[str, MatchedTable]) -> str | None:
@@ -460,5 +459,4 @@ def report_template(matched: dict[str, MatchedTable]) -> str | None:
     return "mixed" if tpls else None
 
 
-__all__ = ["MatchedTable", "MatchedValue", "TableMatcher", "match_tables", "report_template", "TEMPLATES",
-           "ColumnSpec", "RowSpec"]
+__all__ = ["MatchedTable", "MatchedValue", "TableMatcher", "match_tables", "report_template"]

@@ -112,7 +112,17 @@ def _keep(text: str) -> bool:
     return bool(text) and not text.isspace() and text != "\ufffe"
 
 
-class _PdfiumReader:
+class _Reader:
+    """What both engines' readers share: an open document (``self.doc``), closed when the ``with`` block ends."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.doc.close()
+
+
+class _PdfiumReader(_Reader):
     """Chars (loose font boxes) and ruling lines of each page through pypdfium2."""
 
     def __init__(self, path: Path):
@@ -127,12 +137,6 @@ class _PdfiumReader:
                 raise DocumentLoadError("encrypted PDF (password required)") from e
             raise DocumentLoadError(f"cannot read PDF: {msg}") from e
         self.n_pages = len(self.doc)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.doc.close()
 
     def page(self, pno: int) -> tuple[list[Char], list[HSeg], list[VSeg]]:
         import ctypes
@@ -239,7 +243,7 @@ def _add_seg(p, q, height, hsegs, vsegs) -> None:
         vsegs.append(VSeg(x0, height - max(y0, y1), height - min(y0, y1)))
 
 
-class _PlumberReader:
+class _PlumberReader(_Reader):
     """Chars and ruling lines of each page through pdfplumber (pdfminer)."""
 
     def __init__(self, path: Path):
@@ -257,12 +261,6 @@ class _PlumberReader:
             if isinstance(inner, PDFPasswordIncorrect):
                 raise DocumentLoadError("encrypted PDF (password required)") from e
             raise DocumentLoadError(f"cannot read PDF: {type(inner).__name__}: {inner}") from e
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.doc.close()
 
     def page(self, pno: int) -> tuple[list[Char], list[HSeg], list[VSeg]]:
         try:
