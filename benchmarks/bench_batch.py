@@ -8,11 +8,12 @@ their hashes differ and none is skipped as a duplicate, but they read the same: 
 comment line after %%EOF, an HTML page an HTML comment, a text file a trailing line of blanks. Timings are wall
 clock; the load average is printed before and after because other work on the machine skews them.
 """
+
 from __future__ import annotations
 
 import argparse
-import json
 import importlib
+import json
 import os
 import resource
 import shutil
@@ -93,10 +94,14 @@ def run_one(w: int, engine: str, src: Path, out: Path) -> None:
     print(f"  {stats.processed} files in {stats.seconds:.1f} s: {stats.files_per_second:.2f} files/s ({st})")
     for fmt, secs in sorted(stats.per_format.items()):
         mean = statistics.mean(secs)
-        print(f"  {fmt:<5} {len(secs):5d} files, {mean * 1000:7.1f} ms/file in a worker "
-              f"(= {w / mean:6.2f} files/s on {w} worker(s) if all were {fmt})")
-    print(f"  CPU seconds: main process {cpu_main:.1f} (hashing, writing parts, places), workers {cpu_workers:.1f}; "
-          f"CPU use {(cpu_main + cpu_workers) / stats.seconds:.2f} cores of {os.cpu_count()}")
+        print(
+            f"  {fmt:<5} {len(secs):5d} files, {mean * 1000:7.1f} ms/file in a worker "
+            f"(= {w / mean:6.2f} files/s on {w} worker(s) if all were {fmt})"
+        )
+    print(
+        f"  CPU seconds: main process {cpu_main:.1f} (hashing, writing parts, places), workers {cpu_workers:.1f}; "
+        f"CPU use {(cpu_main + cpu_workers) / stats.seconds:.2f} cores of {os.cpu_count()}"
+    )
     rss = stats.worker_peak_rss_mb
     print("  peak RSS per worker (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(rss.items())))
     print(f"  peak RSS of the main process (MB): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}")
@@ -122,16 +127,32 @@ def main() -> None:
         t = time.perf_counter()
         (tmp / "in").mkdir()
         counts = make_files(tmp / "in", args.files, formats)
-        print(f"{args.files} files in {tmp / 'in'} ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}), "
-              f"made in {time.perf_counter() - t:.1f} s; {os.cpu_count()} cores")
+        print(
+            f"{args.files} files in {tmp / 'in'} ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))}), "
+            f"made in {time.perf_counter() - t:.1f} s; {os.cpu_count()} cores"
+        )
         results = {}
         for w in counts_w:
             # each configuration in a fresh process, as `xxgk ingest` runs: no memory or warm caches carried over
             out = tmp / f"out-{w}"
             print(f"\n--- {w} worker(s), engine {args.engine}; load average before: {loadavg()}", flush=True)
-            proc = subprocess.run([sys.executable, __file__, "--run-one", str(w), "--engine", args.engine,
-                                   "--src", str(tmp / "in"), "--out", str(out)], stdout=subprocess.PIPE, text=True,
-                                  check=True)
+            proc = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--run-one",
+                    str(w),
+                    "--engine",
+                    args.engine,
+                    "--src",
+                    str(tmp / "in"),
+                    "--out",
+                    str(out),
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+                check=True,
+            )
             *lines, last = proc.stdout.rstrip("\n").split("\n")
             print("\n".join(lines))
             results[w] = json.loads(last)
@@ -139,10 +160,15 @@ def main() -> None:
         if len(counts_w) >= 2:
             a, b = counts_w[0], counts_w[1]
             print(f"\nspeed-up {b} vs {a} worker(s): {results[a]['seconds'] / results[b]['seconds']:.2f}x")
-            same = all(read_output(tmp / f"out-{a}", n).sort_values(["source_path"], kind="stable")
-                       .reset_index(drop=True).equals(read_output(tmp / f"out-{b}", n)
-                                                      .sort_values(["source_path"], kind="stable")
-                                                      .reset_index(drop=True)) for n in ("reports",))
+            same = all(
+                read_output(tmp / f"out-{a}", n)
+                .sort_values(["source_path"], kind="stable")
+                .reset_index(drop=True)
+                .equals(
+                    read_output(tmp / f"out-{b}", n).sort_values(["source_path"], kind="stable").reset_index(drop=True)
+                )
+                for n in ("reports",)
+            )
             print(f"reports identical between the runs: {same}")
     finally:
         if args.keep:

@@ -6,10 +6,10 @@ Each case runs `python -m pipeline ingest` in a fresh process with 2 workers; th
 of the main process and of the largest worker (ru_maxrss of the process and of its children), with the status the
 file got. Target (issue: hostile input): under 1 GB for the whole ingest.
 """
+
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import tempfile
@@ -68,11 +68,17 @@ def main() -> None:
         cases[f"PDF of {args.pages} pages"] = long_pdf
         for name, path in cases.items():
             t = time.perf_counter()
-            p = subprocess.run([sys.executable, "-c", MEASURE, str(path), "--out", str(tmp / f"out-{path.stem}"),
-                                "--workers", "2"], capture_output=True, text=True, cwd=ROOT)
+            p = subprocess.run(
+                [sys.executable, "-c", MEASURE, str(path), "--out", str(tmp / f"out-{path.stem}"), "--workers", "2"],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
             summary, peak_kb = p.stdout.strip().rsplit("\n", 1)
-            print(f"{name}: {time.perf_counter() - t:.1f} s; peak RSS of the ingest's largest process "
-                  f"{int(peak_kb) / 1024:.0f} MB (target < 1024 MB)\n  {summary}")
+            print(
+                f"{name}: {time.perf_counter() - t:.1f} s; peak RSS of the ingest's largest process "
+                f"{int(peak_kb) / 1024:.0f} MB (target < 1024 MB)\n  {summary}"
+            )
 
 
 if __name__ == "__main__":

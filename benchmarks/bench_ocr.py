@@ -6,6 +6,7 @@ Without paths it reads every ``*__pdf_scanned.pdf`` of ../shared/corpus/scanned.
 the total pages, seconds and seconds per page (wall clock, one process; the first file also pays for loading the
 Chinese model, about a second). Timings on a shared machine are noisy: run it twice.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,10 @@ def main() -> None:
         cells = sum(len(tb.cells) for tb in doc.tables)
         total_pages, total_s, total_cells = total_pages + pages, total_s + s, total_cells + cells
         print(f"{f.name[:60]:<60} {pages:>3} pages {cells:>4} cells {s:6.1f} s  {s / pages:5.2f} s/page", flush=True)
-    print(f"\n{len(files)} files, {total_pages} pages, {total_cells} table cells, {total_s:.1f} s: "
-          f"{total_s / total_pages:.2f} s per scanned page at {args.dpi} dpi")
+    print(
+        f"\n{len(files)} files, {total_pages} pages, {total_cells} table cells, {total_s:.1f} s: "
+        f"{total_s / total_pages:.2f} s per scanned page at {args.dpi} dpi"
+    )
 
 
 if __name__ == "__main__":

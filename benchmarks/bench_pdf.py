@@ -5,6 +5,7 @@
 "Through to matched cells" is extract + locate + match (``pipeline.run`` stages, without normalising,
 reconciling and writing). The baseline is ``page.get_textpage().get_text_range()`` on every page.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -76,7 +77,10 @@ def main() -> None:
     what = "extraction only" if args.extract_only else "extract + locate + match"
     print(f"{len(files)} PDFs, {pages} pages, engine {args.engine}, best of {args.repeat} passes")
     print(f"pypdfium2 plain text : {pages / best_plain:8.1f} pages/s")
-    print(f"xxgk ({what}) : {pages / best_xxgk:8.1f} pages/s" + ("" if args.extract_only else f"  ({values} values matched)"))
+    print(
+        f"xxgk ({what}) : {pages / best_xxgk:8.1f} pages/s"
+        + ("" if args.extract_only else f"  ({values} values matched)")
+    )
     print(f"ratio xxgk / plain   : {best_plain / best_xxgk:8.3f}  (target >= 0.25)")
 
 

@@ -1,12 +1,13 @@
 """xxgk: Chinese government information-disclosure annual reports to clean, checked datasets.
 
-    >>> import pipeline
-    >>> batch = pipeline.ingest(["samples"])          # three pandas frames
-    >>> batch.cells.head(), batch.reports, batch.issues
+>>> import pipeline
+>>> batch = pipeline.ingest(["samples"])          # three pandas frames
+>>> batch.cells.head(), batch.reports, batch.issues
 """
+
 from .extract import extract
 from .run import Batch, Result, ingest, process_file
 from .schema import load_schema
 
 __version__ = "0.1.0"
-__all__ = ["extract", "ingest", "process_file", "load_schema", "Batch", "Result", "__version__"]
+__all__ = ["Batch", "Result", "__version__", "extract", "ingest", "load_schema", "process_file"]

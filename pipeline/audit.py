@@ -12,6 +12,7 @@ Agencies are linked across years by their folded names (width, script, spacing, 
 names that still differ link when one contains the other or they are nearly equal. Every link is written out
 (``agency_links``) with its method and score so a person can check it.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,7 +43,7 @@ def overview_text(paragraphs) -> list[tuple[int, str]]:
     if start is None:
         return []
     out = []
-    for i, t in folded[start + 1:]:
+    for i, t in folded[start + 1 :]:
         if _SECTION_NEXT.match(t):
             break
         out.append((i, t))
@@ -50,8 +51,16 @@ def overview_text(paragraphs) -> list[tuple[int, str]]:
 
 
 NARRATIVE_COLUMNS = ["report_id", "source_path", "rule", "table", "figure", "value", "raw", "paragraph"]
-NARRATIVE_TYPES = dict(report_id="string", source_path="string", rule="string", table="string", figure="string",
-                       value="float64", raw="string", paragraph="Int64")
+NARRATIVE_TYPES = dict(
+    report_id="string",
+    source_path="string",
+    rule="string",
+    table="string",
+    figure="string",
+    value="float64",
+    raw="string",
+    paragraph="Int64",
+)
 
 
 def narrative_figures(paragraphs, schema: Schema) -> list[dict]:
@@ -80,17 +89,29 @@ def narrative_figures(paragraphs, schema: Schema) -> list[dict]:
                     if value in seen:
                         continue
                     seen.add(value)
-                    snippet = text[max(0, m.start() - SNIPPET_CONTEXT):m.end() + SNIPPET_CONTEXT]
-                    out.append(dict(rule=rule.name, table=rule.table, figure=fig["name"], value=value, raw=snippet,
-                                    paragraph=para_at(m.start())))
+                    snippet = text[max(0, m.start() - SNIPPET_CONTEXT) : m.end() + SNIPPET_CONTEXT]
+                    out.append(
+                        dict(
+                            rule=rule.name,
+                            table=rule.table,
+                            figure=fig["name"],
+                            value=value,
+                            raw=snippet,
+                            paragraph=para_at(m.start()),
+                        )
+                    )
     return out
 
 
 # ------------------------------------------------------------------------------------------------- agency identity
 
 # spellings of one agency that differ only in these parts link exactly ("淮安市人民政府" / "淮安市政府")
-_NAME_FOLDS = ((re.compile(r"人民政府"), "政府"), (re.compile(r"街道办事处$"), "街道"),
-               (re.compile(r"[（(][^（）()]*[）)]"), ""), (re.compile(r"[^\w]"), ""))
+_NAME_FOLDS = (
+    (re.compile(r"人民政府"), "政府"),
+    (re.compile(r"街道办事处$"), "街道"),
+    (re.compile(r"[（(][^（）()]*[）)]"), ""),
+    (re.compile(r"[^\w]"), ""),
+)
 FUZZY_MIN_SCORE = 90.0  # rapidfuzz ratio of folded names for a "fuzzy" link
 CONTAINS_MIN_CHARS = 4  # a name inside another links only when it is at least this long
 
@@ -135,7 +156,7 @@ def agency_groups(names) -> dict[str, tuple[str, str, float]]:
         return n
 
     for i, a in enumerate(names):
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             link = link_names(a, b)
             if link and root(a) != root(b):
                 parent[root(b)] = root(a)
@@ -144,6 +165,7 @@ def agency_groups(names) -> dict[str, tuple[str, str, float]]:
 
 
 # --------------------------------------------------------------------------------------------------------- reading
+
 
 @dataclass
 class Output:
@@ -188,13 +210,57 @@ def _clean(v):
 
 # ------------------------------------------------------------------------------------------------------ the audit
 
-FAILURE_COLUMNS = ["report_id", "source_path", "agency", "year", "scope", "rule", "number", "severity", "code",
-                   "table", "row", "col", "expected", "actual", "difference", "message", "explanation_zh",
-                   "explanation_en", "prev_report_id", "prev_source_path", "cells"]
-LINK_COLUMNS = ["prev_report_id", "prev_source_path", "prev_agency", "prev_year", "report_id", "source_path",
-                "agency", "year", "agency_group", "method", "score", "checked", "held", "failed"]
-CHECK_COLUMNS = ["prev_report_id", "report_id", "agency_group", "prev_year", "year", "rule", "number", "severity",
-                 "line", "status"]
+FAILURE_COLUMNS = [
+    "report_id",
+    "source_path",
+    "agency",
+    "year",
+    "scope",
+    "rule",
+    "number",
+    "severity",
+    "code",
+    "table",
+    "row",
+    "col",
+    "expected",
+    "actual",
+    "difference",
+    "message",
+    "explanation_zh",
+    "explanation_en",
+    "prev_report_id",
+    "prev_source_path",
+    "cells",
+]
+LINK_COLUMNS = [
+    "prev_report_id",
+    "prev_source_path",
+    "prev_agency",
+    "prev_year",
+    "report_id",
+    "source_path",
+    "agency",
+    "year",
+    "agency_group",
+    "method",
+    "score",
+    "checked",
+    "held",
+    "failed",
+]
+CHECK_COLUMNS = [
+    "prev_report_id",
+    "report_id",
+    "agency_group",
+    "prev_year",
+    "year",
+    "rule",
+    "number",
+    "severity",
+    "line",
+    "status",
+]
 
 
 @dataclass
@@ -226,10 +292,21 @@ def _cell_record(prov: dict, key, report_id, source_path, role: str, value=None)
     rec = prov.get(key)
     base = dict(role=role, report_id=report_id, source_path=source_path, table=key[0], row=key[1], col=key[2])
     if rec is None:
-        return {**base, "value": value, "raw": None, "page": None, "table_index": None, "row_index": None,
-                "col_index": None, "printed": False}
-    return {**base, **{k: _clean(rec.get(k)) for k in ("value", "raw", "page", "table_index", "row_index",
-                                                       "col_index")}, "printed": True}
+        return {
+            **base,
+            "value": value,
+            "raw": None,
+            "page": None,
+            "table_index": None,
+            "row_index": None,
+            "col_index": None,
+            "printed": False,
+        }
+    return {
+        **base,
+        **{k: _clean(rec.get(k)) for k in ("value", "raw", "page", "table_index", "row_index", "col_index")},
+        "printed": True,
+    }
 
 
 def _rule_cells(rule: Rule, schema: Schema, template: str | None, row, col) -> list[tuple[str, tuple]]:
@@ -276,14 +353,27 @@ def run_audit(directory: str | Path, schema: Schema | None = None) -> Audit:
     def add(issue: dict, rid, scope, cells, prev=None):
         r = rep.get(rid, {})
         rule = rules.get(issue.get("rule"))
-        f = dict(report_id=rid, source_path=_clean(r.get("source_path")), agency=_clean(r.get("agency")),
-                 year=_clean(r.get("year")), scope=scope, rule=issue.get("rule"),
-                 number=rule.number if rule else None, severity=issue.get("severity"), code=issue.get("code"),
-                 table=_clean(issue.get("table")), row=_clean(issue.get("row")), col=_clean(issue.get("col")),
-                 expected=_num(issue.get("expected")), actual=_num(issue.get("actual")),
-                 difference=_num(issue.get("difference")), message=issue.get("message"),
-                 prev_report_id=prev, prev_source_path=_clean(rep.get(prev, {}).get("source_path")) if prev else None,
-                 cells=cells)
+        f = dict(
+            report_id=rid,
+            source_path=_clean(r.get("source_path")),
+            agency=_clean(r.get("agency")),
+            year=_clean(r.get("year")),
+            scope=scope,
+            rule=issue.get("rule"),
+            number=rule.number if rule else None,
+            severity=issue.get("severity"),
+            code=issue.get("code"),
+            table=_clean(issue.get("table")),
+            row=_clean(issue.get("row")),
+            col=_clean(issue.get("col")),
+            expected=_num(issue.get("expected")),
+            actual=_num(issue.get("actual")),
+            difference=_num(issue.get("difference")),
+            message=issue.get("message"),
+            prev_report_id=prev,
+            prev_source_path=_clean(rep.get(prev, {}).get("source_path")) if prev else None,
+            cells=cells,
+        )
         f["explanation_zh"], f["explanation_en"] = explain(f, rule, schema)
         failures.append(f)
 
@@ -293,16 +383,22 @@ def run_audit(directory: str | Path, schema: Schema | None = None) -> Audit:
         rid = i["report_id"]
         rule = rules.get(i["rule"])
         vals, tpl, prov = values.get(rid, ({}, {}, {}))
-        cells = [] if rule is None else [
-            _cell_record(prov, k, rid, _clean(i["source_path"]), role)
-            for role, k in _rule_cells(rule, schema, tpl.get(rule.table), _clean(i["row"]), _clean(i["col"]))]
+        cells = (
+            []
+            if rule is None
+            else [
+                _cell_record(prov, k, rid, _clean(i["source_path"]), role)
+                for role, k in _rule_cells(rule, schema, tpl.get(rule.table), _clean(i["row"]), _clean(i["col"]))
+            ]
+        )
         add({k: _clean(v) for k, v in i.items()}, rid, "report", cells)
 
     # 2. text against tables
     stated: dict[tuple[str, str], dict[str, list]] = {}
     for i in o.narrative.to_dict("records"):
         stated.setdefault((i["report_id"], i["rule"]), {}).setdefault(i["figure"], []).append(
-            (float(i["value"]), _clean(i["raw"]), _clean(i["paragraph"])))
+            (float(i["value"]), _clean(i["raw"]), _clean(i["paragraph"]))
+        )
     for (rid, rname), figs in stated.items():
         rule = rules.get(rname)
         if rule is None or rid not in values:
@@ -310,11 +406,26 @@ def run_audit(directory: str | Path, schema: Schema | None = None) -> Audit:
         vals, tpl, prov = values[rid]
         for issue in CHECKS[rule.check](NarrativeCtx(rule, schema.tables[rule.table], vals, figs)):
             fig = next(f for f in rule.params["figures"] if f"[{f['name']}]" in issue.message)
-            cells = [_cell_record(prov, (rule.table, r, c), rid, rep[rid]["source_path"], "table")
-                     for r, c in fig["cells"]]
-            cells.append(dict(role="text", report_id=rid, source_path=rep[rid]["source_path"], table=None, row=None,
-                              col=None, value=issue.actual, raw=issue.raw, page=None, table_index=None,
-                              row_index=issue.row_index, col_index=None, printed=True))
+            cells = [
+                _cell_record(prov, (rule.table, r, c), rid, rep[rid]["source_path"], "table") for r, c in fig["cells"]
+            ]
+            cells.append(
+                dict(
+                    role="text",
+                    report_id=rid,
+                    source_path=rep[rid]["source_path"],
+                    table=None,
+                    row=None,
+                    col=None,
+                    value=issue.actual,
+                    raw=issue.raw,
+                    page=None,
+                    table_index=None,
+                    row_index=issue.row_index,
+                    col_index=None,
+                    printed=True,
+                )
+            )
             add(_issue_dict(issue), rid, "narrative", cells)
 
     # 3. across years: link agencies, pair consecutive years, evaluate rules 14–16
@@ -340,28 +451,63 @@ def run_audit(directory: str | Path, schema: Schema | None = None) -> Audit:
                 for line, ops in ctx.lines():
                     blank = any(v is None for name in ops for _, v in ops[name])
                     status = "skipped-blank" if blank else "failed" if line in fails else "held"
-                    checks.append(dict(prev_report_id=prev["report_id"], report_id=cur["report_id"], agency_group=g,
-                                       prev_year=int(prev["year"]), year=int(cur["year"]), rule=rule.name,
-                                       number=rule.number, severity=rule.severity, line=line, status=status))
+                    checks.append(
+                        dict(
+                            prev_report_id=prev["report_id"],
+                            report_id=cur["report_id"],
+                            agency_group=g,
+                            prev_year=int(prev["year"]),
+                            year=int(cur["year"]),
+                            rule=rule.name,
+                            number=rule.number,
+                            severity=rule.severity,
+                            line=line,
+                            status=status,
+                        )
+                    )
                     if blank:
                         continue
                     n_checked += 1
                     if line in fails:
                         n_failed += 1
-                        cells = [_cell_record(cp if name != "previous" else pp, k,
-                                              cur["report_id"] if name != "previous" else prev["report_id"],
-                                              cur["source_path"] if name != "previous" else prev["source_path"],
-                                              name + ("(Y-1)" if name == "previous" else ""))
-                                 for name in ops for k, _ in ops[name]]
+                        cells = [
+                            _cell_record(
+                                cp if name != "previous" else pp,
+                                k,
+                                cur["report_id"] if name != "previous" else prev["report_id"],
+                                cur["source_path"] if name != "previous" else prev["source_path"],
+                                name + ("(Y-1)" if name == "previous" else ""),
+                            )
+                            for name in ops
+                            for k, _ in ops[name]
+                        ]
                         add(_issue_dict(fails[line]), cur["report_id"], "years", cells, prev=prev["report_id"])
-            links.append(dict(prev_report_id=prev["report_id"], prev_source_path=prev["source_path"],
-                              prev_agency=prev["agency"], prev_year=int(prev["year"]), report_id=cur["report_id"],
-                              source_path=cur["source_path"], agency=cur["agency"], year=int(cur["year"]),
-                              agency_group=g, method=pm, score=ps, checked=n_checked, held=n_checked - n_failed,
-                              failed=n_failed))
+            links.append(
+                dict(
+                    prev_report_id=prev["report_id"],
+                    prev_source_path=prev["source_path"],
+                    prev_agency=prev["agency"],
+                    prev_year=int(prev["year"]),
+                    report_id=cur["report_id"],
+                    source_path=cur["source_path"],
+                    agency=cur["agency"],
+                    year=int(cur["year"]),
+                    agency_group=g,
+                    method=pm,
+                    score=ps,
+                    checked=n_checked,
+                    held=n_checked - n_failed,
+                    failed=n_failed,
+                )
+            )
     fr = pd.DataFrame(failures, columns=FAILURE_COLUMNS)
-    return Audit(failures=fr, links=pd.DataFrame(links, columns=LINK_COLUMNS),
-                 checks=pd.DataFrame(checks, columns=CHECK_COLUMNS), output=o, schema=schema)
+    return Audit(
+        failures=fr,
+        links=pd.DataFrame(links, columns=LINK_COLUMNS),
+        checks=pd.DataFrame(checks, columns=CHECK_COLUMNS),
+        output=o,
+        schema=schema,
+    )
 
 
 def _issue_dict(issue: Issue) -> dict:
@@ -371,6 +517,7 @@ def _issue_dict(issue: Issue) -> dict:
 
 
 # ----------------------------------------------------------------------------------------------- explanations
+
 
 def _label(schema: Schema, table, row, col) -> str:
     """A cell named as printed: 行 label › 列 label (or the key when the schema has no label)."""
@@ -400,24 +547,31 @@ def explain(f: dict, rule: Rule | None, schema: Schema) -> tuple[str, str]:
     numen = f"rule {rule.number}" if rule and rule.number else "rule"
     scope = f["scope"]
     if scope == "years":
-        zh = (f"跨年度{num}（{desc}）：本年「{where}」为 {_g(act)}，按上一年度报告应为 {_g(exp)}，相差 {_g(diff)}。")
-        en = (f"Across years, {numen} ({rule.name if rule else ''}): this year's {f['row']}/{f['col']} is {_g(act)}, "
-              f"but last year's report gives {_g(exp)}; difference {_g(diff)}.")
+        zh = f"跨年度{num}（{desc}）：本年「{where}」为 {_g(act)}，按上一年度报告应为 {_g(exp)}，相差 {_g(diff)}。"
+        en = (
+            f"Across years, {numen} ({rule.name if rule else ''}): this year's {f['row']}/{f['col']} is {_g(act)}, "
+            f"but last year's report gives {_g(exp)}; difference {_g(diff)}."
+        )
     elif scope == "narrative":
         zh = f"正文与表格不符（{num}）：一、总体情况写的是 {_g(act)}，表格「{where}」为 {_g(exp)}，相差 {_g(diff)}。"
-        en = (f"Text against table ({numen}): 一、总体情况 states {_g(act)}, the table's {f['row']}/{f['col']} "
-              f"holds {_g(exp)}; difference {_g(diff)}.")
+        en = (
+            f"Text against table ({numen}): 一、总体情况 states {_g(act)}, the table's {f['row']}/{f['col']} "
+            f"holds {_g(exp)}; difference {_g(diff)}."
+        )
     elif f["code"] in ("negative-value", "non-integer-value") and exp is None:
         zh = f"{num}（{desc}）：「{where}」填报为 {_g(act)}，应为非负整数。"
         en = f"{numen} ({rule.name if rule else ''}): {f['row']}/{f['col']} is {_g(act)}; counts are whole, ≥ 0."
     else:
         zh = f"{num}（{desc}）：「{where}」应为 {_g(exp)}，实际填报 {_g(act)}，相差 {_g(diff)}。"
-        en = (f"{numen} ({rule.name if rule else f['code']}): {'/'.join(x for x in (f['row'], f['col']) if x)} "
-              f"should be {_g(exp)} but {_g(act)} is printed; difference {_g(diff)}.")
+        en = (
+            f"{numen} ({rule.name if rule else f['code']}): {'/'.join(x for x in (f['row'], f['col']) if x)} "
+            f"should be {_g(exp)} but {_g(act)} is printed; difference {_g(diff)}."
+        )
     return zh, en
 
 
 # ---------------------------------------------------------------------------------------------------- writing
+
 
 def write_audit(a: Audit, directory: str | Path) -> dict[str, Path]:
     """Write ``audit_failures``, ``agency_links`` and ``cross_year_checks`` (in the ingest's format) and ``audit.html``."""
@@ -427,9 +581,11 @@ def write_audit(a: Audit, directory: str | Path) -> dict[str, Path]:
     d = Path(directory)
     fr = a.failures.copy()
     fr["cells"] = fr["cells"].map(lambda c: json.dumps(c, ensure_ascii=False))
-    out = {"audit_failures": write_frame(fr, d / "audit_failures", a.output.fmt),
-           "agency_links": write_frame(a.links, d / "agency_links", a.output.fmt),
-           "cross_year_checks": write_frame(a.checks, d / "cross_year_checks", a.output.fmt)}
+    out = {
+        "audit_failures": write_frame(fr, d / "audit_failures", a.output.fmt),
+        "agency_links": write_frame(a.links, d / "agency_links", a.output.fmt),
+        "cross_year_checks": write_frame(a.checks, d / "cross_year_checks", a.output.fmt),
+    }
     html = d / "audit.html"
     tmp = html.with_suffix(".html.part")
     tmp.write_text(render(a), encoding="utf-8")
@@ -444,15 +600,18 @@ def summary(a: Audit) -> str:
     fr = a.failures
     n_err = fr.loc[fr.severity == "error", "report_id"].nunique()
     n_warn = fr.loc[fr.severity == "warning", "report_id"].nunique()
-    lines = [f"{len(reps)} reports: {n_err} with errors, {n_warn} with warnings; {len(fr)} failures "
-             f"({(fr.severity == 'error').sum()} errors, {(fr.severity == 'warning').sum()} warnings)"]
+    lines = [
+        f"{len(reps)} reports: {n_err} with errors, {n_warn} with warnings; {len(fr)} failures "
+        f"({(fr.severity == 'error').sum()} errors, {(fr.severity == 'warning').sum()} warnings)"
+    ]
     for (rule, sev), n in fr.groupby(["rule", "severity"]).size().sort_values(ascending=False).items():
         lines.append(f"  {sev:<7} {rule:<36} {n}")
     if len(a.checks):
-        lines.append(f"{len(a.links)} year-to-year report pairs across "
-                     f"{a.links['agency_group'].nunique()} agencies:")
+        lines.append(f"{len(a.links)} year-to-year report pairs across {a.links['agency_group'].nunique()} agencies:")
         for rule, g in a.checks.groupby("rule", sort=False):
             vc = g["status"].value_counts()
-            lines.append(f"  {rule:<36} held {vc.get('held', 0)}, failed {vc.get('failed', 0)}, "
-                         f"skipped (blank) {vc.get('skipped-blank', 0)}")
+            lines.append(
+                f"  {rule:<36} held {vc.get('held', 0)}, failed {vc.get('failed', 0)}, "
+                f"skipped (blank) {vc.get('skipped-blank', 0)}"
+            )
     return "\n".join(lines)

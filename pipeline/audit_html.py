@@ -5,6 +5,7 @@ inline JavaScript toggling ``hidden``; the filter also reads and writes the URL'
 report shows its three tables laid out like the printed ones (column groups over labels, row groups, the blocks of
 表二), failing cells highlighted, and every failure explained in Chinese and English with the cells it read.
 """
+
 from __future__ import annotations
 
 import html
@@ -104,7 +105,9 @@ def _header_rows(spec: TableSpec, cols: list[str], corner: str, template: str) -
             p = paths[i]
             if level < len(p) - 1:  # a group label: merge it over the neighbours under the same group
                 j = i
-                while j + 1 < len(paths) and len(paths[j + 1]) - 1 > level and paths[j + 1][:level + 1] == p[:level + 1]:
+                while (
+                    j + 1 < len(paths) and len(paths[j + 1]) - 1 > level and paths[j + 1][: level + 1] == p[: level + 1]
+                ):
                     j += 1
                 cells.append(f'<th colspan="{j - i + 1}">{_e(p[level])}</th>')
                 i = j + 1
@@ -157,8 +160,10 @@ def _table_html(spec: TableSpec, template: str, cells: dict, marks: dict) -> str
                 cls.append(m[0])
                 cls.append(m[1])
                 title.append("; ".join(m[2]))
-            tds.append(f'<td class="{" ".join(cls)}" data-row="{_e(r.key)}" data-col="{_e(c)}" '
-                       f'title="{_e(" | ".join(title))}">{_e(text)}</td>')
+            tds.append(
+                f'<td class="{" ".join(cls)}" data-row="{_e(r.key)}" data-col="{_e(c)}" '
+                f'title="{_e(" | ".join(title))}">{_e(text)}</td>'
+            )
         out.append("<tr>" + "".join(tds) + "</tr>")
     out.append("</table>")
     return "".join(out)
@@ -168,10 +173,13 @@ def _provenance(cells: list[dict]) -> str:
     items = []
     for c in cells or []:
         where = "/".join(str(x) for x in (c.get("table"), c.get("row"), c.get("col")) if x)
-        pos = ", ".join(f"{k} {_g(c.get(k))}" for k in ("page", "table_index", "row_index", "col_index")
-                        if c.get(k) is not None)
-        items.append(f"<li>{_e(c.get('role'))}: <b>{_e(where or 'text')}</b> = {_e(_g(c.get('value')))} "
-                     f"(raw {_e(repr(c.get('raw')))}; {_e(pos)}; {_e(Path(str(c.get('source_path'))).name)})</li>")
+        pos = ", ".join(
+            f"{k} {_g(c.get(k))}" for k in ("page", "table_index", "row_index", "col_index") if c.get(k) is not None
+        )
+        items.append(
+            f"<li>{_e(c.get('role'))}: <b>{_e(where or 'text')}</b> = {_e(_g(c.get('value')))} "
+            f"(raw {_e(repr(c.get('raw')))}; {_e(pos)}; {_e(Path(str(c.get('source_path'))).name)})</li>"
+        )
     return f"<details><summary>cells / 所涉单元格 ({len(cells or [])})</summary><ul>{''.join(items)}</ul></details>"
 
 
@@ -195,17 +203,27 @@ def render(a) -> str:
         c = Counter(f["severity"] for f in by_report.get(rid, []))
         return c.get("error", 0), c.get("warning", 0)
 
-    reports.sort(key=lambda r: (-sum(counts(r["report_id"])), -counts(r["report_id"])[0], str(r["agency"]),
-                                str(r["year"]), str(r["source_path"])))
+    reports.sort(
+        key=lambda r: (
+            -sum(counts(r["report_id"])),
+            -counts(r["report_id"])[0],
+            str(r["agency"]),
+            str(r["year"]),
+            str(r["source_path"]),
+        )
+    )
     agencies = sorted({str(r["agency"]) for r in reports if isinstance(r["agency"], str)})
     years = sorted({str(int(r["year"])) for r in reports if r["year"] is not None and not _isna(r["year"])})
     rule_opts = [(r.name, f"{r.number or ''} {r.name}") for r in schema.rules]
     n_err = sum(1 for r in reports if counts(r["report_id"])[0])
-    head = (f"<h1>xxgk 审计报告 · Audit</h1><p class='muted'>{len(reports)} 份报告 reports · "
-            f"{n_err} 份有错误 with errors · {len(fr)} 项不符 failures · 规则 rules: <code>schemas/rules.yaml</code>."
-            " 空白单元格不参与校验 (a blank cell never fails a rule: the rule is skipped).</p>")
-    opt = lambda vals, label: "".join([f'<option value="">{label}</option>'] +
-                                      [f'<option value="{_e(v)}">{_e(t)}</option>' for v, t in vals])
+    head = (
+        f"<h1>xxgk 审计报告 · Audit</h1><p class='muted'>{len(reports)} 份报告 reports · "
+        f"{n_err} 份有错误 with errors · {len(fr)} 项不符 failures · 规则 rules: <code>schemas/rules.yaml</code>."
+        " 空白单元格不参与校验 (a blank cell never fails a rule: the rule is skipped).</p>"
+    )
+    opt = lambda vals, label: "".join(
+        [f'<option value="">{label}</option>'] + [f'<option value="{_e(v)}">{_e(t)}</option>' for v, t in vals]
+    )
     filters = (
         "<div class='filters'>"
         f"<label>机关 Agency <select id='f-agency'>{opt([(x, x) for x in agencies], '全部 all')}</select></label>"
@@ -213,31 +231,38 @@ def render(a) -> str:
         f"<label>规则 Rule <select id='f-rule'>{opt(rule_opts, '全部 all')}"
         "</select></label>"
         f"<label>严重程度 Severity <select id='f-severity'>{opt([('error', '错误 error'), ('warning', '警告 warning')], '全部 all')}"
-        "</select></label> 显示 shown: <b id='shown'></b></div>")
-    listing = ["<h2>报告（按不符项数排序）Reports by number of failures</h2><table id='report-list'>"
-               "<tr><th>机关 agency</th><th>年度 year</th><th>格式 format</th><th>文件 file</th><th>错误 errors</th>"
-               "<th>警告 warnings</th></tr>"]
+        "</select></label> 显示 shown: <b id='shown'></b></div>"
+    )
+    listing = [
+        "<h2>报告（按不符项数排序）Reports by number of failures</h2><table id='report-list'>"
+        "<tr><th>机关 agency</th><th>年度 year</th><th>格式 format</th><th>文件 file</th><th>错误 errors</th>"
+        "<th>警告 warnings</th></tr>"
+    ]
     sections = []
     for k, r in enumerate(reports):
         rid = r["report_id"] if isinstance(r["report_id"], str) else f"failed-{k}"
         sid = f"r-{rid}-{k}"
         e, w = counts(rid)
         badge = (f"<span class='badge error'>{e}</span> " if e else "") + (
-            f"<span class='badge warning'>{w}</span>" if w else "") or "<span class='badge ok'>0</span>"
+            f"<span class='badge warning'>{w}</span>" if w else ""
+        ) or "<span class='badge ok'>0</span>"
         year = "" if _isna(r["year"]) else str(int(r["year"]))
         agency = r["agency"] if isinstance(r["agency"], str) else ""
         name = Path(str(r["source_path"])).name
-        listing.append(f"<tr id='li-{sid}' class='report-item' data-report='{_e(rid)}'><td>{_e(agency)}</td>"
-                       f"<td>{year}</td><td>{_e(r['format'])}</td><td><a href='#{sid}'>{_e(name)}</a></td>"
-                       f"<td>{e}</td><td>{w}</td></tr>")
+        listing.append(
+            f"<tr id='li-{sid}' class='report-item' data-report='{_e(rid)}'><td>{_e(agency)}</td>"
+            f"<td>{year}</td><td>{_e(r['format'])}</td><td><a href='#{sid}'>{_e(name)}</a></td>"
+            f"<td>{e}</td><td>{w}</td></tr>"
+        )
         marks = {}
         for f in by_report.get(rid, []):
             for c in f["cells"] or []:
                 if c.get("report_id") != rid or not c.get("table"):
                     continue
                 key = (c["table"], c["row"], c["col"])
-                main = (c["row"], c["col"]) == (f["row"], f["col"]) or f["scope"] in ("years", "narrative") \
-                    and c.get("role") in ("current", "table")
+                main = (c["row"], c["col"]) == (f["row"], f["col"]) or (
+                    f["scope"] in ("years", "narrative") and c.get("role") in ("current", "table")
+                )
                 old = marks.get(key)
                 kind = "fail-main" if main else "fail-part"
                 sev = f["severity"] if not old or SEVERITY_RANK[f["severity"]] < SEVERITY_RANK[old[1]] else old[1]
@@ -246,44 +271,64 @@ def render(a) -> str:
                 marks[key] = (kind, sev, (old[2] if old else []) + [f"{f['rule']}: {f['explanation_zh']}"])
         frows = []
         for f in sorted(by_report.get(rid, []), key=lambda f: (SEVERITY_RANK.get(f["severity"], 3), f["rule"] or "")):
-            prev = (f"<br><span class='muted'>上一年度 previous year: "
-                    f"{_e(Path(str(f['prev_source_path'])).name)}</span>") if f.get("prev_report_id") else ""
+            prev = (
+                (f"<br><span class='muted'>上一年度 previous year: {_e(Path(str(f['prev_source_path'])).name)}</span>")
+                if f.get("prev_report_id")
+                else ""
+            )
             frows.append(
                 f"<tr class='failure {f['severity']}' data-rule='{_e(f['rule'])}' data-severity='{_e(f['severity'])}'>"
                 f"<td class='sev'>{_e(f['severity'])}</td><td>{_e(_g(f['number']))} <code>{_e(f['rule'])}</code><br>"
                 f"<span class='muted'>{_e(f['scope'])}</span></td><td>{_e('/'.join(str(x) for x in (f['table'], f['row'], f['col']) if x))}"
                 f"</td><td>{_e(_g(f['expected']))}</td><td>{_e(_g(f['actual']))}</td><td>{_e(_g(f['difference']))}</td>"
                 f"<td><div class='zh'>{_e(f['explanation_zh'])}</div><div class='en'>{_e(f['explanation_en'])}</div>"
-                f"{prev}{_provenance(f['cells'])}</td></tr>")
-        ftable = ("<table class='failures'><tr><th>级别 severity</th><th>规则 rule</th><th>单元格 cell</th>"
-                  "<th>应为 expected</th><th>实际 actual</th><th>差 difference</th><th>说明 explanation</th></tr>"
-                  + "".join(frows) + "</table>") if frows else "<p class='muted'>全部规则通过 · every rule holds.</p>"
+                f"{prev}{_provenance(f['cells'])}</td></tr>"
+            )
+        ftable = (
+            (
+                "<table class='failures'><tr><th>级别 severity</th><th>规则 rule</th><th>单元格 cell</th>"
+                "<th>应为 expected</th><th>实际 actual</th><th>差 difference</th><th>说明 explanation</th></tr>"
+                + "".join(frows)
+                + "</table>"
+            )
+            if frows
+            else "<p class='muted'>全部规则通过 · every rule holds.</p>"
+        )
         tables = []
         for kind, spec in schema.tables.items():
             tpl = tpl_by.get(rid, {}).get(kind)
             if tpl not in ("2019", "2021"):
                 continue
-            tables.append(f"<h3>{_e(spec.title)} <span class='muted'>({kind}, {tpl} 模板 template)</span></h3>"
-                          + _table_html(spec, tpl, cells_by.get(rid, {}).get(kind, {}), marks))
+            tables.append(
+                f"<h3>{_e(spec.title)} <span class='muted'>({kind}, {tpl} 模板 template)</span></h3>"
+                + _table_html(spec, tpl, cells_by.get(rid, {}).get(kind, {}), marks)
+            )
         status = f"<p class='muted'>status {_e(r['status'])}: {_e(r['error'])}</p>" if r["status"] == "failed" else ""
         sections.append(
             f"<section class='report' id='{sid}' data-report='{_e(rid)}' data-agency='{_e(agency)}' "
             f"data-year='{year}'><h2>{_e(agency) or '（机关不明）'} {year} <span class='muted'>{_e(name)} · "
-            f"{_e(r['format'])}</span> {badge}</h2>{status}{ftable}{''.join(tables)}</section>")
+            f"{_e(r['format'])}</span> {badge}</h2>{status}{ftable}{''.join(tables)}</section>"
+        )
     listing.append("</table>")
-    links = ["<h2>跨年度关联 Cross-year links (same agency, consecutive years)</h2>"
-             "<p class='muted'>名称比较方法 how the names were linked: same-name, folded (人民政府→政府 …), contains, "
-             "fuzzy (score).</p><table id='links' class='failures'><tr><th>机关 group</th><th>上一年度 previous</th>"
-             "<th>本年度 this year</th><th>方法 method</th><th>核对 checked</th><th>相符 held</th><th>不符 failed</th></tr>"]
+    links = [
+        "<h2>跨年度关联 Cross-year links (same agency, consecutive years)</h2>"
+        "<p class='muted'>名称比较方法 how the names were linked: same-name, folded (人民政府→政府 …), contains, "
+        "fuzzy (score).</p><table id='links' class='failures'><tr><th>机关 group</th><th>上一年度 previous</th>"
+        "<th>本年度 this year</th><th>方法 method</th><th>核对 checked</th><th>相符 held</th><th>不符 failed</th></tr>"
+    ]
     for l in a.links.to_dict("records"):
-        links.append(f"<tr><td>{_e(l['agency_group'])}</td><td>{_e(l['prev_agency'])} {l['prev_year']} · "
-                     f"{_e(Path(str(l['prev_source_path'])).name)}</td><td>{_e(l['agency'])} {l['year']} · "
-                     f"{_e(Path(str(l['source_path'])).name)}</td><td>{_e(l['method'])} {_g(l['score'])}</td>"
-                     f"<td>{l['checked']}</td><td>{l['held']}</td><td>{l['failed']}</td></tr>")
+        links.append(
+            f"<tr><td>{_e(l['agency_group'])}</td><td>{_e(l['prev_agency'])} {l['prev_year']} · "
+            f"{_e(Path(str(l['prev_source_path'])).name)}</td><td>{_e(l['agency'])} {l['year']} · "
+            f"{_e(Path(str(l['source_path'])).name)}</td><td>{_e(l['method'])} {_g(l['score'])}</td>"
+            f"<td>{l['checked']}</td><td>{l['held']}</td><td>{l['failed']}</td></tr>"
+        )
     links.append("</table>")
-    return ("<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>xxgk audit</title>"
-            f"<style>{CSS}</style></head><body>{head}{filters}{''.join(listing)}{''.join(links)}"
-            f"{''.join(sections)}<script>{JS}</script></body></html>")
+    return (
+        "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'><title>xxgk audit</title>"
+        f"<style>{CSS}</style></head><body>{head}{filters}{''.join(listing)}{''.join(links)}"
+        f"{''.join(sections)}<script>{JS}</script></body></html>"
+    )
 
 
 def _isna(x) -> bool:

@@ -20,6 +20,7 @@ The work per file is ``run.process_file``; this module only decides where it run
   distributed cluster; without a scheduler address a local cluster is started). Dask workers must see the input
   paths (shared file system); the client writes the output.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,17 +32,29 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import pandas as pd
 import pyarrow.parquet as pq
 
 from .errors import XxgkError
-from .run import (CELL_COLUMNS, CELL_TYPES, ISSUE_COLUMNS, ISSUE_TYPES, NARRATIVE_COLUMNS, NARRATIVE_TYPES,
-                  REPORT_COLUMNS, REPORT_TYPES, add_place, find_files, process_file, typed)
+from .run import (
+    CELL_COLUMNS,
+    CELL_TYPES,
+    ISSUE_COLUMNS,
+    ISSUE_TYPES,
+    NARRATIVE_COLUMNS,
+    NARRATIVE_TYPES,
+    REPORT_COLUMNS,
+    REPORT_TYPES,
+    add_place,
+    find_files,
+    process_file,
+    typed,
+)
 from .schema import Schema, load_schema
 from .write import excel_safe
 
@@ -50,8 +63,12 @@ DEFAULT_PART_FILES = 500  # files per Parquet part
 DEFAULT_FLUSH_SECONDS = 60.0  # a part is written at least this often, so a killed run loses little
 DEFAULT_MAX_TASKS_PER_WORKER = 1000  # a worker is replaced after this many files, so a slow leak cannot grow
 ENGINES = ("local", "dask")
-COLUMNS = {"cells": (CELL_COLUMNS, CELL_TYPES), "reports": (REPORT_COLUMNS, REPORT_TYPES),
-           "issues": (ISSUE_COLUMNS, ISSUE_TYPES), "narrative": (NARRATIVE_COLUMNS, NARRATIVE_TYPES)}
+COLUMNS = {
+    "cells": (CELL_COLUMNS, CELL_TYPES),
+    "reports": (REPORT_COLUMNS, REPORT_TYPES),
+    "issues": (ISSUE_COLUMNS, ISSUE_TYPES),
+    "narrative": (NARRATIVE_COLUMNS, NARRATIVE_TYPES),
+}
 NAMES = tuple(COLUMNS)  # the tables of an output folder; "reports" has one row per file and commits a part
 RECORDS = tuple(n for n in NAMES if n != "reports")  # the tables with many rows per file
 
@@ -90,7 +107,7 @@ def _serve(conn, schema, settings: dict) -> None:
             payload = (_with_place_query(r), {name: getattr(r, name, []) for name in RECORDS})
         except Exception as e:  # process_file records bad files itself; this is a defect, keep the batch going
             payload = (_failed_report(path, rid, f"internal error: {type(e).__name__}: {e}"), {})
-        conn.send(payload + (time.perf_counter() - t0, _peak_rss_mb()))
+        conn.send((*payload, time.perf_counter() - t0, _peak_rss_mb()))
 
 
 def _with_place_query(r) -> dict:
@@ -111,8 +128,19 @@ def _die_with_parent() -> None:
 
 
 def _failed_report(path: str, rid: str | None, error: str, fmt: str | None = None) -> dict:
-    return dict(report_id=rid, source_path=str(path), format=fmt, agency=None, year=None, template=None,
-                status="failed", n_cells=0, n_issues=0, error=error, duplicate_of=None)
+    return dict(
+        report_id=rid,
+        source_path=str(path),
+        format=fmt,
+        agency=None,
+        year=None,
+        template=None,
+        status="failed",
+        n_cells=0,
+        n_issues=0,
+        error=error,
+        duplicate_of=None,
+    )
 
 
 class _Worker:
@@ -252,7 +280,7 @@ def read_done(out: Path, fmt: str) -> DoneState:
     state = DoneState()
     for p in list_parts(parts_dir(out, "reports", fmt)):
         t = pq.read_table(p, columns=["report_id", "source_path", "status"]).to_pydict()
-        for rid, path, status in zip(t["report_id"], t["source_path"], t["status"]):
+        for rid, path, status in zip(t["report_id"], t["source_path"], t["status"], strict=False):
             state.recorded.add((rid, path))
             if rid is not None and status != "skipped":
                 state.first_path.setdefault(rid, path)
@@ -262,8 +290,9 @@ def read_done(out: Path, fmt: str) -> DoneState:
 class PartWriter:
     """Buffers records and writes them as one part per table every ``part_files`` files or ``flush_seconds``."""
 
-    def __init__(self, out: Path, fmt: str, part_files: int = DEFAULT_PART_FILES,
-                 flush_seconds: float = DEFAULT_FLUSH_SECONDS):
+    def __init__(
+        self, out: Path, fmt: str, part_files: int = DEFAULT_PART_FILES, flush_seconds: float = DEFAULT_FLUSH_SECONDS
+    ):
         self.out, self.fmt = out, fmt
         self.part_files, self.flush_seconds = max(1, part_files), flush_seconds
         self.token = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
@@ -287,7 +316,7 @@ class PartWriter:
         if not self.n_files:
             return
         name = f"part-{self.token}-{self.seq:06d}.parquet"
-        for kind in RECORDS + ("reports",):  # reports last: its rename commits the part
+        for kind in (*RECORDS, "reports"):  # reports last: its rename commits the part
             cols, types = COLUMNS[kind]
             df = typed(pd.DataFrame(self.buf[kind], columns=cols), types)
             _fsync_write(df, parts_dir(self.out, kind, self.fmt) / name)
@@ -339,8 +368,9 @@ def parts_to_csv(out: Path) -> dict[str, Path]:
         tmp = target.with_name(f".{target.name}.tmp")
         with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
             files = list_parts(parts_dir(out, name, "csv"))
-            frames: Iterable[pd.DataFrame] = (pd.read_parquet(p) for p in files) if files else \
-                [typed(pd.DataFrame(columns=cols), types)]
+            frames: Iterable[pd.DataFrame] = (
+                (pd.read_parquet(p) for p in files) if files else [typed(pd.DataFrame(columns=cols), types)]
+            )
             header = True
             for df in frames:
                 df = df.reindex(columns=cols)
@@ -393,8 +423,7 @@ class _Task:
     rid: str | None
 
 
-def plan(files: list[Path], done: DoneState, emit_record: Callable[[dict], None], stats: BatchStats
-         ) -> Iterator[_Task]:
+def plan(files: list[Path], done: DoneState, emit_record: Callable[[dict], None], stats: BatchStats) -> Iterator[_Task]:
     """The files still to read, in order; duplicates and files done earlier are recorded or skipped on the way."""
     first = dict(done.first_path)
     for f in files:
@@ -412,16 +441,36 @@ def plan(files: list[Path], done: DoneState, emit_record: Callable[[dict], None]
             continue
         if rid in first:
             stats.duplicates += 1
-            emit_record(dict(report_id=rid, source_path=path, format=None, agency=None, year=None, template=None,
-                             status="skipped", n_cells=0, n_issues=0, error=f"same bytes as {first[rid]}",
-                             duplicate_of=first[rid]))
+            emit_record(
+                dict(
+                    report_id=rid,
+                    source_path=path,
+                    format=None,
+                    agency=None,
+                    year=None,
+                    template=None,
+                    status="skipped",
+                    n_cells=0,
+                    n_issues=0,
+                    error=f"same bytes as {first[rid]}",
+                    duplicate_of=first[rid],
+                )
+            )
             continue
         first[rid] = path
         yield _Task(path, rid)
 
 
-def run_local(tasks: Iterator[_Task], on_result, workers: int, timeout: float | None, schema, settings: dict,
-              max_tasks_per_worker: int = DEFAULT_MAX_TASKS_PER_WORKER, stats: BatchStats | None = None) -> None:
+def run_local(
+    tasks: Iterator[_Task],
+    on_result,
+    workers: int,
+    timeout: float | None,
+    schema,
+    settings: dict,
+    max_tasks_per_worker: int = DEFAULT_MAX_TASKS_PER_WORKER,
+    stats: BatchStats | None = None,
+) -> None:
     """Run ``tasks`` on ``workers`` processes; ``on_result(task, payload_or_None, error)`` for each, in completion order."""
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
     pool = [_Worker(ctx, schema, settings) for _ in range(max(1, workers))]
@@ -501,8 +550,12 @@ def _dask_task(path: str, rid: str, schema, settings: dict, timeout: float | Non
         except AssertionError:  # a daemonic Dask worker may not start children: read in-thread, without a time limit
             t0 = time.perf_counter()
             r = process_file(path, schema, {**settings, "places": False})
-            payload = (_with_place_query(r), {name: getattr(r, name, []) for name in RECORDS}, time.perf_counter() - t0,
-                       _peak_rss_mb())
+            payload = (
+                _with_place_query(r),
+                {name: getattr(r, name, []) for name in RECORDS},
+                time.perf_counter() - t0,
+                _peak_rss_mb(),
+            )
             return payload, None, _dask_worker_name()
         _DASK_LOCAL.worker = w
     payload, error = w.run_one((path, rid), timeout)
@@ -522,8 +575,16 @@ def _dask_worker_name() -> str:
         return "dask"
 
 
-def run_dask(tasks: Iterator[_Task], on_result, workers: int, timeout: float | None, schema, settings: dict,
-             scheduler: str | None = None, stats: BatchStats | None = None) -> None:
+def run_dask(
+    tasks: Iterator[_Task],
+    on_result,
+    workers: int,
+    timeout: float | None,
+    schema,
+    settings: dict,
+    scheduler: str | None = None,
+    stats: BatchStats | None = None,
+) -> None:
     """Run ``tasks`` on a Dask distributed cluster (``scheduler`` address, or a local cluster of ``workers``)."""
     import dask
     from distributed import Client, LocalCluster, as_completed
@@ -533,8 +594,9 @@ def run_dask(tasks: Iterator[_Task], on_result, workers: int, timeout: float | N
         client = Client(scheduler)
     else:
         with dask.config.set({"distributed.worker.daemon": False}):  # our workers start one child each
-            cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=40)
+            cluster = LocalCluster(
+                n_workers=max(1, workers), threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+            )
         client = Client(cluster)
     try:
         n_slots = max(1, sum(client.nthreads().values()))
@@ -547,8 +609,16 @@ def run_dask(tasks: Iterator[_Task], on_result, workers: int, timeout: float | N
             t = next(tasks, None)
             if t is None:
                 return False
-            fut = client.submit(_dask_task, t.path, t.rid, schema_future, settings, timeout, pure=False,
-                                key=f"xxgk-{t.rid}-{uuid.uuid4().hex[:6]}")
+            fut = client.submit(
+                _dask_task,
+                t.path,
+                t.rid,
+                schema_future,
+                settings,
+                timeout,
+                pure=False,
+                key=f"xxgk-{t.rid}-{uuid.uuid4().hex[:6]}",
+            )
             jobs[fut.key] = t
             ac.add(fut)
             return True
@@ -576,11 +646,22 @@ def run_dask(tasks: Iterator[_Task], on_result, workers: int, timeout: float | N
 # -- the whole run ----------------------------------------------------------------------------------------------------
 
 
-def run_batch(paths: Iterable[str | Path], out: str | Path, fmt: str = "parquet", *, workers: int | None = None,
-              timeout: float | None = DEFAULT_TIMEOUT, engine: str = "local", scheduler: str | None = None,
-              settings: dict | None = None, part_files: int = DEFAULT_PART_FILES,
-              flush_seconds: float = DEFAULT_FLUSH_SECONDS, progress: "Progress | None" = None,
-              files: list[Path] | None = None, schema: Schema | None = None) -> BatchStats:
+def run_batch(
+    paths: Iterable[str | Path],
+    out: str | Path,
+    fmt: str = "parquet",
+    *,
+    workers: int | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    engine: str = "local",
+    scheduler: str | None = None,
+    settings: dict | None = None,
+    part_files: int = DEFAULT_PART_FILES,
+    flush_seconds: float = DEFAULT_FLUSH_SECONDS,
+    progress: Progress | None = None,
+    files: list[Path] | None = None,
+    schema: Schema | None = None,
+) -> BatchStats:
     """Read every report under ``paths`` into ``out``, resuming what is there. Returns what this run did."""
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r} (expected one of {ENGINES})")
@@ -592,14 +673,28 @@ def run_batch(paths: Iterable[str | Path], out: str | Path, fmt: str = "parquet"
     stats = BatchStats(files=len(files))
     lock = lock_output(out)
     try:
-        return _run_locked(files, out, fmt, workers, timeout, engine, scheduler, schema, settings, part_files,
-                           flush_seconds, progress, stats)
+        return _run_locked(
+            files,
+            out,
+            fmt,
+            workers,
+            timeout,
+            engine,
+            scheduler,
+            schema,
+            settings,
+            part_files,
+            flush_seconds,
+            progress,
+            stats,
+        )
     finally:
         lock.close()
 
 
-def _run_locked(files, out, fmt, workers, timeout, engine, scheduler, schema, settings, part_files, flush_seconds,
-                progress, stats) -> BatchStats:
+def _run_locked(
+    files, out, fmt, workers, timeout, engine, scheduler, schema, settings, part_files, flush_seconds, progress, stats
+) -> BatchStats:
     prepare_output(out, fmt)
     done = read_done(out, fmt)
     writer = PartWriter(out, fmt, part_files, flush_seconds)
@@ -634,8 +729,9 @@ def _run_locked(files, out, fmt, workers, timeout, engine, scheduler, schema, se
         if engine == "local":
             run_local(_advancing(tasks, progress, stats), on_result, workers, timeout, schema, settings, stats=stats)
         else:
-            run_dask(_advancing(tasks, progress, stats), on_result, workers, timeout, schema, settings, scheduler,
-                     stats)
+            run_dask(
+                _advancing(tasks, progress, stats), on_result, workers, timeout, schema, settings, scheduler, stats
+            )
     finally:
         writer.flush()  # on Ctrl-C too: what was read is kept
         progress.close()
@@ -644,7 +740,7 @@ def _run_locked(files, out, fmt, workers, timeout, engine, scheduler, schema, se
     return stats
 
 
-def _advancing(tasks: Iterator[_Task], progress: "Progress", stats: BatchStats) -> Iterator[_Task]:
+def _advancing(tasks: Iterator[_Task], progress: Progress, stats: BatchStats) -> Iterator[_Task]:
     seen = 0
     for t in tasks:
         if stats.skipped_done > seen:
@@ -676,7 +772,7 @@ class Progress:
         rate = self.done / el
         eta = (self.total - self.done) / rate if rate > 0 else float("nan")
         eta_s = "--:--" if eta != eta else f"{int(eta // 60):d}:{int(eta % 60):02d}"
-        return (f"{self.done}/{self.total} files  {rate:.1f} files/s  ETA {eta_s}  failed {self.failed}")
+        return f"{self.done}/{self.total} files  {rate:.1f} files/s  ETA {eta_s}  failed {self.failed}"
 
     def render(self) -> None:
         self.last = time.monotonic()

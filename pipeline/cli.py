@@ -2,6 +2,7 @@
 
 Exit codes: 0 all files ok (or partial), 1 some file failed, 2 bad usage or a broken schema.
 """
+
 from __future__ import annotations
 
 import sys
@@ -11,8 +12,17 @@ from pathlib import Path
 import click
 import pyarrow.parquet as pq
 
-from .batch import (DEFAULT_PART_FILES, DEFAULT_TIMEOUT, ENGINES, OutputDirError, Progress, list_parts,
-                    parts_dir, read_output, run_batch)
+from .batch import (
+    DEFAULT_PART_FILES,
+    DEFAULT_TIMEOUT,
+    ENGINES,
+    OutputDirError,
+    Progress,
+    list_parts,
+    parts_dir,
+    read_output,
+    run_batch,
+)
 from .datapackage import write_datapackage
 from .errors import SchemaFileError
 from .extract.docx import DEFAULT_MAX_UNCOMPRESSED
@@ -38,34 +48,95 @@ def main():
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for cells, reports and issues (re-running into it resumes: files done are skipped).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for cells, reports and issues (re-running into it resumes: files done are skipped).",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="parquet", show_default=True)
-@click.option("--pdf-engine", type=click.Choice(["pdfium", "pdfplumber"]), default="pdfium", show_default=True,
-              help="How PDF pages are read: pypdfium2 (fast) or pdfplumber (reference).")
-@click.option("--ocr/--no-ocr", default=None,
-              help="Read scanned (image-only) PDFs by OCR (default: when Tesseract is installed); needs Tesseract (apt-get install tesseract-ocr "
-                   "tesseract-ocr-chi-sim).")
-@click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: the number of cores).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT, show_default=True,
-              help="Seconds allowed per file; a file over it is recorded as failed.")
-@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
-              help="Where files are read: worker processes here, or a Dask distributed cluster.")
-@click.option("--scheduler", default=None, metavar="ADDRESS",
-              help="Dask scheduler address (tcp://host:8786); without it --engine dask starts a local cluster.")
-@click.option("--part-files", type=click.IntRange(min=1), default=DEFAULT_PART_FILES, show_default=True,
-              help="Files per written part (a killed run loses at most one part's work).")
-@click.option("--max-file-mb", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_MAX_FILE_BYTES / 2**20,
-              show_default=True, help="Limit: a larger file fails without being opened.")
-@click.option("--max-uncompressed-mb", type=click.FloatRange(min=0, min_open=True),
-              default=DEFAULT_MAX_UNCOMPRESSED / 2**20, show_default=True,
-              help="Limit: a .docx that inflates to more fails (zip bombs).")
-@click.option("--max-pages", type=click.IntRange(min=1), default=DEFAULT_MAX_PAGES, show_default=True,
-              help="Limit: a PDF with more pages fails.")
+@click.option(
+    "--pdf-engine",
+    type=click.Choice(["pdfium", "pdfplumber"]),
+    default="pdfium",
+    show_default=True,
+    help="How PDF pages are read: pypdfium2 (fast) or pdfplumber (reference).",
+)
+@click.option(
+    "--ocr/--no-ocr",
+    default=None,
+    help="Read scanned (image-only) PDFs by OCR (default: when Tesseract is installed); needs Tesseract (apt-get install tesseract-ocr "
+    "tesseract-ocr-chi-sim).",
+)
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: the number of cores)."
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds allowed per file; a file over it is recorded as failed.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="local",
+    show_default=True,
+    help="Where files are read: worker processes here, or a Dask distributed cluster.",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Dask scheduler address (tcp://host:8786); without it --engine dask starts a local cluster.",
+)
+@click.option(
+    "--part-files",
+    type=click.IntRange(min=1),
+    default=DEFAULT_PART_FILES,
+    show_default=True,
+    help="Files per written part (a killed run loses at most one part's work).",
+)
+@click.option(
+    "--max-file-mb",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_MAX_FILE_BYTES / 2**20,
+    show_default=True,
+    help="Limit: a larger file fails without being opened.",
+)
+@click.option(
+    "--max-uncompressed-mb",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_MAX_UNCOMPRESSED / 2**20,
+    show_default=True,
+    help="Limit: a .docx that inflates to more fails (zip bombs).",
+)
+@click.option(
+    "--max-pages",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_PAGES,
+    show_default=True,
+    help="Limit: a PDF with more pages fails.",
+)
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def ingest(paths, out_dir, fmt, pdf_engine, ocr, workers, timeout, engine, scheduler, part_files, max_file_mb,
-           max_uncompressed_mb, max_pages, debug):
+def ingest(
+    paths,
+    out_dir,
+    fmt,
+    pdf_engine,
+    ocr,
+    workers,
+    timeout,
+    engine,
+    scheduler,
+    part_files,
+    max_file_mb,
+    max_uncompressed_mb,
+    max_pages,
+    debug,
+):
     """Read every report under PATHS (files or folders, recursively) into tidy cells, reports and issues."""
     schema = _schema_or_exit()
     if scheduler and engine != "dask":
@@ -73,12 +144,28 @@ def ingest(paths, out_dir, fmt, pdf_engine, ocr, workers, timeout, engine, sched
     files = find_files(paths)
     if not files:
         raise click.UsageError("no report files (.docx .doc .wps .pdf .html .htm .txt) under the paths given")
-    settings = {"pdf_engine": pdf_engine, "ocr": ocr, "max_file_bytes": int(max_file_mb * 2**20),
-                "max_uncompressed": int(max_uncompressed_mb * 2**20), "max_pages": max_pages}
+    settings = {
+        "pdf_engine": pdf_engine,
+        "ocr": ocr,
+        "max_file_bytes": int(max_file_mb * 2**20),
+        "max_uncompressed": int(max_uncompressed_mb * 2**20),
+        "max_pages": max_pages,
+    }
     try:
-        stats = run_batch(paths, out_dir, fmt, workers=workers, timeout=timeout, engine=engine, scheduler=scheduler,
-                          settings=settings, part_files=part_files, progress=Progress(len(files)), files=files,
-                          schema=schema)
+        stats = run_batch(
+            paths,
+            out_dir,
+            fmt,
+            workers=workers,
+            timeout=timeout,
+            engine=engine,
+            scheduler=scheduler,
+            settings=settings,
+            part_files=part_files,
+            progress=Progress(len(files)),
+            files=files,
+            schema=schema,
+        )
     except OutputDirError as e:
         raise click.UsageError(str(e))
     except KeyboardInterrupt:
@@ -93,10 +180,12 @@ def ingest(paths, out_dir, fmt, pdf_engine, ocr, workers, timeout, engine, sched
     total = reports["status"].value_counts().to_dict()
     n_cells = sum(pq.ParquetFile(p).metadata.num_rows for p in list_parts(parts_dir(out_dir, "cells", fmt)))
     write_datapackage(stats.written, out_dir)
-    click.echo(f"{len(files)} files: {stats.processed} read"
-               + (" (" + ", ".join(f"{n} {s}" for s, n in sorted(st.items())) + ")" if st else "")
-               + f", {stats.duplicates} duplicates, {stats.skipped_done} done earlier; "
-               f"{stats.files_per_second:.1f} files/s. Output: {len(reports)} reports, {n_cells} cells → {out_dir}")
+    click.echo(
+        f"{len(files)} files: {stats.processed} read"
+        + (" (" + ", ".join(f"{n} {s}" for s, n in sorted(st.items())) + ")" if st else "")
+        + f", {stats.duplicates} duplicates, {stats.skipped_done} done earlier; "
+        f"{stats.files_per_second:.1f} files/s. Output: {len(reports)} reports, {n_cells} cells → {out_dir}"
+    )
     for path, error in stats.failed:
         click.echo(f"  failed: {path}: {error}", err=True)
     sys.exit(1 if total.get("failed") else 0)
@@ -105,10 +194,20 @@ def ingest(paths, out_dir, fmt, pdf_engine, ocr, workers, timeout, engine, sched
 @main.command()
 @click.argument("out_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--wide", is_flag=True, help="One row per report, one column per (table, row, col) key.")
-@click.option("--labels", type=click.Choice(["zh", "en"]), default="en", show_default=True,
-              help="Column headers: the printed Chinese labels or the canonical keys.")
-@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write: .csv (UTF-8 with BOM, Excel-ready) or .parquet.")
+@click.option(
+    "--labels",
+    type=click.Choice(["zh", "en"]),
+    default="en",
+    show_default=True,
+    help="Column headers: the printed Chinese labels or the canonical keys.",
+)
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write: .csv (UTF-8 with BOM, Excel-ready) or .parquet.",
+)
 def export(out_dir, wide, labels, out_file):
     """Reshape the output of `xxgk ingest` in DIR for spreadsheets and other tools."""
     from .export import export_wide
@@ -131,8 +230,10 @@ def show(file):
     schema = _schema_or_exit()
     r = process_file(file, schema)
     rep = r.report
-    click.echo(f"{file}\n  format {rep['format']}, agency {rep['agency']}, year {rep['year']}, "
-               f"template {rep['template']}, status {rep['status']}")
+    click.echo(
+        f"{file}\n  format {rep['format']}, agency {rep['agency']}, year {rep['year']}, "
+        f"template {rep['template']}, status {rep['status']}"
+    )
     if rep["error"]:
         click.echo(f"  error: {rep['error']}")
         sys.exit(1)

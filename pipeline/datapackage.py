@@ -3,6 +3,7 @@
 One resource per output file (cells, reports, issues) with a Table Schema: every field's name, type, title (in
 Chinese) and description, the primary key, and the foreign keys tying cells and issues to their report.
 """
+
 from __future__ import annotations
 
 import json
@@ -58,13 +59,21 @@ FIELD_DOCS: dict[str, tuple[str, str]] = {
 }
 _TYPES = {"string": "string", "Int64": "integer", "float64": "number"}
 RESOURCES = {
-    "cells": (CELL_COLUMNS, CELL_TYPES, ["report_id", "table", "row", "col"],
-              "One row per printed value of the three statistics tables"),
+    "cells": (
+        CELL_COLUMNS,
+        CELL_TYPES,
+        ["report_id", "table", "row", "col"],
+        "One row per printed value of the three statistics tables",
+    ),
     # one row per input path: a duplicate file repeats its report_id (status skipped, duplicate_of set)
     "reports": (REPORT_COLUMNS, REPORT_TYPES, ["source_path"], "One row per input file: what it is and where from"),
     "issues": (ISSUE_COLUMNS, ISSUE_TYPES, None, "One row per doubt or problem, with its position and raw text"),
-    "narrative": (NARRATIVE_COLUMNS, NARRATIVE_TYPES, None,
-                  "One row per figure that section 一、总体情况 states in words (checked against the tables by rule 17)"),
+    "narrative": (
+        NARRATIVE_COLUMNS,
+        NARRATIVE_TYPES,
+        None,
+        "One row per figure that section 一、总体情况 states in words (checked against the tables by rule 17)",
+    ),
 }
 
 
@@ -92,19 +101,29 @@ def descriptor(files: dict[str, Path], name: str = "xxgk-dataset") -> dict:
     for res, path in files.items():
         columns, types, key, desc = RESOURCES[res]
         fmt = Path(path).suffix.lstrip(".")
-        r = {"name": res, "path": Path(path).name, "profile": "tabular-data-resource", "format": fmt,
-             "description": desc, "schema": table_schema(columns, types, key, fk=res != "reports")}
+        r = {
+            "name": res,
+            "path": Path(path).name,
+            "profile": "tabular-data-resource",
+            "format": fmt,
+            "description": desc,
+            "schema": table_schema(columns, types, key, fk=res != "reports"),
+        }
         if fmt == "csv":
             r.update(mediatype="text/csv", encoding="utf-8-sig")
         else:
             r["mediatype"] = "application/vnd.apache.parquet"
         resources.append(r)
-    return {"profile": "tabular-data-package", "name": name,
-            "title": "政府信息公开工作年度报告统计表 (government information-disclosure annual report tables)",
-            "description": "Figures of the three statistics tables (表二 proactive, 表三 requests, 表四 appeals) "
-                           "read by xxgk, with the reports they come from and every doubt found. Keys: "
-                           "schemas/*.yaml of xxgk.",
-            "created_by": f"xxgk {__version__}", "resources": resources}
+    return {
+        "profile": "tabular-data-package",
+        "name": name,
+        "title": "政府信息公开工作年度报告统计表 (government information-disclosure annual report tables)",
+        "description": "Figures of the three statistics tables (表二 proactive, 表三 requests, 表四 appeals) "
+        "read by xxgk, with the reports they come from and every doubt found. Keys: "
+        "schemas/*.yaml of xxgk.",
+        "created_by": f"xxgk {__version__}",
+        "resources": resources,
+    }
 
 
 def write_datapackage(files: dict[str, Path], out_dir: str | Path) -> Path:

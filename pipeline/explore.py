@@ -2,6 +2,7 @@
 
 The notebooks call these and nothing else; every row and group label comes from ``schemas/``.
 """
+
 from __future__ import annotations
 
 from fnmatch import fnmatch
@@ -17,8 +18,9 @@ OUTCOME_TOTAL_ROW = "handled_total"
 TOTAL_COLUMN = "total"
 
 
-def report_tables(cells: pd.DataFrame, report_id: str, labels: str = "zh",
-                  schema: Schema | None = None) -> dict[str, pd.DataFrame]:
+def report_tables(
+    cells: pd.DataFrame, report_id: str, labels: str = "zh", schema: Schema | None = None
+) -> dict[str, pd.DataFrame]:
     """One report's cells laid out again as its printed tables: rows and columns in the template's order."""
     schema = schema or load_schema()
     mine = cells[cells["report_id"] == report_id]
@@ -44,8 +46,11 @@ def outcome_groups(schema: Schema | None = None) -> dict[str, list[str]]:
     """Outcome label → its row keys: the parts of the rule that sums requests into （七）总计, grouped as printed."""
     schema = schema or load_schema()
     spec = schema.tables[OUTCOME_TABLE]
-    rule = next(r for r in schema.rules if r.check == OUTCOME_RULE_CHECK and r.table == OUTCOME_TABLE
-                and r.params.get("total") == OUTCOME_TOTAL_ROW)
+    rule = next(
+        r
+        for r in schema.rules
+        if r.check == OUTCOME_RULE_CHECK and r.table == OUTCOME_TABLE and r.params.get("total") == OUTCOME_TOTAL_ROW
+    )
     groups: dict[str, list[str]] = {}
     for pattern in rule.params["parts"]:
         for row in spec.rows:
@@ -88,8 +93,9 @@ def rule_failures(batch: Batch, by: tuple[str, ...] = ("template", "format")) ->
 def worst_reports(batch: Batch, n: int = 5) -> pd.DataFrame:
     """The reports with the most error and warning issues, worst first."""
     serious = batch.issues[batch.issues["severity"].isin(["error", "warning"])]
-    counts = serious.groupby("report_id").agg(errors=("severity", lambda s: (s == "error").sum()),
-                                              warnings=("severity", lambda s: (s == "warning").sum()))
+    counts = serious.groupby("report_id").agg(
+        errors=("severity", lambda s: (s == "error").sum()), warnings=("severity", lambda s: (s == "warning").sum())
+    )
     reports = batch.reports.drop_duplicates("report_id").set_index("report_id")
     out = counts.join(reports[["agency", "year", "format", "template", "source_path"]])
     return out.sort_values(["errors", "warnings"], ascending=False).head(n)
@@ -101,8 +107,16 @@ def cells_at_fault(batch: Batch, report_id: str) -> pd.DataFrame:
     return i[["code", "rule", "table", "row", "col", "expected", "actual", "difference", "raw", "message"]]
 
 
-CJK_FONTS = ("WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "SimHei",
-             "Microsoft YaHei", "PingFang SC", "Source Han Sans SC")
+CJK_FONTS = (
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "SimHei",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Source Han Sans SC",
+)
 
 
 def use_cjk_font() -> str | None:

@@ -5,6 +5,7 @@ labels (``收到和处理政府信息公开申请情况｜（三）不予公开 
 come from ``schemas/`` and both read back with ``wide_to_cells``. The wide form cannot tell a cell printed blank
 from a cell the report does not have (both are empty); the tidy ``cells`` can.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,8 +33,13 @@ def load_batch(out_dir: str | Path) -> Batch:
         if pq.exists():
             df = pd.read_parquet(pq)
         elif csv.exists():
-            df = pd.read_csv(csv, dtype={c: ("object" if t == "string" else t) for c, t in types.items()},
-                             keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+            df = pd.read_csv(
+                csv,
+                dtype={c: ("object" if t == "string" else t) for c, t in types.items()},
+                keep_default_na=False,
+                na_values=[""],
+                encoding="utf-8-sig",
+            )
         else:
             raise FileNotFoundError(f"{d}: no {name}.parquet or {name}.csv (is this an xxgk ingest output folder?)")
         frames[name] = df.astype({c: t for c, t in types.items() if c in df.columns})
@@ -83,16 +89,18 @@ def id_header(column: str, labels: str) -> str:
     return FIELD_DOCS[column][0] if labels == "zh" else column
 
 
-def cells_to_wide(cells: pd.DataFrame, reports: pd.DataFrame, labels: str = "en",
-                  schema: Schema | None = None) -> pd.DataFrame:
+def cells_to_wide(
+    cells: pd.DataFrame, reports: pd.DataFrame, labels: str = "en", schema: Schema | None = None
+) -> pd.DataFrame:
     """One row per report, its identity columns then one column per key; counts as integers where whole."""
     schema = schema or load_schema()
     heads = headers(labels, schema)
     extra = sorted(set(map(tuple, cells[["table", "row", "col"]].drop_duplicates().to_numpy())) - set(heads))
     for k in extra:  # keys outside the schema (should not happen): kept, headed by the key
         heads[k] = KEY_SEP.join(k)
-    values = cells.pivot_table(index="report_id", columns=["table", "row", "col"], values="value", aggfunc="first",
-                               dropna=False)
+    values = cells.pivot_table(
+        index="report_id", columns=["table", "row", "col"], values="value", aggfunc="first", dropna=False
+    )
     values = values.reindex(columns=pd.MultiIndex.from_tuples(list(heads)))
     values.columns = list(heads.values())
     ids = reports[WIDE_ID_COLUMNS].drop_duplicates("report_id").set_index("report_id", drop=False)
@@ -120,7 +128,7 @@ def wide_to_cells(wide: pd.DataFrame, schema: Schema | None = None) -> pd.DataFr
         if key is None:
             raise ValueError(f"column {h!r} is neither a report column nor a (table, row, col) key")
         vals = pd.to_numeric(wide[h], errors="raise").astype("float64")
-        for r, v in zip(wide[rid], vals):
+        for r, v in zip(wide[rid], vals, strict=False):
             if pd.notna(v):
                 rows.append((str(r), *key, float(v)))
     return pd.DataFrame(rows, columns=["report_id", "table", "row", "col", "value"])

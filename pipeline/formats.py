@@ -1,4 +1,5 @@
 """Detect a file's format from its content (magic bytes), falling back to its extension."""
+
 from __future__ import annotations
 
 import zipfile
@@ -9,8 +10,14 @@ from .textcodec import utf16_variant
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Word 97 .doc and WPS .wps (compound file)
 SUFFIXES = {
-    ".docx": Format.DOCX, ".doc": Format.DOC, ".wps": Format.WPS, ".pdf": Format.PDF,
-    ".html": Format.HTML, ".htm": Format.HTML, ".shtml": Format.HTML, ".txt": Format.TXT,
+    ".docx": Format.DOCX,
+    ".doc": Format.DOC,
+    ".wps": Format.WPS,
+    ".pdf": Format.PDF,
+    ".html": Format.HTML,
+    ".htm": Format.HTML,
+    ".shtml": Format.HTML,
+    ".txt": Format.TXT,
 }
 HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<table", b"<meta", b"<div", b"<p")
 

@@ -1,4 +1,5 @@
 """Problems found in the data, as typed records with stable kebab-case codes (never exceptions)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -28,7 +29,10 @@ CODES: dict[str, tuple[str, str]] = {
     "order-violation": ("warning", "a part exceeds the whole it belongs to"),
     "cross-year-mismatch": ("error", "a figure does not follow from the same agency's report of the year before"),
     "narrative-mismatch": ("warning", "a figure stated in the text differs from the table"),
-    "place-unknown": ("info", "the agency's name names no province, city or county known to the gazetteer: place left null"),
+    "place-unknown": (
+        "info",
+        "the agency's name names no province, city or county known to the gazetteer: place left null",
+    ),
     "place-ambiguous": ("info", "the agency's place name fits several divisions: place left null"),
     "low-confidence": ("warning", "a figure read by OCR with low confidence: check it against the scan"),
     "extractor-note": ("info", "how the file was read (converted from .doc, encoding repaired, read by OCR …)"),
@@ -64,4 +68,3 @@ class Issue:
 
 def issues_to_records(issues: list[Issue]) -> list[dict]:
     return [asdict(i) for i in issues]
-

@@ -4,6 +4,7 @@ Labels are compared after folding width (NFKC), traditional to simplified charac
 breaks, list numbering and punctuation; a second, shorter form also drops bracketed remarks such as the agency's
 fill-in instructions ("規章(設區的市…應提供相關數據)").
 """
+
 from __future__ import annotations
 
 import re

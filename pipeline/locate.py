@@ -1,4 +1,5 @@
 """Find the three statistics tables among a document's tables and stitch tables cut into pieces."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -79,8 +80,15 @@ def locate(doc: Document, schema: Schema) -> tuple[dict[str, LocatedTable], list
     issues: list[Issue] = []
     for kind, tables, hits in runs:
         if kind in found:
-            issues.append(Issue("extra-table", f"another {kind} table (table {tables[0].index}) after the first; not read",
-                                table=kind, table_index=tables[0].index, page=tables[0].page))
+            issues.append(
+                Issue(
+                    "extra-table",
+                    f"another {kind} table (table {tables[0].index}) after the first; not read",
+                    table=kind,
+                    table_index=tables[0].index,
+                    page=tables[0].page,
+                )
+            )
             continue
         found[kind] = LocatedTable(kind, tuple(tables), hits)
     return found, issues

@@ -6,6 +6,7 @@ key (multi-level headers stacked), data rows give a row key from their label cel
 line up, values are placed by position only when their count is exactly the template's for that row. Every doubt
 becomes an ``Issue``; a value that cannot be placed is reported with its raw text, never dropped or guessed.
 """
+
 from __future__ import annotations
 
 import weakref
@@ -106,7 +107,7 @@ def _dedupe(texts: list[str]) -> list[str]:
 
 
 MEMO_SIZE = 50_000
-_MATCHERS: "weakref.WeakKeyDictionary[TableSpec, TableMatcher]" = weakref.WeakKeyDictionary()
+_MATCHERS: weakref.WeakKeyDictionary[TableSpec, TableMatcher] = weakref.WeakKeyDictionary()
 
 
 def _memo(fn):
@@ -121,6 +122,7 @@ def _memo(fn):
                 cache.clear()
             r = cache[args] = fn(*args)
             return r
+
     return wrapped
 
 
@@ -140,7 +142,7 @@ class TableMatcher:
         self._row_candidates = _memo(self._row_candidates)
 
     @classmethod
-    def for_spec(cls, spec: TableSpec) -> "TableMatcher":
+    def for_spec(cls, spec: TableSpec) -> TableMatcher:
         """One matcher per table spec, kept so its memos serve every report of a batch."""
         m = _MATCHERS.get(spec)
         if m is None:
@@ -150,7 +152,8 @@ class TableMatcher:
     # --- classifying rows -------------------------------------------------------------------------------
     def _is_header_like(self, text: str) -> bool:
         return best_score(text, self.header_vocab) >= 88 or any(
-            best_score(text, c.labels) >= HEADER_CUTOFF for c in self.spec.columns.values())
+            best_score(text, c.labels) >= HEADER_CUTOFF for c in self.spec.columns.values()
+        )
 
     def _row_kind(self, row: _Row) -> str:
         own = [c for c in row.cells if c.row == row.index]
@@ -225,8 +228,9 @@ class TableMatcher:
             else:
                 s = best_score(leaf, r.labels)
             if r.group:
-                in_group = current_group == r.group or any(score(t, r.group) >= 85 or contains(t, r.group)
-                                                           for t in context)
+                in_group = current_group == r.group or any(
+                    score(t, r.group) >= 85 or contains(t, r.group) for t in context
+                )
                 if not in_group and not contains(leaf or "", r.group):
                     s -= GROUP_PENALTY
             out.append((s, r.key))
@@ -311,33 +315,60 @@ class TableMatcher:
                     rival = next((s for s, k in cands[1:] if k != best_k), None)
                     if rival is not None and rival >= ROW_CUTOFF and best_s - rival < AMBIGUITY_MARGIN:
                         rk = next(k for s, k in cands[1:] if k != best_k)
-                        self._report_row(issues, "ambiguous-match", row, values, leaf,
-                                         f"row label {leaf!r} matches {best_k} ({best_s:.0f}) and {rk} ({rival:.0f})")
+                        self._report_row(
+                            issues,
+                            "ambiguous-match",
+                            row,
+                            values,
+                            leaf,
+                            f"row label {leaf!r} matches {best_k} ({best_s:.0f}) and {rk} ({rival:.0f})",
+                        )
                         continue
                     d.key, d.score = best_k, best_s
                     rspec = spec.row(best_k)
                     current_group = rspec.group if rspec.group else (current_group if leaf is None else None)
                     if best_s < CLEAN_SCORE:
-                        issues.append(Issue("low-score-match", f"row label {leaf!r} matched {best_k} with score {best_s:.0f}",
-                                            table=spec.table, row=best_k, raw=leaf, page=row.cells[0].page if row.cells else None,
-                                            table_index=piece.index, row_index=row.index))
+                        issues.append(
+                            Issue(
+                                "low-score-match",
+                                f"row label {leaf!r} matched {best_k} with score {best_s:.0f}",
+                                table=spec.table,
+                                row=best_k,
+                                raw=leaf,
+                                page=row.cells[0].page if row.cells else None,
+                                table_index=piece.index,
+                                row_index=row.index,
+                            )
+                        )
                     data_rows.append(d)
-                elif leaf is not None and best_score(leaf, self.header_vocab) >= 88 and not any(
-                        c.text.strip() for c in values):
+                elif (
+                    leaf is not None
+                    and best_score(leaf, self.header_vocab) >= 88
+                    and not any(c.text.strip() for c in values)
+                ):
                     continue
                 else:
-                    message = (f"a {spec.table} row with figures but no label" if leaf is None else
-                               f"row label {leaf!r} matches no {spec.table} row"
-                               + (f" (best {cands[0][1]}, score {cands[0][0]:.0f})" if cands else ""))
+                    message = (
+                        f"a {spec.table} row with figures but no label"
+                        if leaf is None
+                        else f"row label {leaf!r} matches no {spec.table} row"
+                        + (f" (best {cands[0][1]}, score {cands[0][0]:.0f})" if cands else "")
+                    )
                     self._report_row(issues, "unmatched-row", row, values, leaf, message)
         template, votes = self._template(data_rows, year, issues)
         result = MatchedTable(spec.table, template, issues=issues, template_votes=votes)
         seen: dict[str, _DataRow] = {}
         for d in data_rows:
             if d.key in seen:
-                self._report_row(issues, "duplicate-row", d.row, d.values, d.key,
-                                 f"a second row matched {d.key} (first at table {seen[d.key].row.table.index} "
-                                 f"row {seen[d.key].row.index}); its values are not used")
+                self._report_row(
+                    issues,
+                    "duplicate-row",
+                    d.row,
+                    d.values,
+                    d.key,
+                    f"a second row matched {d.key} (first at table {seen[d.key].row.table.index} "
+                    f"row {seen[d.key].row.index}); its values are not used",
+                )
                 continue
             seen[d.key] = d
             result.rows_matched[d.key] = d.score
@@ -366,9 +397,14 @@ class TableMatcher:
             return None, votes
         tpl = tpl or "2021"
         if self.spec.table != "appeals":
-            issues.append(Issue("template-from-year", f"{self.spec.table}: labels do not tell the template "
-                                f"({dict(votes) or 'no template-specific label'}); year {year} gives {tpl}",
-                                table=self.spec.table))
+            issues.append(
+                Issue(
+                    "template-from-year",
+                    f"{self.spec.table}: labels do not tell the template "
+                    f"({dict(votes) or 'no template-specific label'}); year {year} gives {tpl}",
+                    table=self.spec.table,
+                )
+            )
         return tpl, votes
 
     def _place(self, d: _DataRow, template: str | None, result: MatchedTable) -> None:
@@ -377,10 +413,17 @@ class TableMatcher:
         tpl = template if template in rspec.columns else None
         if tpl is None:
             tpl = rspec.templates[0]
-            result.issues.append(Issue("template-mismatch", f"row {d.key} belongs to template {tpl}, the table "
-                                       f"reads as {template}", table=spec.table, row=d.key,
-                                       table_index=row.table.index, row_index=row.index,
-                                       raw=" | ".join(c.text for c in d.labels)))
+            result.issues.append(
+                Issue(
+                    "template-mismatch",
+                    f"row {d.key} belongs to template {tpl}, the table reads as {template}",
+                    table=spec.table,
+                    row=d.key,
+                    table_index=row.table.index,
+                    row_index=row.index,
+                    raw=" | ".join(c.text for c in d.labels),
+                )
+            )
         expected = list(rspec.columns[tpl])
         values = d.values
         placed: list[tuple[Cell, str, float, str | None]] = []
@@ -388,48 +431,88 @@ class TableMatcher:
         if cmap:
             keys = [cmap.get(c.col) for c in values]
             got = [k[0] for k in keys if k]
-            ok = (all(k is not None for k in keys) and len(set(got)) == len(got) and set(got) <= set(expected)
-                  and got == [e for e in expected if e in got])
+            ok = (
+                all(k is not None for k in keys)
+                and len(set(got)) == len(got)
+                and set(got) <= set(expected)
+                and got == [e for e in expected if e in got]
+            )
             if ok:
-                placed = [(c, k[0], min(d.score, k[1]), k[2]) for c, k in zip(values, keys)]
+                placed = [(c, k[0], min(d.score, k[1]), k[2]) for c, k in zip(values, keys, strict=False)]
             elif len(values) == len(expected) and any(k is None for k in keys):
                 pass  # the header maps only some of a full row's cells: position decides (below)
             else:
                 # header cells covering several keys' columns, or values that don't line up: drop blanks that the
                 # header does not map, then try again before falling back to position
-                kept = [(c, k) for c, k in zip(values, keys) if k is not None or c.text.strip()]
+                kept = [(c, k) for c, k in zip(values, keys, strict=False) if k is not None or c.text.strip()]
                 got = [k[0] for _, k in kept if k]
-                if (kept and all(k is not None for _, k in kept) and len(set(got)) == len(got)
-                        and set(got) <= set(expected)):
+                if (
+                    kept
+                    and all(k is not None for _, k in kept)
+                    and len(set(got)) == len(got)
+                    and set(got) <= set(expected)
+                ):
                     placed = [(c, k[0], min(d.score, k[1]), k[2]) for c, k in kept]
         if not placed and values:
             if len(values) == len(expected):
-                placed = [(c, k, d.score, None) for c, k in zip(values, expected)]
-                if any(cmap.get(c.col, (None,))[0] != k for c, k in zip(values, expected)):
-                    result.issues.append(Issue("matched-by-position", f"{d.key}: {len(values)} values placed by "
-                                               "position (header lost or not lined up)", table=spec.table, row=d.key,
-                                               table_index=row.table.index, row_index=row.index,
-                                               page=values[0].page))
+                placed = [(c, k, d.score, None) for c, k in zip(values, expected, strict=False)]
+                if any(cmap.get(c.col, (None,))[0] != k for c, k in zip(values, expected, strict=False)):
+                    result.issues.append(
+                        Issue(
+                            "matched-by-position",
+                            f"{d.key}: {len(values)} values placed by position (header lost or not lined up)",
+                            table=spec.table,
+                            row=d.key,
+                            table_index=row.table.index,
+                            row_index=row.index,
+                            page=values[0].page,
+                        )
+                    )
             else:
                 nonblank = [c for c in values if c.text.strip()]
                 if nonblank:
-                    self._report_row(result.issues, "unmatched-column", row, nonblank, d.key,
-                                     f"{d.key}: {len(values)} value cells for {len(expected)} columns "
-                                     f"({', '.join(expected)}) and no header to place them")
+                    self._report_row(
+                        result.issues,
+                        "unmatched-column",
+                        row,
+                        nonblank,
+                        d.key,
+                        f"{d.key}: {len(values)} value cells for {len(expected)} columns "
+                        f"({', '.join(expected)}) and no header to place them",
+                    )
                 return
         default_units = rspec.units.get(tpl, {})
         by_key: dict[str, MatchedValue] = {}
         for c, key, s, unit in placed:
-            mv = MatchedValue(row=d.key, col=key, raw=c.text, table_index=row.table.index, row_index=row.index,
-                              col_index=c.col, page=c.page, score=round(s, 1),
-                              unit_hint=unit or default_units.get(key), confidence=c.confidence)
+            mv = MatchedValue(
+                row=d.key,
+                col=key,
+                raw=c.text,
+                table_index=row.table.index,
+                row_index=row.index,
+                col_index=c.col,
+                page=c.page,
+                score=round(s, 1),
+                unit_hint=unit or default_units.get(key),
+                confidence=c.confidence,
+            )
             if key in by_key:
                 prev = by_key[key]
                 if parse_value(prev.raw).value != parse_value(c.text).value and c.text.strip():
-                    result.issues.append(Issue("conflicting-values", f"{d.key}/{key}: {prev.raw!r} and {c.text!r}",
-                                               table=spec.table, row=d.key, col=key, raw=c.text,
-                                               table_index=row.table.index, row_index=row.index, col_index=c.col,
-                                               page=c.page))
+                    result.issues.append(
+                        Issue(
+                            "conflicting-values",
+                            f"{d.key}/{key}: {prev.raw!r} and {c.text!r}",
+                            table=spec.table,
+                            row=d.key,
+                            col=key,
+                            raw=c.text,
+                            table_index=row.table.index,
+                            row_index=row.index,
+                            col_index=c.col,
+                            page=c.page,
+                        )
+                    )
                 continue
             by_key[key] = mv
         result.values.extend(by_key.values())
@@ -439,14 +522,35 @@ class TableMatcher:
         cells = [c for c in values if c.text.strip()]
         table = self.spec.table
         if not cells:
-            issues.append(Issue(code, message, table=table, raw=label, table_index=row.table.index,
-                                row_index=row.index, page=row.cells[0].page if row.cells else None))
+            issues.append(
+                Issue(
+                    code,
+                    message,
+                    table=table,
+                    raw=label,
+                    table_index=row.table.index,
+                    row_index=row.index,
+                    page=row.cells[0].page if row.cells else None,
+                )
+            )
         for c in cells:
-            issues.append(Issue(code, message, table=table, raw=c.text, table_index=row.table.index,
-                                row_index=row.index, col_index=c.col, page=c.page))
+            issues.append(
+                Issue(
+                    code,
+                    message,
+                    table=table,
+                    raw=c.text,
+                    table_index=row.table.index,
+                    row_index=row.index,
+                    col_index=c.col,
+                    page=c.page,
+                )
+            )
 
 
-def match_tables(located: dict[str, LocatedTable], specs: dict[str, TableSpec], year: int | None) -> dict[str, MatchedTable]:
+def match_tables(
+    located: dict[str, LocatedTable], specs: dict[str, TableSpec], year: int | None
+) -> dict[str, MatchedTable]:
     """Match every located table; the appeals table (same in both templates) takes the report's template."""
     return {kind: TableMatcher.for_spec(specs[kind]).match(lt, year) for kind, lt in located.items()}
 

@@ -3,14 +3,15 @@
 It imports nothing from the rest of the package, so extractors, matching and output
 can all depend on it without cycles.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import cached_property
-from enum import Enum
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     """Input formats, detected by content (see ``pipeline.formats``)."""
 
     DOCX = "docx"

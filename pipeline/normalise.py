@@ -3,6 +3,7 @@
 A blank is null (never 0); "/", "-", "—", "无" are null with the raw text kept; full-width digits, signs,
 thousands separators and units (元, 万元) are understood. Money is returned in yuan.
 """
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,26 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-NULL_TOKENS = {"/", "-", "—", "——", "–", "―", "－", "--", "---", "无", "空", "不适用", "n/a", "na", "\\", "、", "×", "x"}
+NULL_TOKENS = {
+    "/",
+    "-",
+    "—",
+    "——",
+    "–",
+    "―",
+    "－",
+    "--",
+    "---",
+    "无",
+    "空",
+    "不适用",
+    "n/a",
+    "na",
+    "\\",
+    "、",
+    "×",
+    "x",
+}
 ZERO_WORDS = {"零": 0}
 UNIT_SCALE = {"万元": Decimal(10000), "元": Decimal(1)}
 COUNT_UNITS = ("件", "个", "项", "次", "条", "宗", "人次")

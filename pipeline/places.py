@@ -8,6 +8,7 @@ several divisions, e.g. 鼓楼区 without its city).
 Levels: ``province``, ``city``, ``county`` (a people's government or zone of that place), ``township`` (镇/乡/苏木),
 ``street`` (街道办事处) and ``department`` (any other body of a government: 局, 委员会, 办公厅 …).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -28,7 +29,9 @@ _DIRECT_COUNTIES = re.compile(r"^(省|自治区)直辖")
 # how an agency's name ends tells a government from its departments (names, not places: the gazetteer has those)
 _STREET = re.compile(r"街道(办事处|办)?$")
 _TOWNSHIP = re.compile(r"(镇|乡|苏木)(人民政府|政府)?$")
-_GOVERNMENT = re.compile(r"^(人民政府|政府|行政公署|管理委员会|管委会)?$|(区|新区|实验区|开发区|示范区|管理区)(管理委员会|管委会)?$")
+_GOVERNMENT = re.compile(
+    r"^(人民政府|政府|行政公署|管理委员会|管委会)?$|(区|新区|实验区|开发区|示范区|管理区)(管理委员会|管委会)?$"
+)
 _YEAR = re.compile(r"(?:19|20)\d{2}\s*年")
 _BRACKETS = re.compile(r"[（(][^（）()]*[）)]?")
 TITLE_LINES = 8
@@ -119,7 +122,7 @@ def heading_candidates(agency: str | None, title: str | None = None, paragraphs=
             if not cand:
                 continue
             m = _YEAR.search(cand)
-            head = cand[:m.start()] if m else ""
+            head = cand[: m.start()] if m else ""
             if key and key in head and head not in out:
                 out.append(head)
         if out:
@@ -141,26 +144,46 @@ def place_of(name: str | None) -> tuple[Place, list[Issue]]:
     g = gazetteer()
     if county:
         fits = g["counties"].get(county, [])
-        named_above = prov and (prov in text or (city and city in text) or
-                                any(a in text for a in _short(prov)) or (city and any(a in text for a in _short(city))))
+        named_above = prov and (
+            prov in text
+            or (city and city in text)
+            or any(a in text for a in _short(prov))
+            or (city and any(a in text for a in _short(city)))
+        )
         if prov is None or (len(fits) > 1 and not named_above):
             where = "; ".join("".join(x for x in f if x) for f in fits) or "no division known"
-            issues.append(Issue("place-ambiguous", f"{county!r} in {name!r} fits several divisions ({where}); "
-                                "province, city and county left null", raw=name))
+            issues.append(
+                Issue(
+                    "place-ambiguous",
+                    f"{county!r} in {name!r} fits several divisions ({where}); province, city and county left null",
+                    raw=name,
+                )
+            )
             # the place is unknown but its depth is not: a county's government or department
             return Place(level=_level(plain, "county", loc.get("detail"))), issues
     if not (prov or city or county):
-        issues.append(Issue("place-unknown", f"{name!r} names no province, city or county known to the "
-                            "gazetteer; place left null", raw=name))
+        issues.append(
+            Issue(
+                "place-unknown",
+                f"{name!r} names no province, city or county known to the gazetteer; place left null",
+                raw=name,
+            )
+        )
         return Place(level=_level(plain, None)), issues
     # province-administered counties have no prefecture-level city
     if city and _DIRECT_COUNTIES.match(city):
         city = None
     depth = "county" if county else "city" if city and city != prov else "province"
-    return Place(province=prov, province_code=g["codes"].get((prov,)),
-                 city=city, city_code=g["codes"].get((prov, city)) if city else None,
-                 county=county, county_code=g["codes"].get((prov, city, county)) if county else None,
-                 town=town, level=_level(plain, depth, loc.get("detail"))), issues
+    return Place(
+        province=prov,
+        province_code=g["codes"].get((prov,)),
+        city=city,
+        city_code=g["codes"].get((prov, city)) if city else None,
+        county=county,
+        county_code=g["codes"].get((prov, city, county)) if county else None,
+        town=town,
+        level=_level(plain, depth, loc.get("detail")),
+    ), issues
 
 
 def _short(name: str) -> list[str]:

@@ -3,9 +3,10 @@
 Each check is a plain function registered in ``CHECKS``; a rule names its check and parameters. A rule with a null
 (blank) operand is skipped: blank is not zero.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from .issues import Issue
 from .schema import Rule, Schema, TableSpec, expand
@@ -43,10 +44,19 @@ class _Ctx:
 
     def issue(self, code, message, row, col, expected=None, actual=None, cells=()):
         page = next((self.where[(self.spec.table, *rc)] for rc in cells if (self.spec.table, *rc) in self.where), None)
-        return Issue(code, message, table=self.spec.table, row=row, col=col, page=page, rule=self.rule.name,
-                     expected=expected, actual=actual,
-                     difference=None if expected is None or actual is None else actual - expected,
-                     severity=self.rule.severity)
+        return Issue(
+            code,
+            message,
+            table=self.spec.table,
+            row=row,
+            col=col,
+            page=page,
+            rule=self.rule.name,
+            expected=expected,
+            actual=actual,
+            difference=None if expected is None or actual is None else actual - expected,
+            severity=self.rule.severity,
+        )
 
 
 def _operands(ctx: _Ctx, keys: list[str], patterns, cell):
@@ -63,46 +73,83 @@ def _operands(ctx: _Ctx, keys: list[str], patterns, cell):
 
 def check_sum_equals(ctx: _Ctx) -> list[Issue]:
     out = []
-    for line, keys, cell in ctx.lines():
-        total, parts = _operands(ctx, keys, ctx.rule.params["total"], cell), _operands(ctx, keys, ctx.rule.params["parts"], cell)
+    for _line, keys, cell in ctx.lines():
+        total, parts = (
+            _operands(ctx, keys, ctx.rule.params["total"], cell),
+            _operands(ctx, keys, ctx.rule.params["parts"], cell),
+        )
         if total is None or parts is None:
             continue
         (tcell,), (tval,) = total
         expected = sum(parts[1])
         if abs(tval - expected) > TOLERANCE:
-            names = " + ".join(f"{'/'.join(c)}={_fmt(v)}" for c, v in zip(*parts))
-            out.append(ctx.issue("sum-mismatch", f"{ctx.rule.name}: {'/'.join(tcell)} is {_fmt(tval)} but the sum of its "
-                                 f"parts is {_fmt(expected)} ({names})", tcell[0], tcell[1], expected, tval,
-                                 [tcell, *parts[0]]))
+            names = " + ".join(f"{'/'.join(c)}={_fmt(v)}" for c, v in zip(*parts, strict=False))
+            out.append(
+                ctx.issue(
+                    "sum-mismatch",
+                    f"{ctx.rule.name}: {'/'.join(tcell)} is {_fmt(tval)} but the sum of its "
+                    f"parts is {_fmt(expected)} ({names})",
+                    tcell[0],
+                    tcell[1],
+                    expected,
+                    tval,
+                    [tcell, *parts[0]],
+                )
+            )
     return out
 
 
 def check_balance(ctx: _Ctx) -> list[Issue]:
     out = []
     for line, keys, cell in ctx.lines():
-        lhs, rhs = _operands(ctx, keys, ctx.rule.params["lhs"], cell), _operands(ctx, keys, ctx.rule.params["rhs"], cell)
+        lhs, rhs = (
+            _operands(ctx, keys, ctx.rule.params["lhs"], cell),
+            _operands(ctx, keys, ctx.rule.params["rhs"], cell),
+        )
         if lhs is None or rhs is None:
             continue
         left, right = sum(lhs[1]), sum(rhs[1])
         if abs(left - right) > TOLERANCE:
-            desc = lambda side: " + ".join(f"{c[0] if ctx.rule.params.get('axis') == 'column' else c[1]}={_fmt(v)}"
-                                           for c, v in zip(*side))
+            desc = lambda side: " + ".join(
+                f"{c[0] if ctx.rule.params.get('axis') == 'column' else c[1]}={_fmt(v)}"
+                for c, v in zip(*side, strict=False)
+            )
             row, col = (None, line) if ctx.rule.params.get("axis", "column") == "column" else (line, None)
-            out.append(ctx.issue("balance-mismatch", f"{ctx.rule.name} [{line}]: {desc(lhs)} = {_fmt(left)} but "
-                                 f"{desc(rhs)} = {_fmt(right)}", row, col, left, right, [*lhs[0], *rhs[0]]))
+            out.append(
+                ctx.issue(
+                    "balance-mismatch",
+                    f"{ctx.rule.name} [{line}]: {desc(lhs)} = {_fmt(left)} but {desc(rhs)} = {_fmt(right)}",
+                    row,
+                    col,
+                    left,
+                    right,
+                    [*lhs[0], *rhs[0]],
+                )
+            )
     return out
 
 
 def check_less_equal(ctx: _Ctx) -> list[Issue]:
     out = []
-    for line, keys, cell in ctx.lines():
-        a, b = _operands(ctx, keys, ctx.rule.params["lesser"], cell), _operands(ctx, keys, ctx.rule.params["greater"], cell)
+    for _line, keys, cell in ctx.lines():
+        a, b = (
+            _operands(ctx, keys, ctx.rule.params["lesser"], cell),
+            _operands(ctx, keys, ctx.rule.params["greater"], cell),
+        )
         if a is None or b is None:
             continue
         if a[1][0] > b[1][0] + TOLERANCE:
-            out.append(ctx.issue("order-violation", f"{ctx.rule.name}: {'/'.join(a[0][0])}={_fmt(a[1][0])} exceeds "
-                                 f"{'/'.join(b[0][0])}={_fmt(b[1][0])}", a[0][0][0], a[0][0][1], b[1][0], a[1][0],
-                                 [a[0][0], b[0][0]]))
+            out.append(
+                ctx.issue(
+                    "order-violation",
+                    f"{ctx.rule.name}: {'/'.join(a[0][0])}={_fmt(a[1][0])} exceeds {'/'.join(b[0][0])}={_fmt(b[1][0])}",
+                    a[0][0][0],
+                    a[0][0][1],
+                    b[1][0],
+                    a[1][0],
+                    [a[0][0], b[0][0]],
+                )
+            )
     return out
 
 
@@ -113,9 +160,17 @@ def check_sum_non_negative(ctx: _Ctx) -> list[Issue]:
         if parts is None or len(parts[1]) < len(ctx.rule.params["parts"]):
             continue
         if sum(parts[1]) < -TOLERANCE:
-            out.append(ctx.issue("negative-value", f"{ctx.rule.name} [{line}]: the sum "
-                                 f"{' + '.join(_fmt(v) for v in parts[1])} is below zero", parts[0][0][0], None,
-                                 0.0, sum(parts[1]), parts[0]))
+            out.append(
+                ctx.issue(
+                    "negative-value",
+                    f"{ctx.rule.name} [{line}]: the sum {' + '.join(_fmt(v) for v in parts[1])} is below zero",
+                    parts[0][0][0],
+                    None,
+                    0.0,
+                    sum(parts[1]),
+                    parts[0],
+                )
+            )
     return out
 
 
@@ -130,22 +185,37 @@ def _each_value(ctx: _Ctx):
 
 
 def check_non_negative(ctx: _Ctx) -> list[Issue]:
-    return [ctx.issue("negative-value", f"{ctx.rule.name}: {r}/{c} is {_fmt(v)}", r, c, None, v, [(r, c)])
-            for r, c, v in _each_value(ctx) if v < -TOLERANCE]
+    return [
+        ctx.issue("negative-value", f"{ctx.rule.name}: {r}/{c} is {_fmt(v)}", r, c, None, v, [(r, c)])
+        for r, c, v in _each_value(ctx)
+        if v < -TOLERANCE
+    ]
 
 
 def check_non_negative_integer(ctx: _Ctx) -> list[Issue]:
     out = check_non_negative(ctx)
-    out += [ctx.issue("non-integer-value", f"{ctx.rule.name}: {r}/{c} is {_fmt(v)}, not a whole number", r, c, None, v,
-                      [(r, c)]) for r, c, v in _each_value(ctx) if abs(v - round(v)) > TOLERANCE]
+    out += [
+        ctx.issue(
+            "non-integer-value", f"{ctx.rule.name}: {r}/{c} is {_fmt(v)}, not a whole number", r, c, None, v, [(r, c)]
+        )
+        for r, c, v in _each_value(ctx)
+        if abs(v - round(v)) > TOLERANCE
+    ]
     return out
 
 
 class YearPairCtx:
     """Two reports of one agency in consecutive years: ``prev`` (Y−1) and ``cur`` (Y), each table -> values."""
 
-    def __init__(self, rule: Rule, spec: TableSpec, prev: Values, cur: Values, prev_template: str | None,
-                 cur_template: str | None):
+    def __init__(
+        self,
+        rule: Rule,
+        spec: TableSpec,
+        prev: Values,
+        cur: Values,
+        prev_template: str | None,
+        cur_template: str | None,
+    ):
         self.rule, self.spec, self.prev, self.cur = rule, spec, prev, cur
         self.prev_template, self.cur_template = prev_template, cur_template
 
@@ -174,8 +244,12 @@ class YearPairCtx:
             else:
                 kp, kc = keys_prev, keys_cur
             ops = {}
-            for name, src, keys in (("current", self.cur, kc), ("previous", self.prev, kp), ("plus", self.cur, kc),
-                                    ("minus", self.cur, kc)):
+            for name, src, keys in (
+                ("current", self.cur, kc),
+                ("previous", self.prev, kp),
+                ("plus", self.cur, kc),
+                ("minus", self.cur, kc),
+            ):
                 pats = p.get(name)
                 if pats is None:
                     ops[name] = []
@@ -196,17 +270,28 @@ def _previous_year(ctx: YearPairCtx, at_least: bool) -> list[Issue]:
         vals = [v for name in ops for _, v in ops[name]]
         if any(v is None for v in vals):  # blank or missing operand: skipped, never read as zero
             continue
-        (ccell, actual), = ops["current"]
+        ((ccell, actual),) = ops["current"]
         expected = sum(v for _, v in ops["previous"]) + sum(v for _, v in ops["plus"]) - sum(v for _, v in ops["minus"])
         if (actual < expected - TOLERANCE) if at_least else (abs(actual - expected) > TOLERANCE):
             terms = " + ".join(f"{'/'.join(c[1:])}(Y−1)={_fmt(v)}" for c, v in ops["previous"])
             terms += "".join(f" + {'/'.join(c[1:])}={_fmt(v)}" for c, v in ops["plus"])
             terms += "".join(f" − {'/'.join(c[1:])}={_fmt(v)}" for c, v in ops["minus"])
             rel = "at least" if at_least else ""
-            out.append(Issue("cross-year-mismatch", f"{ctx.rule.name} [{line}]: {'/'.join(ccell[1:])} is "
-                             f"{_fmt(actual)} but {rel + ' ' if rel else ''}{terms} = {_fmt(expected)} was expected",
-                             table=ctx.spec.table, row=ccell[1], col=ccell[2], rule=ctx.rule.name, expected=expected,
-                             actual=actual, difference=actual - expected, severity=ctx.rule.severity))
+            out.append(
+                Issue(
+                    "cross-year-mismatch",
+                    f"{ctx.rule.name} [{line}]: {'/'.join(ccell[1:])} is "
+                    f"{_fmt(actual)} but {rel + ' ' if rel else ''}{terms} = {_fmt(expected)} was expected",
+                    table=ctx.spec.table,
+                    row=ccell[1],
+                    col=ccell[2],
+                    rule=ctx.rule.name,
+                    expected=expected,
+                    actual=actual,
+                    difference=actual - expected,
+                    severity=ctx.rule.severity,
+                )
+            )
     return out
 
 
@@ -235,12 +320,24 @@ def check_narrative_equals(ctx: NarrativeCtx) -> list[Issue]:
         table_value = sum(vals)
         for stated, raw, para in ctx.stated.get(fig["name"], []):
             if abs(stated - table_value) > TOLERANCE:
-                where = " + ".join(f"{r}/{c}={_fmt(v)}" for (_, r, c), v in zip(cells, vals))
-                out.append(Issue("narrative-mismatch", f"{ctx.rule.name} [{fig['name']}]: the text says "
-                                 f"{_fmt(stated)} ({raw!r}) but the table has {where}", table=ctx.spec.table,
-                                 row=cells[0][1], col=cells[0][2], rule=ctx.rule.name, expected=table_value,
-                                 actual=stated, difference=stated - table_value, raw=raw, row_index=para,
-                                 severity=ctx.rule.severity))
+                where = " + ".join(f"{r}/{c}={_fmt(v)}" for (_, r, c), v in zip(cells, vals, strict=False))
+                out.append(
+                    Issue(
+                        "narrative-mismatch",
+                        f"{ctx.rule.name} [{fig['name']}]: the text says "
+                        f"{_fmt(stated)} ({raw!r}) but the table has {where}",
+                        table=ctx.spec.table,
+                        row=cells[0][1],
+                        col=cells[0][2],
+                        rule=ctx.rule.name,
+                        expected=table_value,
+                        actual=stated,
+                        difference=stated - table_value,
+                        raw=raw,
+                        row_index=para,
+                        severity=ctx.rule.severity,
+                    )
+                )
     return out
 
 
@@ -260,7 +357,9 @@ CHECKS: dict[str, Callable[[_Ctx], list[Issue]]] = {
 }
 
 
-def reconcile(schema: Schema, templates: dict[str, str | None], values: Values, where: dict | None = None) -> list[Issue]:
+def reconcile(
+    schema: Schema, templates: dict[str, str | None], values: Values, where: dict | None = None
+) -> list[Issue]:
     """Issues for every rule that fails on this report. ``templates``: table -> template it was read as."""
     out: list[Issue] = []
     for rule in schema.rules:

@@ -3,13 +3,14 @@
 ``process_file`` never raises for a bad input file: the failure becomes the report's status and error, so one bad
 file never stops a batch. ``ingest`` runs many files and gathers the three tidy frames.
 """
+
 from __future__ import annotations
 
 import os
 import traceback
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import pandas as pd
 
@@ -31,12 +32,57 @@ DEFAULT_MAX_ISSUES = 500  # per report; beyond it one "issue-limit" row says how
 DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
 DEFAULT_OCR_MIN_CONFIDENCE = 60  # Tesseract confidence (0-100) below which an OCR'd figure is reported
 
-CELL_COLUMNS = ["report_id", "source_path", "agency", "year", "template", "table", "row", "col", "value", "unit", "raw",
-                "page", "table_index", "row_index", "col_index", "match_score", "confidence"]
-REPORT_COLUMNS = ["report_id", "source_path", "format", "agency", "year", "template", "status", "n_cells", "n_issues",
-                  "error", "duplicate_of"] + PLACE_COLUMNS  # duplicate_of: for a "skipped" row, the path read
-ISSUE_COLUMNS = ["report_id", "source_path", "code", "severity", "rule", "table", "row", "col", "page", "expected",
-                 "actual", "difference", "raw", "message", "table_index", "row_index", "col_index"]
+CELL_COLUMNS = [
+    "report_id",
+    "source_path",
+    "agency",
+    "year",
+    "template",
+    "table",
+    "row",
+    "col",
+    "value",
+    "unit",
+    "raw",
+    "page",
+    "table_index",
+    "row_index",
+    "col_index",
+    "match_score",
+    "confidence",
+]
+REPORT_COLUMNS = [
+    "report_id",
+    "source_path",
+    "format",
+    "agency",
+    "year",
+    "template",
+    "status",
+    "n_cells",
+    "n_issues",
+    "error",
+    "duplicate_of",
+] + PLACE_COLUMNS  # duplicate_of: for a "skipped" row, the path read
+ISSUE_COLUMNS = [
+    "report_id",
+    "source_path",
+    "code",
+    "severity",
+    "rule",
+    "table",
+    "row",
+    "col",
+    "page",
+    "expected",
+    "actual",
+    "difference",
+    "raw",
+    "message",
+    "table_index",
+    "row_index",
+    "col_index",
+]
 PARSE_NOTE_CODES = {"unparsed": "unparsed-value", "null-token": "null-token", "unit-unknown": "unit-unknown"}
 
 
@@ -58,8 +104,20 @@ class Result:
 
 
 def _failed(path: str, error: str, report_id=None, fmt=None) -> Result:
-    return Result(report=dict(report_id=report_id, source_path=path, format=fmt, agency=None, year=None, template=None,
-                              status="failed", n_cells=0, n_issues=0, error=error))
+    return Result(
+        report=dict(
+            report_id=report_id,
+            source_path=path,
+            format=fmt,
+            agency=None,
+            year=None,
+            template=None,
+            status="failed",
+            n_cells=0,
+            n_issues=0,
+            error=error,
+        )
+    )
 
 
 def process_file(path: str | Path, schema: Schema | None = None, settings: dict | None = None) -> Result:
@@ -84,8 +142,12 @@ def process_file(path: str | Path, schema: Schema | None = None, settings: dict 
         return _failed(path, str(e), rid, fmt)
     except Exception as e:  # an extractor bug must not kill the batch: say so plainly, with where it happened
         where = traceback.extract_tb(e.__traceback__)[-1]
-        return _failed(path, f"internal error while reading ({type(e).__name__}: {e} at "
-                             f"{Path(where.filename).name}:{where.lineno})", rid, fmt)
+        return _failed(
+            path,
+            f"internal error while reading ({type(e).__name__}: {e} at {Path(where.filename).name}:{where.lineno})",
+            rid,
+            fmt,
+        )
     try:
         result = document_to_result(doc, schema, settings)
         if settings.get("places", True):
@@ -93,8 +155,12 @@ def process_file(path: str | Path, schema: Schema | None = None, settings: dict 
         return result
     except Exception as e:  # a defect in a later stage: the file fails, the batch goes on, the place is named
         where = traceback.extract_tb(e.__traceback__)[-1]
-        return _failed(path, f"internal error while matching ({type(e).__name__}: {e} at "
-                             f"{Path(where.filename).name}:{where.lineno})", rid, fmt)
+        return _failed(
+            path,
+            f"internal error while matching ({type(e).__name__}: {e} at {Path(where.filename).name}:{where.lineno})",
+            rid,
+            fmt,
+        )
 
 
 def document_to_result(doc: Document, schema: Schema, settings: dict | None = None) -> Result:
@@ -115,11 +181,24 @@ def document_to_result(doc: Document, schema: Schema, settings: dict | None = No
     located, loc_issues = locate(doc, schema)
     issues += loc_issues
     if not located:
-        return Result(report=dict(report_id=rid, source_path=path, format=origin.format.value, agency=agency, year=year,
-                                  template=None, status="failed", n_cells=0, n_issues=0,
-                                  error=f"no statistics table found among {len(doc.tables)} tables "
-                                        "(not an annual report, or its tables are images)", **place),
-                      document=doc, place_query=place_query)
+        return Result(
+            report=dict(
+                report_id=rid,
+                source_path=path,
+                format=origin.format.value,
+                agency=agency,
+                year=year,
+                template=None,
+                status="failed",
+                n_cells=0,
+                n_issues=0,
+                error=f"no statistics table found among {len(doc.tables)} tables "
+                "(not an annual report, or its tables are images)",
+                **place,
+            ),
+            document=doc,
+            place_query=place_query,
+        )
     matched = match_tables(located, schema.tables, year)
     template = report_template(matched)
     if "appeals" in matched and template in ("2019", "2021"):
@@ -134,44 +213,107 @@ def document_to_result(doc: Document, schema: Schema, settings: dict | None = No
             p = parse_value(v.raw, v.unit_hint)
             if p.note in PARSE_NOTE_CODES:
                 code = PARSE_NOTE_CODES[p.note]
-                issues.append(Issue(code, f"{kind}/{v.row}/{v.col}: {v.raw!r}" + (
-                    " is not a number" if code == "unparsed-value" else " read as null" if code == "null-token"
-                    else " has no unit (元 or 万元) in the cell or the header; kept as printed"),
-                    table=kind, row=v.row, col=v.col, page=v.page, raw=v.raw, table_index=v.table_index,
-                    row_index=v.row_index, col_index=v.col_index))
-            cells.append(dict(report_id=rid, source_path=path, agency=agency, year=year, template=m.template,
-                              table=kind, row=v.row, col=v.col, value=p.value, unit=p.unit, raw=v.raw, page=v.page,
-                              table_index=v.table_index, row_index=v.row_index, col_index=v.col_index,
-                              match_score=v.score, confidence=v.confidence))
+                issues.append(
+                    Issue(
+                        code,
+                        f"{kind}/{v.row}/{v.col}: {v.raw!r}"
+                        + (
+                            " is not a number"
+                            if code == "unparsed-value"
+                            else " read as null"
+                            if code == "null-token"
+                            else " has no unit (元 or 万元) in the cell or the header; kept as printed"
+                        ),
+                        table=kind,
+                        row=v.row,
+                        col=v.col,
+                        page=v.page,
+                        raw=v.raw,
+                        table_index=v.table_index,
+                        row_index=v.row_index,
+                        col_index=v.col_index,
+                    )
+                )
+            cells.append(
+                dict(
+                    report_id=rid,
+                    source_path=path,
+                    agency=agency,
+                    year=year,
+                    template=m.template,
+                    table=kind,
+                    row=v.row,
+                    col=v.col,
+                    value=p.value,
+                    unit=p.unit,
+                    raw=v.raw,
+                    page=v.page,
+                    table_index=v.table_index,
+                    row_index=v.row_index,
+                    col_index=v.col_index,
+                    match_score=v.score,
+                    confidence=v.confidence,
+                )
+            )
             values[(kind, v.row, v.col)] = p.value
             where[(kind, v.row, v.col)] = v.page
     rule_issues = reconcile(schema, {k: m.template for k, m in matched.items()}, values, where)
     ocr_values = [v for m in matched.values() for v in m.values if v.confidence is not None]
     if ocr_values:
         floor = settings.get("ocr_min_confidence", DEFAULT_OCR_MIN_CONFIDENCE)
-        issues += [Issue("low-confidence", f"{v.row}/{v.col}: {v.raw!r} read by OCR with confidence "
-                                           f"{v.confidence:.0f} (below {floor})", table=k, row=v.row, col=v.col,
-                         page=v.page, raw=v.raw, table_index=v.table_index, row_index=v.row_index,
-                         col_index=v.col_index)
-                   for k, m in matched.items() for v in m.values
-                   if v.confidence is not None and v.confidence < floor and v.raw.strip()]
-        rule_issues = [replace(i, message=i.message + " — figures read by OCR: a misread digit may be the cause")
-                       for i in rule_issues]
+        issues += [
+            Issue(
+                "low-confidence",
+                f"{v.row}/{v.col}: {v.raw!r} read by OCR with confidence {v.confidence:.0f} (below {floor})",
+                table=k,
+                row=v.row,
+                col=v.col,
+                page=v.page,
+                raw=v.raw,
+                table_index=v.table_index,
+                row_index=v.row_index,
+                col_index=v.col_index,
+            )
+            for k, m in matched.items()
+            for v in m.values
+            if v.confidence is not None and v.confidence < floor and v.raw.strip()
+        ]
+        rule_issues = [
+            replace(i, message=i.message + " — figures read by OCR: a misread digit may be the cause")
+            for i in rule_issues
+        ]
     issues += rule_issues
     limit = settings.get("max_issues", DEFAULT_MAX_ISSUES)
     if len(issues) > limit:
         n = len(issues) - limit
-        issues = issues[:limit] + [Issue("issue-limit", f"{n} more issues not recorded (limit max_issues={limit})")]
+        issues = [*issues[:limit], Issue("issue-limit", f"{n} more issues not recorded (limit max_issues={limit})")]
     records = issues_to_records(issues)
     for r in records:
         r.update(report_id=rid, source_path=path)
     serious = any(i.severity in ("error", "warning") for i in issues)
-    report = dict(report_id=rid, source_path=path, format=origin.format.value, agency=agency, year=year,
-                  template=template, status="partial" if serious else "ok", n_cells=len(cells),
-                  n_issues=len(records), error=None, **place)
+    report = dict(
+        report_id=rid,
+        source_path=path,
+        format=origin.format.value,
+        agency=agency,
+        year=year,
+        template=template,
+        status="partial" if serious else "ok",
+        n_cells=len(cells),
+        n_issues=len(records),
+        error=None,
+        **place,
+    )
     narrative = [dict(report_id=rid, source_path=path, **f) for f in narrative_figures(doc.paragraphs, schema)]
-    return Result(report=report, cells=cells, issues=records, document=doc, matched=matched, narrative=narrative,
-                  place_query=place_query)
+    return Result(
+        report=report,
+        cells=cells,
+        issues=records,
+        document=doc,
+        matched=matched,
+        narrative=narrative,
+        place_query=place_query,
+    )
 
 
 def add_place(report: dict, issues: list[dict], candidates: list[str] | None) -> None:
@@ -198,8 +340,11 @@ def find_files(paths: Iterable[str | Path]) -> list[Path]:
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
-            out += sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES
-                          and not f.name.startswith((".", "~$")))
+            out += sorted(
+                f
+                for f in p.rglob("*")
+                if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith((".", "~$"))
+            )
         else:
             out.append(p)
     return out
@@ -228,30 +373,74 @@ def results_to_batch(results: Iterable[Result]) -> Batch:
         reports.append(r.report)
         issues += r.issues
         narrative += r.narrative
-    return Batch(cells=typed(pd.DataFrame(cells, columns=CELL_COLUMNS), CELL_TYPES),
-                 reports=typed(pd.DataFrame(reports, columns=REPORT_COLUMNS), REPORT_TYPES),
-                 issues=typed(pd.DataFrame(issues, columns=ISSUE_COLUMNS), ISSUE_TYPES),
-                 narrative=typed(pd.DataFrame(narrative, columns=NARRATIVE_COLUMNS), NARRATIVE_TYPES))
+    return Batch(
+        cells=typed(pd.DataFrame(cells, columns=CELL_COLUMNS), CELL_TYPES),
+        reports=typed(pd.DataFrame(reports, columns=REPORT_COLUMNS), REPORT_TYPES),
+        issues=typed(pd.DataFrame(issues, columns=ISSUE_COLUMNS), ISSUE_TYPES),
+        narrative=typed(pd.DataFrame(narrative, columns=NARRATIVE_COLUMNS), NARRATIVE_TYPES),
+    )
 
 
 def ingest(paths, settings: dict | None = None, schema: Schema | None = None) -> Batch:
     """Read every report under ``paths`` into one tidy, checked dataset (the Python API behind ``xxgk ingest``)."""
-    return results_to_batch(iter_results(find_files([paths] if isinstance(paths, (str, Path)) else paths),
-                                         schema, settings))
+    return results_to_batch(
+        iter_results(find_files([paths] if isinstance(paths, (str, Path)) else paths), schema, settings)
+    )
 
 
 # stable dtypes, the same for every batch (even an empty one)
-CELL_TYPES = dict(report_id="string", source_path="string", agency="string", year="Int64", template="string",
-                  table="string", row="string", col="string", value="float64", unit="string", raw="string",
-                  page="Int64", table_index="Int64", row_index="Int64", col_index="Int64", match_score="float64",
-                  confidence="float64")
-REPORT_TYPES = dict(report_id="string", source_path="string", format="string", agency="string", year="Int64",
-                    template="string", status="string", n_cells="Int64", n_issues="Int64", error="string",
-                    duplicate_of="string", **PLACE_TYPES)
-ISSUE_TYPES = dict(report_id="string", source_path="string", code="string", severity="string", rule="string",
-                   table="string", row="string", col="string", page="Int64", expected="float64", actual="float64",
-                   difference="float64", raw="string", message="string", table_index="Int64", row_index="Int64",
-                   col_index="Int64")
+CELL_TYPES = dict(
+    report_id="string",
+    source_path="string",
+    agency="string",
+    year="Int64",
+    template="string",
+    table="string",
+    row="string",
+    col="string",
+    value="float64",
+    unit="string",
+    raw="string",
+    page="Int64",
+    table_index="Int64",
+    row_index="Int64",
+    col_index="Int64",
+    match_score="float64",
+    confidence="float64",
+)
+REPORT_TYPES = dict(
+    report_id="string",
+    source_path="string",
+    format="string",
+    agency="string",
+    year="Int64",
+    template="string",
+    status="string",
+    n_cells="Int64",
+    n_issues="Int64",
+    error="string",
+    duplicate_of="string",
+    **PLACE_TYPES,
+)
+ISSUE_TYPES = dict(
+    report_id="string",
+    source_path="string",
+    code="string",
+    severity="string",
+    rule="string",
+    table="string",
+    row="string",
+    col="string",
+    page="Int64",
+    expected="float64",
+    actual="float64",
+    difference="float64",
+    raw="string",
+    message="string",
+    table_index="Int64",
+    row_index="Int64",
+    col_index="Int64",
+)
 
 
 def typed(df: pd.DataFrame, types: dict) -> pd.DataFrame:

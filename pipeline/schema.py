@@ -2,6 +2,7 @@
 
 Every problem in the schema files is collected and raised at once as ``SchemaFileError``.
 """
+
 from __future__ import annotations
 
 import os
@@ -183,9 +184,14 @@ def _table_spec(name: str, data: dict, problems: list[str]) -> TableSpec | None:
         unknown = set(c) - {"label", "variants", "groups", "signed", "template_labels"}
         if unknown:
             problems.append(f"{where}: column {key!r} has unknown fields {sorted(unknown)}")
-        columns[key] = ColumnSpec(key, c["label"], _strs(c.get("variants"), f"{where}: column {key}", problems),
-                                  _strs(c.get("groups"), f"{where}: column {key}", problems), bool(c.get("signed")),
-                                  _template_labels(c, f"{where}: column {key!r}", problems))
+        columns[key] = ColumnSpec(
+            key,
+            c["label"],
+            _strs(c.get("variants"), f"{where}: column {key}", problems),
+            _strs(c.get("groups"), f"{where}: column {key}", problems),
+            bool(c.get("signed")),
+            _template_labels(c, f"{where}: column {key!r}", problems),
+        )
     if not columns:
         problems.append(f"{where}: no columns")
     rows: list[RowSpec] = []
@@ -223,20 +229,33 @@ def _table_spec(name: str, data: dict, problems: list[str]) -> TableSpec | None:
         group = r.get("group")
         if group is not None and group not in (data.get("row_groups") or []):
             problems.append(f"{where}: row {key!r}: group {group!r} is not in row_groups")
-        rows.append(RowSpec(key=key, label=r["label"], columns=cols,
-                            variants=_strs(r.get("variants"), f"{where}: row {key}", problems),
-                            group=group, section=r.get("section"), units=units,
-                            unlabelled=bool(r.get("unlabelled")),
-                            template_labels=_template_labels(r, f"{where}: row {key!r}", problems)))
+        rows.append(
+            RowSpec(
+                key=key,
+                label=r["label"],
+                columns=cols,
+                variants=_strs(r.get("variants"), f"{where}: row {key}", problems),
+                group=group,
+                section=r.get("section"),
+                units=units,
+                unlabelled=bool(r.get("unlabelled")),
+                template_labels=_template_labels(r, f"{where}: row {key!r}", problems),
+            )
+        )
     if not rows:
         problems.append(f"{where}: no rows")
     if not isinstance(data.get("title"), str):
         problems.append(f"{where}: needs a string 'title'")
         return None
-    return TableSpec(table=name, title=data["title"], columns=columns, rows=tuple(rows),
-                     title_variants=_strs(data.get("title_variants"), where, problems),
-                     header_only=_strs(data.get("header_only"), where, problems),
-                     row_groups=_strs(data.get("row_groups"), where, problems))
+    return TableSpec(
+        table=name,
+        title=data["title"],
+        columns=columns,
+        rows=tuple(rows),
+        title_variants=_strs(data.get("title_variants"), where, problems),
+        header_only=_strs(data.get("header_only"), where, problems),
+        row_groups=_strs(data.get("row_groups"), where, problems),
+    )
 
 
 def _template_labels(spec: dict, where: str, problems: list[str]) -> dict[str, str]:
@@ -284,7 +303,9 @@ def _rules(data: dict, tables: dict[str, TableSpec], problems: list[str]) -> lis
             problems.append(f"{where}: unknown table {table!r}")
             continue
         spec = tables[table]
-        params = {k: v for k, v in r.items() if k not in ("name", "check", "table", "severity", "number", "description")}
+        params = {
+            k: v for k, v in r.items() if k not in ("name", "check", "table", "severity", "number", "description")
+        }
         for p in CHECK_PARAMS[check]:
             if p not in params:
                 problems.append(f"{where}: check {check} needs parameter {p!r}")
@@ -303,12 +324,21 @@ def _rules(data: dict, tables: dict[str, TableSpec], problems: list[str]) -> lis
                 problems.append(f"{where}: parameter {p!r} must be a key or a list of keys")
                 continue
             # operands name rows for a column-wise rule, columns for a row-wise rule; rows/columns filter
-            keys = row_keys if (p == "rows" or axis == "column" and p != "columns") else col_keys
+            keys = row_keys if (p == "rows" or (axis == "column" and p != "columns")) else col_keys
             for pat in vals:
                 if not expand([pat], keys):
                     problems.append(f"{where}: {p} {pat!r} names no key of table {table}")
-        out.append(Rule(name=name, check=check, table=table, severity=sev, params=params,
-                        number=r.get("number"), description=r.get("description", "")))
+        out.append(
+            Rule(
+                name=name,
+                check=check,
+                table=table,
+                severity=sev,
+                params=params,
+                number=r.get("number"),
+                description=r.get("description", ""),
+            )
+        )
     return out
 
 
@@ -328,8 +358,11 @@ def _check_figures(figures, spec: TableSpec, where: str, problems: list[str]) ->
             problems.append(f"{where}: figure {f['name']!r} needs 'cells': a list of [row, col]")
             cells = []
         for c in cells:
-            if not (isinstance(c, list) and len(c) == 2) or c[0] not in {r.key for r in spec.rows} \
-                    or c[1] not in spec.columns:
+            if (
+                not (isinstance(c, list) and len(c) == 2)
+                or c[0] not in {r.key for r in spec.rows}
+                or c[1] not in spec.columns
+            ):
                 problems.append(f"{where}: figure {f['name']!r}: {c!r} is no [row, col] of table {spec.table}")
         pats = f.get("patterns")
         if not isinstance(pats, list) or not pats:

@@ -6,6 +6,7 @@ charset declaration, and some carry mojibake: UTF-8 bytes once decoded as GBK an
 candidates and keeping the reading with the most common CJK characters; ``repair_mojibake``
 re-encodes suspicious runs as GBK and decodes them as UTF-8 where that reads better.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -14,8 +15,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 # Declared names that mean a subset of GB18030: decode them all as GB18030.
 GB_ALIASES = {"gb2312", "gbk", "gb18030", "cp936", "ms936", "x-gbk", "euc-cn", "csgb2312", "gb_2312-80", "hz-gb-2312"}
@@ -45,7 +49,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> Decoded:
     """
     for bom, enc in BOMS:
         if data.startswith(bom):
-            return Decoded(data[len(bom):].decode(enc, errors="replace"), enc)
+            return Decoded(data[len(bom) :].decode(enc, errors="replace"), enc)
     declared_norm = _norm(declared)
     enc = utf16_variant(data)
     if enc:
@@ -79,8 +83,10 @@ def decode_bytes(data: bytes, declared: str | None = None) -> Decoded:
         # nothing decodes cleanly: GB18030 with replacement keeps most of a damaged Chinese file
         enc = declared_norm if declared_norm in ("gb18030", "big5") else "gb18030"
         text = data.decode(enc, errors="replace")
-        warning = (f"bytes are not valid in any known encoding; read as {enc} with "
-                   f"{text.count(chr(0xFFFD))} unreadable characters replaced")
+        warning = (
+            f"bytes are not valid in any known encoding; read as {enc} with "
+            f"{text.count(chr(0xFFFD))} unreadable characters replaced"
+        )
         return Decoded(text, enc, notes, [warning])
     _, enc, text = best
     if declared_norm and declared_norm != enc:
@@ -177,7 +183,7 @@ def looks_utf16(data: bytes) -> bool:
 
 
 def utf16_variant(data: bytes) -> str | None:
-    """"utf-16-le" or "utf-16-be" for BOM-less UTF-16 (the high byte of ASCII characters is zero), else None."""
+    """ "utf-16-le" or "utf-16-be" for BOM-less UTF-16 (the high byte of ASCII characters is zero), else None."""
     sample = data[:8192]
     if len(sample) < 4 or b"\x00" not in sample:
         return None

@@ -1,4 +1,5 @@
 """Write the tidy frames as Parquet or CSV: fixed columns and dtypes, atomic files, Excel-safe CSV."""
+
 from __future__ import annotations
 
 import os

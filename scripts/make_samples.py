@@ -11,6 +11,7 @@ The 2021 reports fill in the official blank template (国办公开办函〔2021�
 ``--template``, ``$XXGK_TEMPLATE_2021`` or the shared reference copy. The 2019-template reports are
 built from scratch with merged cells laid out like the official 2019 format.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,20 +39,34 @@ ZIP_DATE = (2022, 1, 1, 0, 0, 0)  # every zip member gets this timestamp, so rer
 # ---- canonical keys (see reference/keys.md) -------------------------------------------------
 
 APPLICANTS = ["natural_person", "commercial", "research", "nonprofit", "legal_services", "other_org"]
-REQ_COLS = APPLICANTS + ["total"]
+REQ_COLS = [*APPLICANTS, "total"]
 OUTCOMES_COMMON = [
-    "granted", "partial",
-    "denied.state_secret", "denied.law_prohibited", "denied.security_stability", "denied.third_party",
-    "denied.internal_affairs", "denied.process_info", "denied.enforcement_files", "denied.query_matters",
-    "unavailable.not_held", "unavailable.needs_creation", "unavailable.unclear",
-    "not_processed.petition", "not_processed.duplicate", "not_processed.publication",
-    "not_processed.excessive", "not_processed.reissue",
+    "granted",
+    "partial",
+    "denied.state_secret",
+    "denied.law_prohibited",
+    "denied.security_stability",
+    "denied.third_party",
+    "denied.internal_affairs",
+    "denied.process_info",
+    "denied.enforcement_files",
+    "denied.query_matters",
+    "unavailable.not_held",
+    "unavailable.needs_creation",
+    "unavailable.unclear",
+    "not_processed.petition",
+    "not_processed.duplicate",
+    "not_processed.publication",
+    "not_processed.excessive",
+    "not_processed.reissue",
 ]
-OUTCOMES = {"2019": OUTCOMES_COMMON + ["other"],
-            "2021": OUTCOMES_COMMON + ["other.no_correction", "other.unpaid_fee", "other.other"]}
+OUTCOMES = {
+    "2019": [*OUTCOMES_COMMON, "other"],
+    "2021": [*OUTCOMES_COMMON, "other.no_correction", "other.unpaid_fee", "other.other"],
+}
 APPEAL_GROUPS = ["review", "suit_direct", "suit_after_review"]
 APPEAL_PARTS = ["upheld", "corrected", "other", "pending"]
-APPEAL_COLS = [f"{g}.{p}" for g in APPEAL_GROUPS for p in APPEAL_PARTS + ["total"]]
+APPEAL_COLS = [f"{g}.{p}" for g in APPEAL_GROUPS for p in [*APPEAL_PARTS, "total"]]
 
 # Printed labels of the requests table, in template order: (group label or None, leaf label, key).
 REQUEST_LEAVES = [
@@ -87,12 +102,22 @@ REQUEST_LABELS = {  # leaf label as printed -> row key (both templates)
     "（七）总计": "handled_total",
     "四、结转下年度继续办理": "carried_forward",
 }
-PROACTIVE_2021_LABELS = {"规章": "rules", "行政规范性文件": "normative_docs", "行政许可": "licensing",
-                         "行政处罚": "punishment", "行政强制": "coercion", "行政事业性收费": "fees"}
-PROACTIVE_2021_COLS = {"rules": ["issued", "repealed", "in_force"],
-                       "normative_docs": ["issued", "repealed", "in_force"],
-                       "licensing": ["decisions"], "punishment": ["decisions"], "coercion": ["decisions"],
-                       "fees": ["amount"]}
+PROACTIVE_2021_LABELS = {
+    "规章": "rules",
+    "行政规范性文件": "normative_docs",
+    "行政许可": "licensing",
+    "行政处罚": "punishment",
+    "行政强制": "coercion",
+    "行政事业性收费": "fees",
+}
+PROACTIVE_2021_COLS = {
+    "rules": ["issued", "repealed", "in_force"],
+    "normative_docs": ["issued", "repealed", "in_force"],
+    "licensing": ["decisions"],
+    "punishment": ["decisions"],
+    "coercion": ["decisions"],
+    "fees": ["amount"],
+}
 
 # ---- the invented figures -------------------------------------------------------------------
 # Requests rows give the six applicant columns; None is a cell left blank (read as 0 in the sums,
@@ -101,9 +126,17 @@ PROACTIVE_2021_COLS = {"rules": ["issued", "repealed", "in_force"],
 
 _ = None
 HUAIAN_2021 = {
-    "agency": "淮安市人民政府", "year": 2021, "template": "2021",
-    "proactive": {"rules": (2, 1, 35), "normative_docs": (14, 6, 126),
-                  "licensing": 18436, "punishment": 2371, "coercion": 57, "fees_wanyuan": "1523.46"},
+    "agency": "淮安市人民政府",
+    "year": 2021,
+    "template": "2021",
+    "proactive": {
+        "rules": (2, 1, 35),
+        "normative_docs": (14, 6, 126),
+        "licensing": 18436,
+        "punishment": 2371,
+        "coercion": 57,
+        "fees_wanyuan": "1523.46",
+    },
     "requests": {
         "carried_over": (8, 2, 0, 0, 1, 0),
         "granted": (96, 12, 1, 2, 3, 4),
@@ -134,9 +167,17 @@ HUAIAN_2021 = {
 }
 
 HUAIAN_2022 = {  # carried_over and in_force follow from HUAIAN_2021 (filled in by _chain_years)
-    "agency": "淮安市人民政府", "year": 2022, "template": "2021",
-    "proactive": {"rules": (1, 0), "normative_docs": (11, 4),
-                  "licensing": 19872, "punishment": 2105, "coercion": 49, "fees_wanyuan": "1387.52"},
+    "agency": "淮安市人民政府",
+    "year": 2022,
+    "template": "2021",
+    "proactive": {
+        "rules": (1, 0),
+        "normative_docs": (11, 4),
+        "licensing": 19872,
+        "punishment": 2105,
+        "coercion": 49,
+        "fees_wanyuan": "1387.52",
+    },
     "requests": {
         "granted": (104, 15, 0, 1, 2, 5),
         "partial": (18, 2, 1, 0, 0, 0),
@@ -166,12 +207,18 @@ HUAIAN_2022 = {  # carried_over and in_force follow from HUAIAN_2021 (filled in 
 }
 
 DISTRICT_2020 = {
-    "agency": "示例区人民政府", "year": 2020, "template": "2019",
+    "agency": "示例区人民政府",
+    "year": 2020,
+    "template": "2019",
     "proactive": {  # 2019 template: signed 本年增/减 kept as printed
-        "rules": ("0", "0", "0"), "normative_docs": ("9", "9", "87"),
-        "licensing": ("312", "+12", "15846"), "other_services": ("45", "-3", "2210"),
-        "punishment": ("1187", "+25", "963"), "coercion": ("64", "0", "41"),
-        "fees": ("17", "-2"), "procurement": ("38", "386200元"),
+        "rules": ("0", "0", "0"),
+        "normative_docs": ("9", "9", "87"),
+        "licensing": ("312", "+12", "15846"),
+        "other_services": ("45", "-3", "2210"),
+        "punishment": ("1187", "+25", "963"),
+        "coercion": ("64", "0", "41"),
+        "fees": ("17", "-2"),
+        "procurement": ("38", "386200元"),
     },
     "requests": {
         "carried_over": (3, 0, 0, 0, 0, 0),
@@ -204,6 +251,7 @@ BROKEN_CELL = ("handled_total", "natural_person", 2)  # the broken sample prints
 
 # ---- figures -> printed cell texts and expected values ----------------------------------------
 
+
 def _n(v: int | None) -> str:
     return "" if v is None else str(v)
 
@@ -217,10 +265,12 @@ def request_figures(spec: dict, template: str) -> dict[str, dict[str, int | None
     rows = spec["requests"]
     out: dict[str, dict[str, int | None]] = {}
     for key in ["carried_over"] + OUTCOMES[template] + ["carried_forward"]:
-        out[key] = dict(zip(APPLICANTS, rows[key]))
+        out[key] = dict(zip(APPLICANTS, rows[key], strict=False))
     out["handled_total"] = {c: _sum(out[k][c] for k in OUTCOMES[template]) for c in APPLICANTS}
-    out["new"] = {c: out["handled_total"][c] + (out["carried_forward"][c] or 0) - (out["carried_over"][c] or 0)
-                  for c in APPLICANTS}
+    out["new"] = {
+        c: out["handled_total"][c] + (out["carried_forward"][c] or 0) - (out["carried_over"][c] or 0)
+        for c in APPLICANTS
+    }
     for key, vals in out.items():
         if any(v < 0 for v in vals.values() if v is not None):
             raise ValueError(f"negative figure in requests row {key}: {vals}")
@@ -234,7 +284,7 @@ def appeal_figures(spec: dict) -> dict[str, int]:
     out = {}
     for g in APPEAL_GROUPS:
         parts = spec["appeals"][g]
-        out.update({f"{g}.{p}": v for p, v in zip(APPEAL_PARTS, parts)})
+        out.update({f"{g}.{p}": v for p, v in zip(APPEAL_PARTS, parts, strict=False)})
         out[f"{g}.total"] = sum(parts)
     return out
 
@@ -244,8 +294,8 @@ def proactive_2021_figures(spec: dict) -> tuple[dict, dict]:
     p = spec["proactive"]
     texts, values = {}, {}
     for row in ("rules", "normative_docs"):
-        texts[row] = dict(zip(["issued", "repealed", "in_force"], map(str, p[row])))
-        values[row] = dict(zip(["issued", "repealed", "in_force"], p[row]))
+        texts[row] = dict(zip(["issued", "repealed", "in_force"], map(str, p[row]), strict=False))
+        values[row] = dict(zip(["issued", "repealed", "in_force"], p[row], strict=False))
     for row in ("licensing", "punishment", "coercion"):
         texts[row], values[row] = {"decisions": str(p[row])}, {"decisions": p[row]}
     texts["fees"] = {"amount": p["fees_wanyuan"]}
@@ -255,16 +305,17 @@ def proactive_2021_figures(spec: dict) -> tuple[dict, dict]:
 
 def proactive_2019_figures(spec: dict) -> tuple[dict, dict]:
     """(printed texts, expected values) for the 2019 proactive table: '+12' -> 12, '386200元' -> 386200."""
-    cols = {"rules": ["made", "published", "total_published"],
-            "normative_docs": ["made", "published", "total_published"],
-            **{r: ["prev_items", "change", "decisions"]
-               for r in ("licensing", "other_services", "punishment", "coercion")},
-            "fees": ["prev_items", "change"], "procurement": ["items", "amount"]}
+    cols = {
+        "rules": ["made", "published", "total_published"],
+        "normative_docs": ["made", "published", "total_published"],
+        **{r: ["prev_items", "change", "decisions"] for r in ("licensing", "other_services", "punishment", "coercion")},
+        "fees": ["prev_items", "change"],
+        "procurement": ["items", "amount"],
+    }
     texts, values = {}, {}
     for row, names in cols.items():
-        texts[row] = dict(zip(names, spec["proactive"][row]))
-        values[row] = {c: _number(Decimal(t.removeprefix("+").removesuffix("元")))
-                       for c, t in texts[row].items()}
+        texts[row] = dict(zip(names, spec["proactive"][row], strict=False))
+        values[row] = {c: _number(Decimal(t.removeprefix("+").removesuffix("元"))) for c, t in texts[row].items()}
     return texts, values
 
 
@@ -284,31 +335,36 @@ def _chain_years(prev: dict, spec: dict) -> dict:
 
 # ---- report text ---------------------------------------------------------------------------
 
+
 def title_of(spec: dict) -> str:
     return f"{spec['agency']}{spec['year']}年政府信息公开工作年度报告"
 
 
 def preface(spec: dict) -> str:
     y, a = spec["year"], spec["agency"]
-    return (f"本报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和国务院办公厅政府信息与政务公开办公室"
-            f"有关要求编制。本报告所列数据的统计期限自{y}年1月1日起至{y}年12月31日止。本报告电子版可在{a}门户网站"
-            f"查阅或下载。如对本报告有疑问，请与{a}办公室联系。")
+    return (
+        f"本报告根据《中华人民共和国政府信息公开条例》（以下简称《条例》）和国务院办公厅政府信息与政务公开办公室"
+        f"有关要求编制。本报告所列数据的统计期限自{y}年1月1日起至{y}年12月31日止。本报告电子版可在{a}门户网站"
+        f"查阅或下载。如对本报告有疑问，请与{a}办公室联系。"
+    )
 
 
 def overview(spec: dict, req: dict, app: dict) -> str:
     """一、总体情况: the headline figures in words (a reader's cross-check of the tables)."""
     t = {k: req[k]["total"] for k in ("new", "carried_over", "handled_total", "carried_forward")}
     suits = app["suit_direct.total"] + app["suit_after_review.total"]
-    return (f"{spec['year']}年，{spec['agency']}认真贯彻落实《条例》，持续推进政府信息公开工作。"
-            f"全年共受理政府信息公开申请{t['new']}件，上年结转{t['carried_over']}件，"
-            f"办结{t['handled_total']}件，结转下年度继续办理{t['carried_forward']}件。"
-            f"因政府信息公开工作被申请行政复议{app['review.total']}件，被提起行政诉讼{suits}件。")
+    return (
+        f"{spec['year']}年，{spec['agency']}认真贯彻落实《条例》，持续推进政府信息公开工作。"
+        f"全年共受理政府信息公开申请{t['new']}件，上年结转{t['carried_over']}件，"
+        f"办结{t['handled_total']}件，结转下年度继续办理{t['carried_forward']}件。"
+        f"因政府信息公开工作被申请行政复议{app['review.total']}件，被提起行政诉讼{suits}件。"
+    )
 
 
 def other_matters(spec: dict) -> str:
     fee = spec.get("processing_fee_yuan")
     if fee:
-        return (f"本年度依据《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）收取信息处理费{fee}元。")
+        return f"本年度依据《政府信息公开信息处理费管理办法》（国办函〔2020〕109号）收取信息处理费{fee}元。"
     return "本年度未收取信息处理费，无其他需要报告的事项。"
 
 
@@ -316,6 +372,7 @@ PROBLEMS = "政府信息公开工作仍存在主动公开深度不够、政策�
 
 
 # ---- 2021: fill the official template -------------------------------------------------------
+
 
 def _set_paragraph_text(p, text: str) -> None:
     """Replace a paragraph's text, keeping the formatting of its first run."""
@@ -343,7 +400,7 @@ def _tc_text(tc) -> str:
 def _fill_cells(tcs, texts: list[str]) -> None:
     """Write each non-empty text; an empty text leaves the template's blank cell as it is."""
     assert len(tcs) == len(texts), (len(tcs), len(texts))
-    for tc, text in zip(tcs, texts):
+    for tc, text in zip(tcs, texts, strict=False):
         if text:
             _set_tc_text(tc, text)
 
@@ -384,7 +441,7 @@ def build_2021(spec: dict, template: Path, out: Path) -> dict:
     if len(body) != 3:
         raise ValueError(f"{template}: expected 3 （文字描述） placeholders, found {len(body)}")
     _set_paragraph_text(title, title_of(spec))
-    for p, text in zip(body, [overview(spec, req, app), PROBLEMS, other_matters(spec)]):
+    for p, text in zip(body, [overview(spec, req, app), PROBLEMS, other_matters(spec)], strict=False):
         _set_paragraph_text(p, text)
     intro = copy.deepcopy(body[0]._p)  # the preface takes body-text formatting, not the title's
     for attr in [a for a in intro.attrib if a.endswith("}paraId") or a.endswith("}textId")]:
@@ -399,6 +456,7 @@ def build_2021(spec: dict, template: Path, out: Path) -> dict:
 
 
 # ---- 2019: build the table layout from scratch ----------------------------------------------
+
 
 class _Grid:
     """A new table's cells looked up once: python-docx's ``table.cell`` rescans the whole table per call.
@@ -429,12 +487,21 @@ def _merge(g: _Grid, r0: int, c0: int, r1: int, c1: int, text: str) -> None:
 def _proactive_2019_table(d, texts: dict) -> None:
     """Five stacked blocks on a 5-column grid, 3-value blocks widen the middle value (colspan 2)."""
     blocks = [
-        ("第二十条第（一）项", ["本年新制作数量", "本年新公开数量", "对外公开总数量"],
-         [("规章", "rules"), ("规范性文件", "normative_docs")]),
-        ("第二十条第（五）项", ["上一年项目数量", "本年增/减", "处理决定数量"],
-         [("行政许可", "licensing"), ("其他对外管理服务事项", "other_services")]),
-        ("第二十条第（六）项", ["上一年项目数量", "本年增/减", "处理决定数量"],
-         [("行政处罚", "punishment"), ("行政强制", "coercion")]),
+        (
+            "第二十条第（一）项",
+            ["本年新制作数量", "本年新公开数量", "对外公开总数量"],
+            [("规章", "rules"), ("规范性文件", "normative_docs")],
+        ),
+        (
+            "第二十条第（五）项",
+            ["上一年项目数量", "本年增/减", "处理决定数量"],
+            [("行政许可", "licensing"), ("其他对外管理服务事项", "other_services")],
+        ),
+        (
+            "第二十条第（六）项",
+            ["上一年项目数量", "本年增/减", "处理决定数量"],
+            [("行政处罚", "punishment"), ("行政强制", "coercion")],
+        ),
         ("第二十条第（八）项", ["上一年项目数量", "本年增/减"], [("行政事业性收费", "fees")]),
         ("第二十条第（九）项", ["采购项目数量", "采购总金额"], [("政府集中采购", "procurement")]),
     ]
@@ -443,10 +510,11 @@ def _proactive_2019_table(d, texts: dict) -> None:
     for caption, headers, rows in blocks:
         _merge(t, r, 0, r, 4, caption)
         spans = [(1, 1), (2, 3), (4, 4)] if len(headers) == 3 else [(1, 2), (3, 4)]
-        for line, (label, cells) in enumerate([("信息内容", headers)] +
-                                              [(lab, list(texts[key].values())) for lab, key in rows]):
+        for line, (label, cells) in enumerate(
+            [("信息内容", headers)] + [(lab, list(texts[key].values())) for lab, key in rows]
+        ):
             _merge(t, r + 1 + line, 0, r + 1 + line, 0, label)
-            for (c0, c1), text in zip(spans, cells):
+            for (c0, c1), text in zip(spans, cells, strict=False):
                 _merge(t, r + 1 + line, c0, r + 1 + line, c1, text)
         r += 2 + len(rows)
 
@@ -529,6 +597,7 @@ def build_2019(spec: dict, out: Path, broken: tuple[str, str, int] | None = None
 
 # ---- determinism ---------------------------------------------------------------------------
 
+
 def _fix_properties(d, spec: dict) -> None:
     """Fixed core properties: no run-time dates or user names in the file."""
     when = dt.datetime(spec["year"] + 1, 1, 20, 9, 0, 0)
@@ -556,11 +625,19 @@ def _normalise_zip(path: Path) -> None:
 
 # ---- main ----------------------------------------------------------------------------------
 
+
 def _record(sample_id: str, spec: dict, values: dict, notes: str) -> dict:
     """One expected.json entry, keyed like the corpus truth files."""
-    return {"id": sample_id, "agency": spec["agency"], "year": spec["year"], "template": spec["template"],
-            "source": {"synthetic": True, "file": f"{sample_id}.docx"}, "complete": True,
-            "values": values, "notes": notes}
+    return {
+        "id": sample_id,
+        "agency": spec["agency"],
+        "year": spec["year"],
+        "template": spec["template"],
+        "source": {"synthetic": True, "file": f"{sample_id}.docx"},
+        "complete": True,
+        "values": values,
+        "notes": notes,
+    }
 
 
 README = """\
@@ -586,23 +663,37 @@ def make_samples(out_dir: Path, template: Path) -> list[Path]:
     for sample_id, spec in (("huaian-2021", HUAIAN_2021), ("huaian-2022", spec22)):
         path = out_dir / f"{sample_id}.docx"
         values = build_2021(spec, template, path)
-        records.append(_record(sample_id, spec, values, "Invented figures; every requests column and the "
-                               "appeals totals reconcile; blank cells are null."))
+        records.append(
+            _record(
+                sample_id,
+                spec,
+                values,
+                "Invented figures; every requests column and the appeals totals reconcile; blank cells are null.",
+            )
+        )
         written.append(path)
     for sample_id, broken in (("example-district-2020", None), ("example-district-2020-broken", BROKEN_CELL)):
         path = out_dir / f"{sample_id}.docx"
         values = build_2019(DISTRICT_2020, path, broken)
-        note = ("Invented figures; every requests column and the appeals totals reconcile." if not broken else
-                f"Invented figures; requests {broken[0]}.{broken[1]} printed {broken[2]:+d} off the sum of its "
-                "outcome rows, so that column (and that row's 总计) does not reconcile. Values are as printed.")
+        note = (
+            "Invented figures; every requests column and the appeals totals reconcile."
+            if not broken
+            else f"Invented figures; requests {broken[0]}.{broken[1]} printed {broken[2]:+d} off the sum of its "
+            "outcome rows, so that column (and that row's 总计) does not reconcile. Values are as printed."
+        )
         records.append(_record(sample_id, DISTRICT_2020, values, note))
         written.append(path)
     expected = {r["id"]: r for r in records}
-    (out_dir / "expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1) + "\n",
-                                           encoding="utf-8")
-    (out_dir / "README.md").write_text(README.format(
-        huaian21="淮安市人民政府", fee21=HUAIAN_2021["proactive"]["fees_wanyuan"],
-        amount=DISTRICT_2020["proactive"]["procurement"][1], delta=BROKEN_CELL[2]), encoding="utf-8")
+    (out_dir / "expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    (out_dir / "README.md").write_text(
+        README.format(
+            huaian21="淮安市人民政府",
+            fee21=HUAIAN_2021["proactive"]["fees_wanyuan"],
+            amount=DISTRICT_2020["proactive"]["procurement"][1],
+            delta=BROKEN_CELL[2],
+        ),
+        encoding="utf-8",
+    )
     return written
 
 
@@ -614,8 +705,12 @@ def _default_template() -> Path:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder to write into (default: samples/)")
-    ap.add_argument("--template", type=Path, default=None,
-                    help="the official 2021 blank template .docx (default: $XXGK_TEMPLATE_2021 or the shared copy)")
+    ap.add_argument(
+        "--template",
+        type=Path,
+        default=None,
+        help="the official 2021 blank template .docx (default: $XXGK_TEMPLATE_2021 or the shared copy)",
+    )
     args = ap.parse_args(argv)
     template = args.template or _default_template()
     if not template.is_file():

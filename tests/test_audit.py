@@ -1,4 +1,5 @@
 """The auditor's view on real reports: within-report failures against the truth, cross-year links, text vs tables."""
+
 import importlib.util
 import json
 import shutil
@@ -8,15 +9,15 @@ import docx
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import CORPUS, ROOT, truth
 
-from pipeline.audit import agency_groups, agency_key, link_names, read_output, run_audit, write_audit
+from pipeline.audit import agency_groups, agency_key, link_names, run_audit
 from pipeline.cli import main
 from pipeline.errors import SchemaFileError
 from pipeline.reconcile import reconcile
 from pipeline.run import ingest
 from pipeline.schema import load_schema
 from pipeline.write import write_batch
-from conftest import CORPUS, ROOT, truth
 
 PINGTAN = [CORPUS / "docx" / f"{y}-fujian-pingtan-zone__docx_plain.docx" for y in (2019, 2020, 2021)]
 # corpus folders whose extractor is in this checkout (the others arrive on other branches)
@@ -39,6 +40,7 @@ def _copy(src: Path, dst: Path) -> Path:
 
 # --------------------------------------------------------------------------------------------- agency identity
 
+
 def test_agency_names_printed_differently_link_and_say_how():
     assert agency_key("淮安市人民政府") == agency_key("淮安市政府")
     assert link_names("淮安市人民政府", "淮安市政府") == ("folded", 100.0)
@@ -52,6 +54,7 @@ def test_agency_names_printed_differently_link_and_say_how():
 
 
 # ------------------------------------------------------------------------------------------------ cross-year
+
 
 def test_pingtan_carry_over_links_hold_year_to_year(pingtan_out):
     a = run_audit(pingtan_out)
@@ -74,14 +77,21 @@ def test_a_broken_carry_over_link_fails_with_both_reports_cells(pingtan_out, tmp
     at = (cells.report_id == rid21) & (cells.table == "requests") & (cells.row == "carried_over")
     cells.loc[at & cells.col.isin(["natural_person", "total"]), "value"] = 5.0
     # a blank in last year's figures: that column is skipped, never read as zero
-    cells.loc[(cells.report_id == rid20) & (cells.row == "carried_forward") & (cells.col == "other_org"), "value"] = None
+    cells.loc[(cells.report_id == rid20) & (cells.row == "carried_forward") & (cells.col == "other_org"), "value"] = (
+        None
+    )
     cells.to_parquet(out / "cells.parquet")
     a = run_audit(out)
     f = a.failures[(a.failures.scope == "years")]
     assert sorted(f.col) == ["natural_person", "total"]
     tot = f[f.col == "total"].iloc[0]
     assert (tot.rule, tot.severity, tot.expected, tot.actual, tot.difference) == (
-        "requests-carry-over-link", "error", 0.0, 5.0, 5.0)
+        "requests-carry-over-link",
+        "error",
+        0.0,
+        5.0,
+        5.0,
+    )
     assert tot.prev_report_id == rid20
     assert "上一年度" in tot.explanation_zh and "last year" in tot.explanation_en
     roles = {(c["role"], c["report_id"], c["row"]) for c in tot.cells}
@@ -111,17 +121,24 @@ def test_stock_in_force_that_does_not_follow_is_a_warning(pingtan_out, tmp_path)
     assert (link.prev_agency, link.agency, link.method) == ("平潭综合实验区", "平潭综合实验区管委会", "contains")
     (f,) = a.failures[a.failures.rule == "proactive-stock-in-force"].itertuples()
     assert (f.severity, f.row, f.col, f.expected, f.actual, f.difference) == (
-        "warning", "normative_docs", "in_force", 670.0, 600.0, -70.0)
+        "warning",
+        "normative_docs",
+        "in_force",
+        670.0,
+        600.0,
+        -70.0,
+    )
     assert {c["role"] for c in f.cells} == {"current", "previous(Y-1)", "plus", "minus"}
     assert a.checks[(a.checks.rule == "proactive-stock-in-force")].set_index("line").status["rules"] == "held"
 
 
 # ----------------------------------------------------------------------------------------------- text vs table
 
+
 def test_narrative_figures_are_read_at_ingest_and_match(pingtan_out):
     nar = pd.read_parquet(pingtan_out / "narrative.parquet")
     n = nar[nar.source_path.str.contains("2021")]
-    stated = dict(zip(n.figure, n.value))
+    stated = dict(zip(n.figure, n.value, strict=False))
     assert stated == {"received": 70.0, "carried_over": 0.0, "handled": 69.0, "carried_forward": 1.0}
     assert "收到政府信息公开申请70件" in n[n.figure == "received"].raw.iloc[0]
     assert set(n.rule) == {"narrative-requests"} and n.paragraph.notna().all()
@@ -141,7 +158,14 @@ def test_text_that_disagrees_with_the_table_is_flagged(tmp_path):
     a = run_audit(tmp_path / "out")
     (f,) = a.failures[a.failures.scope == "narrative"].itertuples()
     assert (f.rule, f.severity, f.row, f.col, f.expected, f.actual, f.difference) == (
-        "narrative-requests", "warning", "new", "total", 70.0, 75.0, 5.0)
+        "narrative-requests",
+        "warning",
+        "new",
+        "total",
+        70.0,
+        75.0,
+        5.0,
+    )
     assert "75件" in next(c["raw"] for c in f.cells if c["role"] == "text")
     assert "一、总体情况" in f.explanation_zh and "states 75" in f.explanation_en
 
@@ -155,6 +179,7 @@ def test_a_bad_narrative_pattern_is_a_schema_error(tmp_path):
 
 
 # ------------------------------------------------------------------------------------------------------- CLI
+
 
 def test_cli_audit_writes_the_page_and_prints_a_summary(pingtan_out, tmp_path):
     out = _copy(pingtan_out, tmp_path / "out")
@@ -170,11 +195,16 @@ def test_cli_audit_writes_the_page_and_prints_a_summary(pingtan_out, tmp_path):
 
 # ------------------------------------------------------------------------------------ the development corpus
 
+
 def _expected(schema, rec, cells, manifest):
     """What the project's own rules say about the truth figures as printed (blanked cells are null)."""
     m = manifest[Path(rec["source_path"]).stem]
-    vals = {(tb, r, c): v for tb, rows in truth(m["id"])["values"].items() for r, cols in rows.items()
-            for c, v in cols.items()}
+    vals = {
+        (tb, r, c): v
+        for tb, rows in truth(m["id"])["values"].items()
+        for r, cols in rows.items()
+        for c, v in cols.items()
+    }
     for k in m["blanked"]:
         vals[tuple(k)] = None
     mine = cells[cells.report_id == rec["report_id"]]
@@ -192,9 +222,15 @@ def test_corpus_within_report_failures_are_exactly_those_of_the_truth(folder, sc
     n_break = n_clean = 0
     for rec in a.output.reports.to_dict("records"):
         exp = _expected(schema, rec, a.output.cells, manifest)
-        got = {(f["rule"], f["row"] if isinstance(f["row"], str) else None,
-                f["col"] if isinstance(f["col"], str) else None, f["severity"])
-               for f in fr[fr.report_id == rec["report_id"]].to_dict("records")}
+        got = {
+            (
+                f["rule"],
+                f["row"] if isinstance(f["row"], str) else None,
+                f["col"] if isinstance(f["col"], str) else None,
+                f["severity"],
+            )
+            for f in fr[fr.report_id == rec["report_id"]].to_dict("records")
+        }
         if folder in EXACT:
             assert got == exp, (rec["source_path"], exp ^ got)
         else:  # a figure the extractor left blank skips its rule: a failure may be missed, never invented
@@ -203,8 +239,9 @@ def test_corpus_within_report_failures_are_exactly_those_of_the_truth(folder, sc
             n_break += 1
         else:
             n_clean += 1
-            assert not (fr.report_id == rec["report_id"]).any() or \
-                set(fr[fr.report_id == rec["report_id"]].severity) == {"warning"}
+            assert not (fr.report_id == rec["report_id"]).any() or set(
+                fr[fr.report_id == rec["report_id"]].severity
+            ) == {"warning"}
     assert n_break >= 1 and n_clean >= 1
     # the real report that breaks: 2020 Pingtan, its outcome rows do not add up to （七）总计
     pt = fr[fr.source_path.str.contains("2020-fujian-pingtan-zone") & (fr.col == "total")]

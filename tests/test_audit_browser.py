@@ -3,6 +3,7 @@
 What a person sees: the failing report is listed, its failing cell is highlighted (computed colour), the filters
 hide and show reports, and a screenshot renders.
 """
+
 import json
 import shutil
 import subprocess
@@ -11,16 +12,25 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import CORPUS
 
 from pipeline.audit import run_audit, write_audit
 from pipeline.run import ingest
 from pipeline.write import write_batch
-from conftest import CORPUS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (scripts/setup.sh installs it)")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
 PINGTAN = [CORPUS / "docx" / f"{y}-fujian-pingtan-zone__docx_plain.docx" for y in (2019, 2020, 2021)]
 
 
@@ -38,9 +48,18 @@ class Browser:
     def __init__(self, profile: Path):
         import websocket
 
-        self.proc = subprocess.Popen([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
-                                      "--window-size=1280,900", "about:blank"],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [
+                CHROMIUM,
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                "--remote-debugging-port=0",
+                "--window-size=1280,900",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         port_file = profile / "DevToolsActivePort"
         for _ in range(300):
             if port_file.exists() and port_file.read_text().strip():
@@ -102,8 +121,10 @@ def test_failing_report_is_listed_first_with_its_cell_highlighted(browser, page_
     browser.open(page_file.as_uri())
     first = browser.js("document.querySelector('#report-list tr.report-item a').textContent")
     assert first == "2020-fujian-pingtan-zone__docx_plain.docx"  # the one report that does not add up
-    cell = ("document.querySelector('section.report[data-year=\"2020\"] table[data-table=\"requests\"] "
-            "td[data-row=\"handled_total\"][data-col=\"total\"]')")
+    cell = (
+        'document.querySelector(\'section.report[data-year="2020"] table[data-table="requests"] '
+        'td[data-row="handled_total"][data-col="total"]\')'
+    )
     assert browser.js(f"{cell}.textContent") == "21"
     assert "fail-main" in browser.js(f"{cell}.className")
     assert browser.js(f"getComputedStyle({cell}).backgroundColor") == "rgb(255, 138, 128)"  # red, as a person sees
@@ -137,7 +158,18 @@ def test_page_needs_no_network_and_renders_a_screenshot(page_file, tmp_path):
     html = page_file.read_text(encoding="utf-8")
     assert "http://" not in html and "https://" not in html and "<link" not in html
     shot = tmp_path / "audit.png"
-    subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'p'}", "--window-size=1200,900",
-                    "--virtual-time-budget=3000", f"--screenshot={shot}", page_file.as_uri()],
-                   check=True, timeout=120, capture_output=True)
+    subprocess.run(
+        [
+            CHROMIUM,
+            *FLAGS,
+            f"--user-data-dir={tmp_path / 'p'}",
+            "--window-size=1200,900",
+            "--virtual-time-budget=3000",
+            f"--screenshot={shot}",
+            page_file.as_uri(),
+        ],
+        check=True,
+        timeout=120,
+        capture_output=True,
+    )
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and shot.stat().st_size > 20000

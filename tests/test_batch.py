@@ -1,4 +1,5 @@
 """Batches at scale on real corpus files: parallel = serial, resume after kill -9, duplicates, time limits, Dask."""
+
 import faulthandler
 import io
 import os
@@ -13,12 +14,12 @@ import pandas as pd
 import pyarrow.dataset as ds
 import pytest
 from click.testing import CliRunner
+from conftest import CORPUS, ROOT
 
 import pipeline
 from pipeline import batch as batch_mod
 from pipeline.batch import Progress, read_output, run_batch
 from pipeline.cli import main
-from conftest import CORPUS, ROOT
 
 DOCX = sorted((CORPUS / "docx").glob("*.docx"))
 KEYS = {"cells": ["source_path", "table", "row", "col"], "reports": ["source_path"], "issues": None, "narrative": None}
@@ -138,8 +139,9 @@ def test_killed_run_resumes_to_the_same_output(tmp_path):
     done_before = len(read_output(killed, "reports"))
     assert 0 < done_before < n  # killed half-way
     # what a kill leaves is only whole parts: every committed part reads, no temporary file is visible
-    assert not [p for p in killed.rglob("*") if p.is_file() and not p.name.startswith(".")
-                and not p.name.startswith("part-")]
+    assert not [
+        p for p in killed.rglob("*") if p.is_file() and not p.name.startswith(".") and not p.name.startswith("part-")
+    ]
     # a torn part (cells written, reports not) is dropped on the re-run
     torn = killed / ".parts" / "cells" / "part-torn.parquet"
     shutil.copy(next((killed / ".parts" / "cells").glob("part-*.parquet")), torn)
@@ -204,8 +206,11 @@ def test_dask_and_local_engines_agree_across_the_corpus_formats(tmp_path):
     pytest.importorskip("distributed")
     # every fourth file of each corpus folder (all formats, scanned PDFs included); the whole corpus was compared
     # by hand (see the batch notes in the report) and takes minutes
-    files = [f for d in sorted(p for p in CORPUS.iterdir() if p.is_dir() and p.name != "truth")
-             for f in sorted(d.iterdir())[::4]]
+    files = [
+        f
+        for d in sorted(p for p in CORPUS.iterdir() if p.is_dir() and p.name != "truth")
+        for f in sorted(d.iterdir())[::4]
+    ]
     local, dask_out = tmp_path / "local", tmp_path / "dask"
     a = run_batch([], local, workers=2, files=files)
     b = run_batch([], dask_out, workers=2, engine="dask", files=files)

@@ -1,11 +1,12 @@
 """The command line on real files: outputs, exit codes, bad files in a batch."""
+
 import shutil
 
 import pandas as pd
 from click.testing import CliRunner
+from conftest import CORPUS
 
 from pipeline.cli import main
-from conftest import CORPUS
 
 
 def _batch(tmp_path):
@@ -87,11 +88,13 @@ def test_usage_errors_exit_2(tmp_path):
 
 def test_limits_are_options_and_name_themselves(tmp_path):
     pdf = CORPUS / "pdf" / "syn2021b__pdf_lattice.pdf"
-    res = CliRunner().invoke(main, ["ingest", str(pdf), "--out", str(tmp_path / "a"), "--max-pages", "1",
-                                    "--workers", "1"])
+    res = CliRunner().invoke(
+        main, ["ingest", str(pdf), "--out", str(tmp_path / "a"), "--max-pages", "1", "--workers", "1"]
+    )
     assert res.exit_code == 1
     r = pd.read_parquet(tmp_path / "a" / "reports.parquet")
     assert "(max_pages)" in r.error[0]
-    res = CliRunner().invoke(main, ["ingest", str(pdf), "--out", str(tmp_path / "b"), "--max-file-mb", "0.001",
-                                    "--workers", "1"])
+    res = CliRunner().invoke(
+        main, ["ingest", str(pdf), "--out", str(tmp_path / "b"), "--max-file-mb", "0.001", "--workers", "1"]
+    )
     assert "(max_file_bytes)" in pd.read_parquet(tmp_path / "b" / "reports.parquet").error[0]

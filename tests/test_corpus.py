@@ -1,14 +1,15 @@
 """Whole-development-corpus checks for .docx: accuracy by score.py, and nothing silently dropped."""
+
 import importlib.util
 import json
 
 import pytest
+from conftest import CORPUS, SHARED
 
 from pipeline.extract import extract
 from pipeline.locate import locate
 from pipeline.normalise import is_value_like
 from pipeline.run import ingest
-from conftest import CORPUS, SHARED
 
 pytestmark = pytest.mark.corpus
 
@@ -43,12 +44,22 @@ def test_every_non_empty_statistics_cell_is_in_cells_or_issues(docx_batch, schem
     for path in sorted((CORPUS / "docx").glob("*.docx")):
         doc = extract(path)
         located, _ = locate(doc, schema)
-        placed = set(zip(cells[cells.source_path == str(path)].table_index,
-                         cells[cells.source_path == str(path)].row_index,
-                         cells[cells.source_path == str(path)].col_index))
-        reported = set(zip(issues[issues.source_path == str(path)].table_index,
-                           issues[issues.source_path == str(path)].row_index,
-                           issues[issues.source_path == str(path)].col_index))
+        placed = set(
+            zip(
+                cells[cells.source_path == str(path)].table_index,
+                cells[cells.source_path == str(path)].row_index,
+                cells[cells.source_path == str(path)].col_index,
+                strict=False,
+            )
+        )
+        reported = set(
+            zip(
+                issues[issues.source_path == str(path)].table_index,
+                issues[issues.source_path == str(path)].row_index,
+                issues[issues.source_path == str(path)].col_index,
+                strict=False,
+            )
+        )
         for lt in located.values():
             for t in lt.pieces:
                 for c in t.cells:

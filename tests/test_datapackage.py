@@ -1,4 +1,5 @@
 """Every ingest writes datapackage.json; the frictionless library validates it against the files it describes."""
+
 from __future__ import annotations
 
 import json
@@ -6,16 +7,19 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
+from conftest import CORPUS
 from frictionless import validate
 
+from pipeline.audit import NARRATIVE_COLUMNS
 from pipeline.cli import main
 from pipeline.issues import CODES
-from pipeline.audit import NARRATIVE_COLUMNS
 from pipeline.run import CELL_COLUMNS, ISSUE_COLUMNS, REPORT_COLUMNS
-from conftest import CORPUS
 
-FILES = ("2019-shanghai-city-govoffice__docx_messy.docx", "2021-hebei-shijiazhuang-qiaoxi-zhongshan-street__docx_plain.docx",
-         "syn2019a__docx_plain.docx")
+FILES = (
+    "2019-shanghai-city-govoffice__docx_messy.docx",
+    "2021-hebei-shijiazhuang-qiaoxi-zhongshan-street__docx_plain.docx",
+    "syn2019a__docx_plain.docx",
+)
 
 
 @pytest.fixture(scope="module", params=["csv", "parquet"])
@@ -41,8 +45,12 @@ def test_descriptor_describes_every_column_and_key(out):
     dp = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
     res = {r["name"]: r for r in dp["resources"]}
     assert set(res) == {"cells", "reports", "issues", "narrative"}
-    for name, columns in (("cells", CELL_COLUMNS), ("reports", REPORT_COLUMNS), ("issues", ISSUE_COLUMNS),
-                          ("narrative", NARRATIVE_COLUMNS)):
+    for name, columns in (
+        ("cells", CELL_COLUMNS),
+        ("reports", REPORT_COLUMNS),
+        ("issues", ISSUE_COLUMNS),
+        ("narrative", NARRATIVE_COLUMNS),
+    ):
         fields = res[name]["schema"]["fields"]
         assert [f["name"] for f in fields] == columns
         assert all(f["description"] and f["title"] for f in fields), name

@@ -1,4 +1,5 @@
 """The wide export: one row per report, one column per key; it reads back to the same cells as the tidy output."""
+
 from __future__ import annotations
 
 import shutil
@@ -6,14 +7,18 @@ import shutil
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from conftest import CORPUS
 
 from pipeline.cli import main
 from pipeline.export import cells_to_wide, headers, load_batch, read_wide, wide_keys, wide_to_cells
-from conftest import CORPUS
 
 # both templates, blanks left in the applicant columns, a proactive table in pieces, a 万元 amount
-FILES = ("2019-shanghai-city-govoffice__docx_plain.docx", "2021-fujian-pingtan-zone__docx_official.docx",
-         "2020-fujian-pingtan-zone__docx_messy.docx", "syn2019c__docx_plain.docx")
+FILES = (
+    "2019-shanghai-city-govoffice__docx_plain.docx",
+    "2021-fujian-pingtan-zone__docx_official.docx",
+    "2020-fujian-pingtan-zone__docx_messy.docx",
+    "syn2019c__docx_plain.docx",
+)
 
 
 @pytest.fixture(scope="module", params=["parquet", "csv"])
@@ -31,8 +36,10 @@ def out(request, tmp_path_factory):
 
 def _tidy(cells: pd.DataFrame) -> set:
     c = cells[cells["value"].notna()]
-    return {(str(r), t, ro, co, float(v)) for r, t, ro, co, v in c[["report_id", "table", "row", "col", "value"]]
-            .itertuples(index=False)}
+    return {
+        (str(r), t, ro, co, float(v))
+        for r, t, ro, co, v in c[["report_id", "table", "row", "col", "value"]].itertuples(index=False)
+    }
 
 
 @pytest.mark.parametrize("labels", ["en", "zh"])
@@ -47,14 +54,16 @@ def test_wide_export_round_trips_to_the_tidy_cells(out, tmp_path, labels, suffix
     back = wide_to_cells(wide)
     assert _tidy(back) == _tidy(batch.cells) and len(back) == len(_tidy(batch.cells))
     # an empty wide cell is a cell printed blank (null in the tidy output) or one the report does not have
-    printed = {(str(r), t, ro, co) for r, t, ro, co in batch.cells[["report_id", "table", "row", "col"]]
-               .itertuples(index=False)}
+    printed = {
+        (str(r), t, ro, co)
+        for r, t, ro, co in batch.cells[["report_id", "table", "row", "col"]].itertuples(index=False)
+    }
     nulls = {k[:4] for k in printed} - {k[:4] for k in _tidy(batch.cells)}
     assert nulls, "the fixture should hold blank cells"
     heads = headers(labels)
     rid = "report_id" if labels == "en" else "报告编号"
     for key, h in heads.items():
-        for r, v in zip(wide[rid], wide[h]):
+        for r, v in zip(wide[rid], wide[h], strict=False):
             if pd.isna(v) and isinstance(r, str):
                 assert (r, *key) in nulls or (r, *key) not in printed
 
@@ -64,7 +73,7 @@ def test_wide_has_one_column_per_key_and_whole_counts_as_integers(out):
     wide = cells_to_wide(batch.cells, batch.reports, "en")
     keys = wide_keys()
     assert len(set(keys)) == len(keys)
-    assert list(wide.columns[-len(keys):]) == [":".join(k) for k in keys]
+    assert list(wide.columns[-len(keys) :]) == [":".join(k) for k in keys]
     assert str(wide["requests:granted:total"].dtype) == "Int64"
     assert str(wide["proactive:fees:amount"].dtype) == "float64"  # money in yuan, with cents
     row = wide.set_index("source_path").loc[str(out.parent / "in" / FILES[1])]
@@ -75,8 +84,10 @@ def test_wide_has_one_column_per_key_and_whole_counts_as_integers(out):
 def test_zh_headers_are_the_printed_labels_and_unique():
     heads = headers("zh")
     assert len(set(heads.values())) == len(heads)
-    assert heads[("requests", "denied.state_secret", "natural_person")] == \
-        "收到和处理政府信息公开申请情况｜（三）不予公开 1.属于国家秘密｜申请人情况 自然人"
+    assert (
+        heads[("requests", "denied.state_secret", "natural_person")]
+        == "收到和处理政府信息公开申请情况｜（三）不予公开 1.属于国家秘密｜申请人情况 自然人"
+    )
 
 
 def test_csv_is_excel_ready(out, tmp_path):

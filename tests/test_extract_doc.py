@@ -1,4 +1,5 @@
 """.doc/.wps extractor: LibreOffice conversion of a corpus file, missing LibreOffice, timeouts."""
+
 from __future__ import annotations
 
 import shutil
@@ -50,8 +51,11 @@ def test_missing_libreoffice(tmp_path, monkeypatch):
     f = tmp_path / "x.doc"
     f.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
     monkeypatch.setattr(doc_extractor, "find_soffice", lambda: None)
-    with pytest.raises(DependencyMissing, match=r"LibreOffice is needed to read \.doc/\.wps files: "
-                                                r"apt-get install libreoffice-writer"):
+    with pytest.raises(
+        DependencyMissing,
+        match=r"LibreOffice is needed to read \.doc/\.wps files: "
+        r"apt-get install libreoffice-writer",
+    ):
         extract(f)
 
 

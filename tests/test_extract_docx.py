@@ -1,12 +1,13 @@
 """The .docx extractor: merged cells stored once with their spans, multi-paragraph cells joined."""
+
 from pathlib import Path
 
 import docx
 import pytest
+from conftest import CORPUS, TEMPLATE_2021
 
 from pipeline.errors import DocumentLoadError
 from pipeline.extract import extract
-from conftest import CORPUS, TEMPLATE_2021
 
 
 def _make(tmp_path: Path) -> Path:

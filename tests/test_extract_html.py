@@ -1,4 +1,5 @@
 """HTML extractor: real and corpus pages, spans, nested tables, encodings and mojibake."""
+
 from __future__ import annotations
 
 import codecs
@@ -58,7 +59,11 @@ def test_real_page_spans_and_text():
     assert grid[25][9].text == "72" and grid[10][0].text == "三、本年度办理结果"
     assert rows(appeals)[3] == ["5", "", "", "2", "7", "8", "", "", "1", "9", "", "", "", "", ""]
     assert appeals.n_cols == 15
-    assert doc.paragraphs == ("二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况")
+    assert doc.paragraphs == (
+        "二、主动公开政府信息情况",
+        "三、收到和处理政府信息公开申请情况",
+        "四、政府信息公开行政复议、行政诉讼情况",
+    )
     assert any("JavaScript-escaped" in n for n in doc.notes)
 
 
@@ -66,8 +71,16 @@ def test_corpus_page_title_and_paragraphs_outside_tables():
     doc = extract(SYN)
     assert doc.title == "临江市自然资源和规划局2022年政府信息公开工作年度报告_临江市自然资源和规划局"
     paras = list(doc.paragraphs)
-    order = [paras.index(p) for p in ("临江市自然资源和规划局2022年政府信息公开工作年度报告", "一、总体情况",
-                                      "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况", "六、其他需要报告的事项")]
+    order = [
+        paras.index(p)
+        for p in (
+            "临江市自然资源和规划局2022年政府信息公开工作年度报告",
+            "一、总体情况",
+            "二、主动公开政府信息情况",
+            "三、收到和处理政府信息公开申请情况",
+            "六、其他需要报告的事项",
+        )
+    ]
     assert order == sorted(order)
     assert not any("本年制发件数" in p or "予以公开" == p for p in paras)
     assert [len(t.cells) > 0 for t in doc.tables] == [True, True, True]
@@ -79,8 +92,9 @@ def _cells(doc):
     return [[(c.text, c.row, c.col, c.rowspan, c.colspan) for c in t.cells] for t in doc.tables]
 
 
-@pytest.mark.parametrize("variant", ["gbk_declared", "gbk_undeclared", "gbk_declared_utf8", "utf8_declared_gbk",
-                                     "gb18030_http_equiv"])
+@pytest.mark.parametrize(
+    "variant", ["gbk_declared", "gbk_undeclared", "gbk_declared_utf8", "utf8_declared_gbk", "gb18030_http_equiv"]
+)
 def test_encodings(tmp_path, variant):
     text = SYN.read_text(encoding="utf-8")
     ref = extract(SYN)
@@ -93,8 +107,9 @@ def test_encodings(tmp_path, variant):
     elif variant == "utf8_declared_gbk":
         data = text.replace('<meta charset="utf-8">', '<meta charset="GBK">').encode("utf-8")
     else:
-        data = text.replace('<meta charset="utf-8">',
-                            '<meta http-equiv="Content-Type" content="text/html; charset=GB18030">').encode("gb18030")
+        data = text.replace(
+            '<meta charset="utf-8">', '<meta http-equiv="Content-Type" content="text/html; charset=GB18030">'
+        ).encode("gb18030")
     f = tmp_path / "page.html"
     f.write_bytes(data)
     doc = extract(f)
@@ -123,7 +138,7 @@ def test_mojibake_page_is_repaired(tmp_path):
     assert figures(doc) == figures(ref)
     positions = lambda d: [[c[1:] for c in t] for t in _cells(d)]  # noqa: E731
     assert positions(doc) == positions(ref)
-    same = sum(a == b for a, b in zip(_cells(doc)[1], _cells(ref)[1]))
+    same = sum(a == b for a, b in zip(_cells(doc)[1], _cells(ref)[1], strict=False))
     assert same >= 0.9 * len(_cells(ref)[1])
 
 
@@ -161,8 +176,10 @@ def test_nested_layout_and_data_tables(tmp_path):
 
 def test_spans_clipped_and_bad_attributes(tmp_path):
     f = tmp_path / "spans.html"
-    f.write_text('<table><caption>表一</caption><tr><td rowspan="9">A</td><td colspan="x">B</td></tr><tr><td>C</td></tr></table>',
-                 encoding="utf-8")
+    f.write_text(
+        '<table><caption>表一</caption><tr><td rowspan="9">A</td><td colspan="x">B</td></tr><tr><td>C</td></tr></table>',
+        encoding="utf-8",
+    )
     doc = extract(f)
     (t,) = doc.tables
     assert doc.paragraphs == ("表一",)

@@ -1,4 +1,5 @@
 """PDF extractor on real corpus PDFs: ruled, split over pages, borderless, scanned, encrypted, broken."""
+
 from __future__ import annotations
 
 import hashlib
@@ -76,7 +77,7 @@ def test_table_split_over_pages_is_one_table_with_both_pages():
     assert first.page == min(pages) and last.page == max(pages) and table.page == min(pages)
     assert _row_texts(table, last.row)[1:] == ["1", "0", "0", "0", "0", "0", "1"]
     for label in ("1.属于国家秘密", "（七）总计", "3.其他"):
-        t, c = _find(doc, label)
+        t, _c = _find(doc, label)
         assert t is table
 
 
@@ -86,15 +87,22 @@ def test_borderless_table_from_text_alignment():
     assert _row_texts(table, cell.row)[1:] == ["64", "0", "0", "2", "0", "4", "70"]
     # a label wrapped around its row's values belongs to that one row
     t, partial = _find(doc, "（二）部分公开（区分处理的，只计这一情形，不计其他情形）")
-    assert [c.text for c in t.cells if c.row == partial.row and c.col > partial.col + partial.colspan - 1] == \
-        ["5", "0", "0", "0", "0", "0", "5"]
+    assert [c.text for c in t.cells if c.row == partial.row and c.col > partial.col + partial.colspan - 1] == [
+        "5",
+        "0",
+        "0",
+        "0",
+        "0",
+        "0",
+        "5",
+    ]
     _, group = _find(doc, "三、本年度办理结果")
     assert group.rowspan > 10
     _, denied = _find(doc, "（三）不予公开")
     assert denied.rowspan == 8
     # empty cells inside a row are kept: the appeals value row has 15 cells
     _, upheld = _find(doc, "结果维持")
-    appeals = [t for t in doc.tables if any(c is upheld for c in t.cells)][0]
+    appeals = next(t for t in doc.tables if any(c is upheld for c in t.cells))
     assert len(_row_texts(appeals, appeals.n_rows - 1)) == 15
 
 
@@ -116,8 +124,11 @@ def test_scanned_pdf_has_no_text_layer(monkeypatch):
 
     monkeypatch.setattr(ocr, "tesseract_available", lambda lang="chi_sim": False)
     monkeypatch.setattr(ocr, "tessdata_dir", lambda lang="chi_sim": None)
-    with pytest.raises(DocumentLoadError, match=r"no text layer \(scanned PDF\); to read it by OCR install "
-                                                r"Tesseract: apt-get install tesseract-ocr tesseract-ocr-chi-sim"):
+    with pytest.raises(
+        DocumentLoadError,
+        match=r"no text layer \(scanned PDF\); to read it by OCR install "
+        r"Tesseract: apt-get install tesseract-ocr tesseract-ocr-chi-sim",
+    ):
         extract(scanned)
     with pytest.raises(DependencyMissing, match="tesseract-ocr-chi-sim"):
         extract(scanned, {"ocr": True})
@@ -180,8 +191,13 @@ def _encrypted_pdf(user_password: bytes) -> bytes:
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] >>",
-        b"<< /Filter /Standard /V 1 /R 2 /O <" + owner.hex().encode() + b"> /U <" + user.hex().encode()
-        + b"> /P " + str(perms).encode() + b" >>",
+        b"<< /Filter /Standard /V 1 /R 2 /O <"
+        + owner.hex().encode()
+        + b"> /U <"
+        + user.hex().encode()
+        + b"> /P "
+        + str(perms).encode()
+        + b" >>",
     ]
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
@@ -191,8 +207,12 @@ def _encrypted_pdf(user_password: bytes) -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += (b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 4 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n"
-            % (len(objs) + 1, file_id.hex().encode(), file_id.hex().encode(), xref))
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Encrypt 4 0 R /ID [<%s> <%s>] >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objs) + 1,
+        file_id.hex().encode(),
+        file_id.hex().encode(),
+        xref,
+    )
     return bytes(out)
 
 
@@ -217,8 +237,11 @@ def test_borderless_label_centred_on_values_and_one_value_column():
     assert [c.text for c in t.cells if c.row == last.row][-1] == "12"
     # a nine-line label centred on its values is one cell of the values' row
     doc = extract(_pdf("pdf_borderless", "2020-hubei-wuhan-huangpi-sanliqiao-street"))
-    table, other = _find(doc, "其他对外管理服务事项(指行政许可以外的政务服务事项,含行政确认、行政奖励、"
-                               "行政裁决、行政给付、行政处罚、行政强制、行政检查、行政征收和其他类,以及公共服务事项)")
+    table, other = _find(
+        doc,
+        "其他对外管理服务事项(指行政许可以外的政务服务事项,含行政确认、行政奖励、"
+        "行政裁决、行政给付、行政处罚、行政强制、行政检查、行政征收和其他类,以及公共服务事项)",
+    )
     assert _row_texts(table, other.row)[1:] == ["0", "0", "0"]
 
 
@@ -306,8 +329,13 @@ def test_printed_web_page_backgrounds_are_not_ruling_lines(engine):
 def test_printed_web_page_row_cut_by_the_page_break_is_one_row():
     appeals = extract(PRINTED).tables[-1]
     grid = appeals.grid()
-    assert [c.text for c in grid[2]][5:10] == ["结\n果\n维\n持", "结\n果\n纠\n正", "其\n他\n结\n果",
-                                               "尚\n未\n审\n结", "总\n计"]
+    assert [c.text for c in grid[2]][5:10] == [
+        "结\n果\n维\n持",
+        "结\n果\n纠\n正",
+        "其\n他\n结\n果",
+        "尚\n未\n审\n结",
+        "总\n计",
+    ]
     assert {c.page for c in grid[2]} == {3}  # the joined cell keeps the page it starts on
     assert [c.text for c in grid[3]] == ["0"] * 15 and {c.page for c in grid[3]} == {4}
 
@@ -319,7 +347,11 @@ def test_cut_row_joins_only_when_both_edges_are_open():
         """Two columns (x 50-100-150), rows between ``ys``, horizontal rules only at ``rules``."""
         hs = [HSeg(y, 50, 150) for y in rules]
         vs = [VSeg(x, ys[0], ys[-1]) for x in (50, 100, 150)]
-        chars = [Char(t, x + 20, y + 5, x + 30, y + 15) for y, row in texts.items() for t, x in zip(row, (50, 100))]
+        chars = [
+            Char(t, x + 20, y + 5, x + 30, y + 15)
+            for y, row in texts.items()
+            for t, x in zip(row, (50, 100), strict=False)
+        ]
         (g,) = ruled_tables(chars, hs, vs)
         return g
 

@@ -1,4 +1,5 @@
 """Text-dump extractor: the real seed dump, corpus dumps, encodings, and rows left in doubt."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,8 +26,7 @@ def rows(table):
 def test_seed_dump():
     doc = extract(SEED)
     assert doc.origin.format is Format.TXT
-    assert doc.paragraphs[:3] == ("秀洲区应急管理局政府信息公开工作年度报告", "一、总体情况",
-                                  doc.paragraphs[2])
+    assert doc.paragraphs[:3] == ("秀洲区应急管理局政府信息公开工作年度报告", "一、总体情况", doc.paragraphs[2])
     assert doc.paragraphs[2].startswith("2019年，我局")  # the [bookmark: _GoBack] artefact is dropped
     assert "二、主动公开政府信息情况" in doc.paragraphs and "五、存在的主要问题及改进情况" in doc.paragraphs
     assert not doc.notes and not doc.warnings
@@ -132,6 +132,11 @@ def test_dump_reads_every_figure_end_to_end(name):
     path = CORPUS / name
     truth = json.loads((CORPUS / "truth" / (path.stem.split("__")[0] + ".json")).read_text(encoding="utf-8"))
     got = {(c["table"], c["row"], c["col"]): c["value"] for c in process_file(path).cells}
-    want = {(t, r, c): v for t, rows_ in truth["values"].items() for r, cols in rows_.items()
-            for c, v in cols.items() if v is not None}
+    want = {
+        (t, r, c): v
+        for t, rows_ in truth["values"].items()
+        for r, cols in rows_.items()
+        for c, v in cols.items()
+        if v is not None
+    }
     assert want and {k: got.get(k) for k in want} == want

@@ -1,24 +1,30 @@
 """One report in every format gives the same figures; formats are told by content, not by the file name."""
+
 import shutil
 
 import pytest
+from conftest import CORPUS
 
 from pipeline.formats import detect_format
 from pipeline.model import Format
 from pipeline.run import ingest
-from conftest import CORPUS
 
 REPORTS = ["2020-fujian-pingtan-zone", "2021-fujian-pingtan-zone", "syn2019c"]
-VARIANTS = {"docx_plain": "docx/{}__docx_plain.docx", "pdf_lattice": "pdf/{}__pdf_lattice.pdf",
-            "pdf_borderless": "pdf/{}__pdf_borderless.pdf", "html": "html/{}__html.html", "doc": "doc/{}__doc.doc",
-            "txt_dump": "txt/{}__txt_dump.txt"}
+VARIANTS = {
+    "docx_plain": "docx/{}__docx_plain.docx",
+    "pdf_lattice": "pdf/{}__pdf_lattice.pdf",
+    "pdf_borderless": "pdf/{}__pdf_borderless.pdf",
+    "html": "html/{}__html.html",
+    "doc": "doc/{}__doc.doc",
+    "txt_dump": "txt/{}__txt_dump.txt",
+}
 
 
 @pytest.fixture(scope="module")
 def mixed_batch(tmp_path_factory):
     folder = tmp_path_factory.mktemp("mixed")
     for rid in REPORTS:
-        for variant, pattern in VARIANTS.items():
+        for _variant, pattern in VARIANTS.items():
             src = CORPUS / pattern.format(rid)
             shutil.copy(src, folder / src.name)
     return ingest([folder])
@@ -32,8 +38,9 @@ def test_a_mixed_batch_gives_the_same_figures_in_every_format(mixed_batch):
         by_variant = {}
         for variant in VARIANTS:
             mine = cells[cells.source_path.str.contains(f"{rid}__{variant}")]
-            by_variant[variant] = {(t, r, c): v for t, r, c, v in zip(mine.table, mine.row, mine.col, mine.value)
-                                   if v == v}  # printed figures (non-null)
+            by_variant[variant] = {
+                (t, r, c): v for t, r, c, v in zip(mine.table, mine.row, mine.col, mine.value, strict=False) if v == v
+            }  # printed figures (non-null)
         reference = by_variant["docx_plain"]
         assert len(reference) >= 40
         for variant, got in by_variant.items():
@@ -47,13 +54,16 @@ def test_agency_and_year_agree_across_formats(mixed_batch):
         assert mine.year.nunique() == 1 and mine.agency.nunique() == 1, mine[["source_path", "agency", "year"]]
 
 
-@pytest.mark.parametrize("src,name,fmt", [
-    ("docx/syn2021b__docx_plain.docx", "really-a-docx.doc", Format.DOCX),
-    ("html/syn2021b__html.html", "web-page-saved-as.doc", Format.HTML),
-    ("pdf/syn2021b__pdf_lattice.pdf", "pdf-named.docx", Format.PDF),
-    ("doc/syn2021b__doc.doc", "word97-named.docx", Format.DOC),
-    ("txt/syn2021b__txt_dump.txt", "dump-named.html", Format.TXT),
-])
+@pytest.mark.parametrize(
+    "src,name,fmt",
+    [
+        ("docx/syn2021b__docx_plain.docx", "really-a-docx.doc", Format.DOCX),
+        ("html/syn2021b__html.html", "web-page-saved-as.doc", Format.HTML),
+        ("pdf/syn2021b__pdf_lattice.pdf", "pdf-named.docx", Format.PDF),
+        ("doc/syn2021b__doc.doc", "word97-named.docx", Format.DOC),
+        ("txt/syn2021b__txt_dump.txt", "dump-named.html", Format.TXT),
+    ],
+)
 def test_format_is_told_by_content(tmp_path, src, name, fmt):
     f = tmp_path / name
     shutil.copy(CORPUS / src, f)

@@ -1,4 +1,5 @@
 """Hostile and broken input: every file ends with a status and a clear message; nothing crashes, hangs or is lost."""
+
 import io
 import os
 import random
@@ -7,10 +8,10 @@ from pathlib import Path
 
 import docx
 import pytest
-
-from pipeline.run import ingest, process_file
 from conftest import CORPUS
 from test_extract_pdf import _encrypted_pdf
+
+from pipeline.run import ingest, process_file
 
 GOOD = CORPUS / "docx" / "2021-fujian-pingtan-zone__docx_official.docx"
 
@@ -49,8 +50,12 @@ def make_hostile(tmp_path: Path) -> dict[str, tuple[Path, str, str]]:
     put("empty.docx", b"", "failed", "empty file")
     put("truncated.docx", good[: len(good) // 3], "failed", "cannot read .docx")
     put("random.docx", bytes(rnd.getrandbits(8) for _ in range(5000)), "failed", "not a supported report format")
-    put("random.bin.txt", bytes(rnd.getrandbits(8) for _ in range(5000)) + b"\x00", "failed",
-        "not a supported report format")
+    put(
+        "random.bin.txt",
+        bytes(rnd.getrandbits(8) for _ in range(5000)) + b"\x00",
+        "failed",
+        "not a supported report format",
+    )
     put("nulls.doc", b"\x00" * 4096, "failed", "not a supported report format")
     put("image.docx", b"\x89PNG\r\n\x1a\n" + bytes(200), "failed", "not a supported report format")
     put("report-named.pdf", good, "ok", "")  # a .docx with the wrong extension reads by its content
@@ -64,31 +69,40 @@ def make_hostile(tmp_path: Path) -> dict[str, tuple[Path, str, str]]:
     _zip_with(bomb, GOOD, extra={"word/media/zeros.bin": b"\x00" * (300 * 1024 * 1024)})
     out["bomb.docx"] = (bomb, "failed", "max_uncompressed")
     # billion laughs inside document.xml: entities are never expanded
-    laughs = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-              + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
-                         for i in range(1, 10))
-              + b']><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
-                b"<w:body><w:p><w:r><w:t>&lol9;</w:t></w:r></w:p></w:body></w:document>")
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + b"".join(
+            b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10)
+        )
+        + b']><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+        b"<w:body><w:p><w:r><w:t>&lol9;</w:t></w:r></w:p></w:body></w:document>"
+    )
     out["laughs.docx"] = (_zip_with(tmp_path / "laughs.docx", GOOD, {"word/document.xml": laughs}), "failed", "")
-    out["no-document-xml.docx"] = (_zip_with(tmp_path / "no-document-xml.docx", GOOD, drop=("word/document.xml",)),
-                                   "failed", "")
+    out["no-document-xml.docx"] = (
+        _zip_with(tmp_path / "no-document-xml.docx", GOOD, drop=("word/document.xml",)),
+        "failed",
+        "",
+    )
 
     def nested(d):
         cell = d.add_table(rows=1, cols=1).cell(0, 0)
         for _ in range(60):
             cell = cell.add_table(rows=1, cols=1).cell(0, 0)
         cell.text = "深处"
+
     out["nested.docx"] = (_docx(tmp_path, "nested.docx", nested), "failed", "no statistics table found")
 
     def many(d):
         for _ in range(2100):
             d.add_table(rows=1, cols=1)
+
     out["many-tables.docx"] = (_docx(tmp_path, "many-tables.docx", many), "failed", "max_tables")
 
     def memo(d):
         d.add_paragraph("会议纪要")
         t = d.add_table(rows=2, cols=2)
         t.cell(0, 0).text, t.cell(1, 1).text = "姓名", "123"
+
     out["not-a-report.docx"] = (_docx(tmp_path, "not-a-report.docx", memo), "failed", "no statistics table found")
     # a report with its requests table cut out: partial, and the missing table said
     src = docx.Document(GOOD)
@@ -98,15 +112,23 @@ def make_hostile(tmp_path: Path) -> dict[str, tuple[Path, str, str]]:
     src.save(p)
     out["no-requests-table.docx"] = (p, "partial", "table-missing")
     # an encrypted Office document is an OLE compound file (the package inside is unreadable)
-    put("protected.docx", bytes.fromhex("d0cf11e0a1b11ae1") + bytes(rnd.getrandbits(8) for _ in range(4088)),
-        "failed", "")
+    put(
+        "protected.docx",
+        bytes.fromhex("d0cf11e0a1b11ae1") + bytes(rnd.getrandbits(8) for _ in range(4088)),
+        "failed",
+        "",
+    )
     # PDFs
     pdf = (CORPUS / "pdf" / "2021-fujian-pingtan-zone__pdf_lattice.pdf").read_bytes()
     put("truncated.pdf", pdf[: len(pdf) // 4], "failed", "PDF")
     put("encrypted.pdf", _encrypted_pdf(b"secret"), "failed", "encrypted PDF (password required)")
     put("header-only.pdf", b"%PDF-1.7\n%%EOF\n", "failed", "cannot read PDF")
-    put("error-page.pdf", b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>404</h1>"
-        b"</body></html>", "failed", "no statistics table found")
+    put(
+        "error-page.pdf",
+        b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>404</h1></body></html>",
+        "failed",
+        "no statistics table found",
+    )
     put("blank-page.pdf", _blank_pdf(), "failed", "")
     big = tmp_path / "600-pages.pdf"
     _repeat_pdf(CORPUS / "pdf" / "2021-fujian-pingtan-zone__pdf_lattice.pdf", 600, big)
@@ -115,14 +137,26 @@ def make_hostile(tmp_path: Path) -> dict[str, tuple[Path, str, str]]:
     _repeat_pdf(CORPUS / "pdf" / "2021-fujian-pingtan-zone__pdf_lattice.pdf", 300, many)
     out["300-pages.pdf"] = (many, "partial", "extra-table")
     # web pages and text
-    put("no-tables.html", "<html><head><meta charset='gbk'><title>通知</title></head><body><p>关于开展工作的通知</p>"
-        "</body></html>".encode("gbk"), "failed", "no statistics table found")
-    put("deep-tables.html", b"<html><body>" + b"<table><tr><td>" * 3000 + "深".encode() + b"</td></tr></table>" * 3000
-        + b"</body></html>", "failed", "")
-    put("many-tables.html", b"<html><body>" + b"<table><tr><td>1</td></tr></table>" * 20000 + b"</body></html>",
-        "failed", "")
-    put("not-a-report.txt", "这是一份会议纪要。\n\t姓名\n\t电话\n\n".encode("utf-8"), "failed",
-        "no statistics table found")
+    put(
+        "no-tables.html",
+        "<html><head><meta charset='gbk'><title>通知</title></head><body><p>关于开展工作的通知</p>"
+        "</body></html>".encode("gbk"),
+        "failed",
+        "no statistics table found",
+    )
+    put(
+        "deep-tables.html",
+        b"<html><body>" + b"<table><tr><td>" * 3000 + "深".encode() + b"</td></tr></table>" * 3000 + b"</body></html>",
+        "failed",
+        "",
+    )
+    put(
+        "many-tables.html",
+        b"<html><body>" + b"<table><tr><td>1</td></tr></table>" * 20000 + b"</body></html>",
+        "failed",
+        "",
+    )
+    put("not-a-report.txt", "这是一份会议纪要。\n\t姓名\n\t电话\n\n".encode(), "failed", "no statistics table found")
     put("utf16-notes.txt", "备忘录\r\n今天开会。\r\n".encode("utf-16"), "failed", "no statistics table found")
     return out
 
@@ -195,7 +229,7 @@ def test_csv_neutralises_formulas_but_keeps_negative_numbers(tmp_path):
 
     d = docx.Document(GOOD)
     t = d.tables[2]  # appeals: its one data row
-    t.rows[-1].cells[0].paragraphs[0].text = "=HYPERLINK(\"http://x\")"
+    t.rows[-1].cells[0].paragraphs[0].text = '=HYPERLINK("http://x")'
     t.rows[-1].cells[1].paragraphs[0].text = "@SUM(A1)"
     src = tmp_path / "formula.docx"
     d.save(src)
@@ -237,16 +271,22 @@ def _mutations(rnd: random.Random, data: bytes, is_zip: bool):
         for name in zin.namelist():
             body = zin.read(name)
             if name == victim:
-                body = body[: rnd.randrange(len(body) + 1)] + bytes(rnd.getrandbits(8) for _ in range(rnd.randint(0, 40)))
+                body = body[: rnd.randrange(len(body) + 1)] + bytes(
+                    rnd.getrandbits(8) for _ in range(rnd.randint(0, 40))
+                )
             zout.writestr(name, body)
     return out.getvalue()
 
 
 def test_fuzzed_corpus_files_always_end_with_a_status(tmp_path):
     rnd = random.Random(2026)
-    sources = [CORPUS / "docx" / "syn2021b__docx_plain.docx", CORPUS / "html" / "syn2019a__html.html",
-               CORPUS / "txt" / "syn2019c__txt_dump.txt", CORPUS / "pdf" / "syn2021b__pdf_lattice.pdf",
-               CORPUS / "docx" / "2020-fujian-pingtan-zone__docx_messy.docx"]
+    sources = [
+        CORPUS / "docx" / "syn2021b__docx_plain.docx",
+        CORPUS / "html" / "syn2019a__html.html",
+        CORPUS / "txt" / "syn2019c__txt_dump.txt",
+        CORPUS / "pdf" / "syn2021b__pdf_lattice.pdf",
+        CORPUS / "docx" / "2020-fujian-pingtan-zone__docx_messy.docx",
+    ]
     statuses = {}
     for n in range(300):
         src = rnd.choice(sources)
@@ -256,7 +296,11 @@ def test_fuzzed_corpus_files_always_end_with_a_status(tmp_path):
         r = process_file(f)  # must not raise
         assert r.status in ("ok", "partial", "failed"), r.report
         if r.status == "failed":
-            assert r.report["error"] and "internal error" not in r.report["error"], (f.name, src.name, r.report["error"])
+            assert r.report["error"] and "internal error" not in r.report["error"], (
+                f.name,
+                src.name,
+                r.report["error"],
+            )
         statuses[r.status] = statuses.get(r.status, 0) + 1
         f.unlink()
     assert statuses.get("failed", 0) > 0 and statuses.get("ok", 0) + statuses.get("partial", 0) > 0

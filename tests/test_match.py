@@ -1,6 +1,8 @@
 """Matching rows and columns to canonical keys, on real corpus documents and on hand-made edge cases."""
+
 import docx
 import pytest
+from conftest import CORPUS, blanked, truth_cells
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -10,7 +12,6 @@ from pipeline.locate import locate
 from pipeline.match import match_tables
 from pipeline.run import process_file
 from pipeline.schema import load_schema
-from conftest import CORPUS, blanked, truth_cells
 
 
 def _values(path):
@@ -18,13 +19,19 @@ def _values(path):
     return {(c["table"], c["row"], c["col"]): c["value"] for c in r.cells}, r
 
 
-@pytest.mark.parametrize("name,report_id", [
-    ("2020-fujian-pingtan-zone__docx_messy.docx", "2020-fujian-pingtan-zone"),  # proactive in five pieces, 合计
-    ("2021-fujian-pingtan-zone__docx_official.docx", "2021-fujian-pingtan-zone"),  # official template filled in
-    ("2019-beijing-tongzhou-xinhua-street__docx_messy.docx", "2019-beijing-tongzhou-xinhua-street"),  # 本年新·本年新
-])
+@pytest.mark.parametrize(
+    "name,report_id",
+    [
+        ("2020-fujian-pingtan-zone__docx_messy.docx", "2020-fujian-pingtan-zone"),  # proactive in five pieces, 合计
+        ("2021-fujian-pingtan-zone__docx_official.docx", "2021-fujian-pingtan-zone"),  # official template filled in
+        (
+            "2019-beijing-tongzhou-xinhua-street__docx_messy.docx",
+            "2019-beijing-tongzhou-xinhua-street",
+        ),  # 本年新·本年新
+    ],
+)
 def test_real_reports_match_their_truth(name, report_id):
-    got, r = _values(CORPUS / "docx" / name)
+    got, _r = _values(CORPUS / "docx" / name)
     truth = truth_cells(report_id)
     blank = blanked(name.rsplit(".", 1)[0])
     for k, v in truth.items():
@@ -34,7 +41,7 @@ def test_real_reports_match_their_truth(name, report_id):
 
 def test_template_is_decided_by_labels_and_split_tables_are_stitched():
     doc = extract(CORPUS / "docx" / "2020-fujian-pingtan-zone__docx_messy.docx")
-    located, issues = locate(doc, load_schema())
+    located, _issues = locate(doc, load_schema())
     assert [t.index for t in located["proactive"].pieces] == [0, 1, 2, 3, 4]
     matched = match_tables(located, load_schema().tables, year=2021)  # year says 2021 …
     assert matched["proactive"].template == "2019"  # … the labels say 2019
@@ -55,11 +62,11 @@ def _requests_docx(tmp_path, rows, header=True):
     t = d.add_table(rows=(1 if header else 0) + len(rows), cols=3 + max(len(r[3]) for r in rows))
     r0 = 0
     if header:
-        for j, c in enumerate(["", "", "(本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和)"] + cols):
+        for j, c in enumerate(["", "", "(本列数据的勾稽关系为:第一项加第二项之和,等于第三项加第四项之和)", *cols]):
             t.cell(0, j).text = c
         r0 = 1
     for i, (a, b, c, vals) in enumerate(rows):
-        for j, text in enumerate([a, b, c] + list(vals)):
+        for j, text in enumerate([a, b, c, *list(vals)]):
             t.cell(r0 + i, j).text = text
     p = tmp_path / "t.docx"
     d.save(p)
@@ -68,11 +75,13 @@ def _requests_docx(tmp_path, rows, header=True):
 
 def test_group_context_decides_other_rows(tmp_path):
     seven = [str(i) for i in range(1, 8)]
-    rows = [("三、本年度办理结果", "（三）不予公开", "1.属于国家秘密", seven),
-            ("三、本年度办理结果", "（六）其他处理", "3.其他", seven),
-            ("三、本年度办理结果", "（三）不予公开", "2.其他法律行政法规禁止公开", seven),
-            ("", "", "一、本年新收政府信息公开申请数量", seven)]
-    got, r = _values(_requests_docx(tmp_path, rows))
+    rows = [
+        ("三、本年度办理结果", "（三）不予公开", "1.属于国家秘密", seven),
+        ("三、本年度办理结果", "（六）其他处理", "3.其他", seven),
+        ("三、本年度办理结果", "（三）不予公开", "2.其他法律行政法规禁止公开", seven),
+        ("", "", "一、本年新收政府信息公开申请数量", seven),
+    ]
+    got, _r = _values(_requests_docx(tmp_path, rows))
     assert got[("requests", "other.other", "natural_person")] == 1
     assert got[("requests", "denied.law_prohibited", "total")] == 7
     assert got[("requests", "new", "other_org")] == 6
@@ -80,9 +89,11 @@ def test_group_context_decides_other_rows(tmp_path):
 
 
 def test_unmatched_rows_keep_their_values_in_issues(tmp_path):
-    rows = [("", "", "一、本年新收政府信息公开申请数量", ["1"] * 7),
-            ("", "", "某某不相干的统计项目", ["5", "", "", "", "", "", "5"])]
-    got, r = _values(_requests_docx(tmp_path, rows))
+    rows = [
+        ("", "", "一、本年新收政府信息公开申请数量", ["1"] * 7),
+        ("", "", "某某不相干的统计项目", ["5", "", "", "", "", "", "5"]),
+    ]
+    _got, r = _values(_requests_docx(tmp_path, rows))
     unmatched = [i for i in r.issues if i["code"] == "unmatched-row"]
     assert sorted(i["raw"] for i in unmatched) == ["5", "5"]
     assert all(i["table_index"] == 0 and i["row_index"] == 2 for i in unmatched)
@@ -119,7 +130,12 @@ def test_traditional_characters_and_inline_notes(tmp_path):
 
 ROW_VARIANTS = [  # (table, printed label, group context, key) — variants of ../shared/reference/templates.md
     ("proactive", "規章(設區的市、自治州人民政府應提供相關數據)", (), "rules"),  # 9
-    ("proactive", "規範性檔案(行政機關制定發布的決定、公告、通告…一般情況下屬於規範性檔案)", (), "normative_docs"),  # 10
+    (
+        "proactive",
+        "規範性檔案(行政機關制定發布的決定、公告、通告…一般情況下屬於規範性檔案)",
+        (),
+        "normative_docs",
+    ),  # 10
     ("proactive", "規範性檔案", (), "normative_docs"),  # 11
     ("proactive", "其他對外管理服務事項(指行政許可證以外的政務服務事項,…)", (), "other_services"),  # 16
     ("proactive", "行 政 强 制", (), "coercion"),
@@ -128,7 +144,12 @@ ROW_VARIANTS = [  # (table, printed label, group context, key) — variants of .
     ("requests", "(一) 予以公开", (), "granted"),  # 43
     ("requests", "(二) 部分公开 (区分处理的, 只计这一情形, 不计其他情形)", (), "partial"),  # 44
     ("requests", "1. 属于国家秘密", ("(三) 不予公开",), "denied.state_secret"),  # 45
-    ("requests", "1. 申请人无正当理由逾期不补正, 行政机关不再处理其政府信息公开申请", ("(六) 其他",), "other.no_correction"),  # 47
+    (
+        "requests",
+        "1. 申请人无正当理由逾期不补正, 行政机关不再处理其政府信息公开申请",
+        ("(六) 其他",),
+        "other.no_correction",
+    ),  # 47
     ("requests", "3. 其他", ("（六）其他处理",), "other.other"),
     ("requests", "（六）其他处理", ("三、本年度办理结果",), "other"),
     ("requests", "2.其他法律行政法规禁止公开", ("（三）不予公开",), "denied.law_prohibited"),
@@ -190,8 +211,12 @@ def test_label_score_is_bounded_and_never_raises(a, b):
 
 
 @settings(max_examples=150, deadline=None)
-@given(row=st.sampled_from(_ROWS), spaces=st.lists(st.integers(min_value=0, max_value=40), max_size=4),
-       wide=st.booleans(), space_char=st.sampled_from([" ", "\u3000", "\n", "\t"]))
+@given(
+    row=st.sampled_from(_ROWS),
+    spaces=st.lists(st.integers(min_value=0, max_value=40), max_size=4),
+    wide=st.booleans(),
+    space_char=st.sampled_from([" ", "\u3000", "\n", "\t"]),
+)
 def test_a_row_label_with_spaces_breaks_or_width_changes_still_matches_its_key(row, spaces, wide, space_char):
     from pipeline.match import TableMatcher
 

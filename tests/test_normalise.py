@@ -7,24 +7,27 @@ from hypothesis import strategies as st
 from pipeline.normalise import header_unit, parse_value
 
 
-@pytest.mark.parametrize("raw,hint,value,unit,note", [
-    ("12", None, 12.0, None, None),
-    ("１２３", None, 123.0, None, None),  # full-width digits
-    ("\u3000０ ", None, 0.0, None, None),  # ideographic space around a full-width zero
-    ("+1036", None, 1036.0, None, None),  # 本年增/减: the plus sign is not part of the number
-    ("＋４４２", None, 442.0, None, None),
-    ("-8", None, -8.0, None, None),
-    ("　－１５", None, -15.0, None, None),
-    ("1,234", None, 1234.0, None, None),
-    ("251000元", "unknown", 251000.0, "yuan", None),  # unit in the cell, and it is 元
-    ("7380.28959万元", "unknown", 73802895.9, "yuan", None),
-    ("4068.208", "万元", 40682080.0, "yuan", "scaled-wan"),  # keys.md example
-    ("96171.6", "万元", 961716000.0, "yuan", "scaled-wan"),
-    ("251000元", "万元", 251000.0, "yuan", None),  # the cell's unit overrides the header's
-    ("75394432.52", "unknown", 75394432.52, None, "unit-unknown"),
-    ("零", None, 0.0, None, None),
-    ("3件", None, 3.0, None, None),
-])
+@pytest.mark.parametrize(
+    "raw,hint,value,unit,note",
+    [
+        ("12", None, 12.0, None, None),
+        ("１２３", None, 123.0, None, None),  # full-width digits
+        ("\u3000０ ", None, 0.0, None, None),  # ideographic space around a full-width zero
+        ("+1036", None, 1036.0, None, None),  # 本年增/减: the plus sign is not part of the number
+        ("＋４４２", None, 442.0, None, None),
+        ("-8", None, -8.0, None, None),
+        ("　－１５", None, -15.0, None, None),
+        ("1,234", None, 1234.0, None, None),
+        ("251000元", "unknown", 251000.0, "yuan", None),  # unit in the cell, and it is 元
+        ("7380.28959万元", "unknown", 73802895.9, "yuan", None),
+        ("4068.208", "万元", 40682080.0, "yuan", "scaled-wan"),  # keys.md example
+        ("96171.6", "万元", 961716000.0, "yuan", "scaled-wan"),
+        ("251000元", "万元", 251000.0, "yuan", None),  # the cell's unit overrides the header's
+        ("75394432.52", "unknown", 75394432.52, None, "unit-unknown"),
+        ("零", None, 0.0, None, None),
+        ("3件", None, 3.0, None, None),
+    ],
+)
 def test_numbers(raw, hint, value, unit, note):
     p = parse_value(raw, hint)
     assert p.value == pytest.approx(value, abs=1e-6) and p.unit == unit and p.note == note and p.raw == raw
@@ -60,7 +63,7 @@ def test_parse_value_never_raises_and_keeps_raw(raw):
     assert p.value is None or math.isfinite(p.value)
 
 
-@given(st.integers(min_value=-10**9, max_value=10**9))
+@given(st.integers(min_value=-(10**9), max_value=10**9))
 def test_integers_round_trip_in_any_width(n):
     half = str(n)
     full = half.translate(str.maketrans("0123456789-", "０１２３４５６７８９－"))

@@ -1,13 +1,13 @@
 """Both notebooks run top to bottom on the samples (in a temporary output folder) and draw their charts."""
+
 from __future__ import annotations
 
 import os
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-
 from conftest import ROOT
+from nbclient import NotebookClient
 
 NOTEBOOKS = {"01-quickstart.ipynb": 1, "02-reconciliation.ipynb": 2}  # notebook -> charts it must draw
 
@@ -20,8 +20,7 @@ def test_notebook_runs_on_the_samples_and_draws_its_charts(name, tmp_path, monke
     params = nb.cells[1]
     assert params.cell_type == "code" and "SAMPLES =" in params.source and "OUT =" in params.source
     out = tmp_path / "out"
-    params.source = (f"from pathlib import Path\nSAMPLES = Path({str(ROOT / 'samples')!r})\n"
-                     f"OUT = Path({str(out)!r})")
+    params.source = f"from pathlib import Path\nSAMPLES = Path({str(ROOT / 'samples')!r})\nOUT = Path({str(out)!r})"
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]

@@ -3,6 +3,7 @@
 The scans are made here: a corpus text PDF is rasterised with pdftoppm and rebuilt as an image-only PDF, so the
 test reads the same kind of file an agency's scanner produces, with the truth known.
 """
+
 from __future__ import annotations
 
 import math
@@ -11,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import CORPUS, blanked, truth_cells
 from PIL import Image, ImageDraw, ImageFont
 
-from conftest import CORPUS, blanked, truth_cells
 from pipeline.errors import DependencyMissing
 from pipeline.extract import ocr, origin_of
 from pipeline.model import Format
@@ -29,7 +30,7 @@ def make_scan(pdf: Path, out: Path, dpi: int = 150, first: int | None = None, la
         cmd += ["-f", str(first)]
     if last:
         cmd += ["-l", str(last)]
-    subprocess.run(cmd + [str(pdf), str(pages_dir / "p")], check=True, timeout=120)
+    subprocess.run([*cmd, str(pdf), str(pages_dir / "p")], check=True, timeout=120)
     images = [Image.open(p).convert("L") for p in sorted(pages_dir.glob("p*.png"))]
     images[0].save(out, save_all=True, append_images=images[1:], resolution=dpi)
     return out
@@ -75,7 +76,7 @@ def test_grid_and_merged_cells_found_from_the_ruling_lines():
     assert len(grids) == 1
     g = grids[0]
     assert (len(g.ys) - 1, len(g.xs) - 1) == (4, 3)
-    assert all(abs(x - want) <= 2 for x, want in zip(g.xs, [40, 200, 360, 520]))
+    assert all(abs(x - want) <= 2 for x, want in zip(g.xs, [40, 200, 360, 520], strict=False))
     cells = set(g.cells)
     assert (0, 1, 1, 2) in cells and (1, 0, 2, 1) in cells
     assert (0, 2, 1, 1) not in cells and (2, 0, 1, 1) not in cells
@@ -123,8 +124,11 @@ def _misses(result, report_id: str, stem: str) -> tuple[int, list]:
     blank = blanked(stem)
     got = {(c["table"], c["row"], c["col"]): c["value"] for c in result.cells}
     printed = {k: v for k, v in truth.items() if v is not None and k not in blank}
-    misses = [(k, v, got.get(k)) for k, v in printed.items()
-              if got.get(k) is None or not math.isclose(got[k], v, rel_tol=1e-9, abs_tol=1e-6)]
+    misses = [
+        (k, v, got.get(k))
+        for k, v in printed.items()
+        if got.get(k) is None or not math.isclose(got[k], v, rel_tol=1e-9, abs_tol=1e-6)
+    ]
     return len(printed), misses
 
 

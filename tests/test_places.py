@@ -1,37 +1,65 @@
 """Where each report comes from: province, city, county, GB/T 2260 codes and level, against a hand-checked list."""
+
 from __future__ import annotations
 
 import pytest
+from conftest import CORPUS, truth
 
 from pipeline.places import gazetteer, place_of, report_place
 from pipeline.run import REPORT_COLUMNS, ingest
-
-from conftest import CORPUS, truth
 
 # Hand-checked against the GB/T 2260 division table, for every corpus report, by truth id:
 # (province, province_code, city, city_code, county, county_code, level). None: the agency's name does not say
 # where it is (a street or town name alone) or fits several divisions; the reason is then an issue.
 EXPECTED = {
-    "2019-beijing-tongzhou-xinhua-street": (None, None, None, None, None, None, "street"),        # 新华街道办事处
+    "2019-beijing-tongzhou-xinhua-street": (None, None, None, None, None, None, "street"),  # 新华街道办事处
     "2019-fujian-pingtan-zone": ("福建省", "350000", "福州市", "350100", "平潭县", "350128", "county"),
-    "2019-jiangsu-wuxi-xishan-yunlin-street": (None, None, None, None, None, None, "street"),     # 云林街道
+    "2019-jiangsu-wuxi-xishan-yunlin-street": (None, None, None, None, None, None, "street"),  # 云林街道
     "2019-shanghai-city-govoffice": ("上海市", "310000", "上海市", "310000", None, None, "department"),
     "2020-fujian-pingtan-zone": ("福建省", "350000", "福州市", "350100", "平潭县", "350128", "county"),
-    "2020-guangdong-guangzhou-liwan-nanyuan-street": ("广东省", "440000", "广州市", "440100", "荔湾区", "440103",
-                                                      "street"),
+    "2020-guangdong-guangzhou-liwan-nanyuan-street": (
+        "广东省",
+        "440000",
+        "广州市",
+        "440100",
+        "荔湾区",
+        "440103",
+        "street",
+    ),
     "2020-hubei-wuhan-huangpi-sanliqiao-street": (None, None, None, None, None, None, "street"),  # 三里桥街道办事处
     "2020-shaanxi-yulin-yuyang-tuofenglu-street": (None, None, None, None, None, None, "street"),  # 驼峰路街道办事处
     "2021-fujian-pingtan-zone": ("福建省", "350000", "福州市", "350100", "平潭县", "350128", "county"),
-    "2021-hebei-shijiazhuang-qiaoxi-zhongshan-street": ("河北省", "130000", "石家庄市", "130100", "桥西区", "130104",
-                                                        "street"),
+    "2021-hebei-shijiazhuang-qiaoxi-zhongshan-street": (
+        "河北省",
+        "130000",
+        "石家庄市",
+        "130100",
+        "桥西区",
+        "130104",
+        "street",
+    ),
     "2021-zhejiang-wenzhou-dongtou-beiao-street": (None, None, None, None, None, None, "street"),  # 北岙街道办事处
-    "2022-hunan-yiyang-taojiang-songmutang-town": ("湖南省", "430000", "益阳市", "430900", "桃江县", "430922",
-                                                   "township"),
+    "2022-hunan-yiyang-taojiang-songmutang-town": (
+        "湖南省",
+        "430000",
+        "益阳市",
+        "430900",
+        "桃江县",
+        "430922",
+        "township",
+    ),
     "2022-shaanxi-yulin-jiaxian-xi-town": (None, None, None, None, None, None, "township"),  # 螅镇
     "2023-jilin-changchun-veterans-affairs-bureau": ("吉林省", "220000", "长春市", "220100", None, None, "department"),
     # title "镇人民政府（名称未在摘录中出现，尼勒克县）": a town of 尼勒克县
-    "2023-xinjiang-nileke-town": ("新疆维吾尔自治区", "650000", "伊犁哈萨克自治州", "654000", "尼勒克县", "654028",
-                                  "township"),
+    "2023-xinjiang-nileke-town": (
+        "新疆维吾尔自治区",
+        "650000",
+        "伊犁哈萨克自治州",
+        "654000",
+        "尼勒克县",
+        "654028",
+        "township",
+    ),
     "seed-2019-xiuzhou": ("浙江省", "330000", "嘉兴市", "330400", "秀洲区", "330411", "department"),
     "syn2019a": (None, None, None, None, None, None, "department"),  # 青山区: 包头市 or 武汉市
     "syn2019c": ("海南省", "460000", None, None, "白沙黎族自治县", "469025", "department"),  # 省直辖县: no city

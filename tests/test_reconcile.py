@@ -1,9 +1,9 @@
 """Reconciliation rules on real reports: failures name the rule and column; blanks never fail a rule."""
-import pytest
+
+from conftest import CORPUS, truth
 
 from pipeline.reconcile import reconcile
 from pipeline.run import process_file
-from conftest import CORPUS, truth
 
 
 def _rule_issues(path):
@@ -24,7 +24,7 @@ def test_pingtan_2020_outcome_rows_do_not_add_up_to_the_total():
 
 
 def test_a_report_that_reconciles_gets_no_error():
-    issues, r = _rule_issues(CORPUS / "docx" / "2021-fujian-pingtan-zone__docx_official.docx")
+    issues, _r = _rule_issues(CORPUS / "docx" / "2021-fujian-pingtan-zone__docx_official.docx")
     assert [i for i in issues if i["severity"] == "error"] == []
 
 
@@ -55,8 +55,10 @@ def test_a_rule_with_a_blank_operand_is_skipped(schema):
 
 
 def test_appeals_group_sums(schema):
-    values = {("appeals", "cases", f"review.{k}"): v for k, v in
-              dict(upheld=5, corrected=0, other=0, pending=2, total=7).items()}
+    values = {
+        ("appeals", "cases", f"review.{k}"): v
+        for k, v in dict(upheld=5, corrected=0, other=0, pending=2, total=7).items()
+    }
     assert reconcile(schema, {"appeals": "2019"}, values) == []
     values[("appeals", "cases", "review.total")] = 9
     (i,) = reconcile(schema, {"appeals": "2019"}, values)

@@ -1,11 +1,11 @@
 import shutil
 
 import pytest
+from conftest import SHARED
 
 from pipeline.errors import SchemaFileError
 from pipeline.reconcile import CHECKS
 from pipeline.schema import CHECK_PARAMS, SCHEMA_DIR, load_schema
-from conftest import SHARED
 
 
 def test_both_templates_have_the_official_grid_sizes(schema):
@@ -28,15 +28,21 @@ def test_every_key_of_keys_md_is_in_the_schema(schema):
 
 def test_rule_checks_and_registry_agree(schema):
     assert set(CHECK_PARAMS) == set(CHECKS)
-    assert {r.name for r in schema.rules} >= {"requests-column-identity", "requests-outcome-sum",
-                                              "requests-applicant-sum", "appeals-review-sum"}
+    assert {r.name for r in schema.rules} >= {
+        "requests-column-identity",
+        "requests-outcome-sum",
+        "requests-applicant-sum",
+        "appeals-review-sum",
+    }
 
 
 def test_a_broken_schema_lists_every_problem_at_once(tmp_path):
     d = tmp_path / "schemas"
     shutil.copytree(SCHEMA_DIR, d)
     req = (d / "requests.yaml").read_text()
-    req = req.replace("key: granted, label: （一）予以公开, columns: *all", "key: new, label: （一）予以公开, columns: *all")
+    req = req.replace(
+        "key: granted, label: （一）予以公开, columns: *all", "key: new, label: （一）予以公开, columns: *all"
+    )
     req = req.replace("group: （三）不予公开, columns: *all}", "group: （九）不存在, columns: *all}", 1)
     (d / "requests.yaml").write_text(req)
     rules = (d / "rules.yaml").read_text().replace("check: balance", "check: balanse")

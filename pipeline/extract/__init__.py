@@ -1,10 +1,11 @@
 """One extractor per format, one signature: ``extract(path, settings) -> Document``."""
+
 from __future__ import annotations
 
 import hashlib
 import importlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..errors import UnsupportedFormat
 from ..formats import detect_format

@@ -5,6 +5,7 @@ profile lock each other out and exit without converting and without an error. A 
 a conversion that hangs (a password prompt, a damaged file), killing soffice's whole process
 group, since soffice forks helper processes that would outlive a plain kill.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -21,8 +22,11 @@ from . import docx
 
 DEFAULT_CONVERT_TIMEOUT = 120  # seconds for one conversion (setting "convert_timeout")
 SOFFICE_NAMES = ("soffice", "libreoffice")
-SOFFICE_PATHS = ("/usr/lib/libreoffice/program/soffice", "/opt/libreoffice/program/soffice",
-                 "/Applications/LibreOffice.app/Contents/MacOS/soffice")
+SOFFICE_PATHS = (
+    "/usr/lib/libreoffice/program/soffice",
+    "/opt/libreoffice/program/soffice",
+    "/Applications/LibreOffice.app/Contents/MacOS/soffice",
+)
 # Import filters tried in turn. Naming them keeps LibreOffice from reading a damaged file as plain
 # text; Kingsoft WPS files are Word 97 inside, and only .wps (which may be Microsoft Works) falls
 # back to LibreOffice's own type detection.
@@ -66,8 +70,9 @@ def extract(path: Path, origin: Origin, settings: dict) -> Document:
     return dataclasses.replace(doc, notes=(*doc.notes, note))
 
 
-def convert_to_docx(soffice: str, path: Path, workdir: Path, timeout: float, kind: str = "doc",
-                    infilter: str | None = None) -> Path:
+def convert_to_docx(
+    soffice: str, path: Path, workdir: Path, timeout: float, kind: str = "doc", infilter: str | None = None
+) -> Path:
     """Run one headless soffice conversion in ``workdir``; returns the .docx path.
 
     The input is copied under a plain ASCII name first, so odd characters in the real file
@@ -82,23 +87,38 @@ def convert_to_docx(soffice: str, path: Path, workdir: Path, timeout: float, kin
     except OSError as e:
         raise DocumentLoadError(f"cannot read .{kind} file: {e}") from e
     outdir.mkdir(parents=True)
-    cmd = [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--invisible", "--norestore",
-           "--nologo", "--nolockcheck"]
+    cmd = [
+        soffice,
+        f"-env:UserInstallation={profile.as_uri()}",
+        "--headless",
+        "--invisible",
+        "--norestore",
+        "--nologo",
+        "--nolockcheck",
+    ]
     if infilter:
         cmd.append(f"--infilter={infilter}")
     cmd += ["--convert-to", "docx:MS Word 2007 XML", "--outdir", str(outdir), str(src)]
     env = dict(os.environ, HOME=str(workdir))  # keep soffice's own files out of the user's home
     try:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                env=env, cwd=workdir, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=workdir,
+            start_new_session=True,
+        )
     except OSError as e:
         raise DependencyMissing(f"{MISSING} (cannot start {soffice}: {e})") from e
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        raise ConversionTimeout(f"LibreOffice did not convert the .{kind} file within {timeout} s "
-                                f"(setting convert_timeout)") from None
+        raise ConversionTimeout(
+            f"LibreOffice did not convert the .{kind} file within {timeout} s (setting convert_timeout)"
+        ) from None
     finally:
         if proc.poll() is None:
             _kill_group(proc)

@@ -1,4 +1,5 @@
 """Word .docx: every table as a grid of cells with gridSpan/vMerge spans kept (python-docx)."""
+
 from __future__ import annotations
 
 import zipfile
@@ -45,7 +46,8 @@ def _check_zip(path: Path, limit: int) -> None:
         raise DocumentLoadError(f"cannot read .docx: not a valid zip archive ({e})") from e
     if total > limit:
         raise DocumentLoadError(
-            f"uncompressed size {total} bytes exceeds the limit of {limit} bytes (max_uncompressed)")
+            f"uncompressed size {total} bytes exceeds the limit of {limit} bytes (max_uncompressed)"
+        )
 
 
 def _text(el) -> str:

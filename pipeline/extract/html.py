@@ -6,6 +6,7 @@ paragraphs and inner tables in order). A wider table holding a table is data: it
 the inner table's text left out of the holding cell, and each inner table follows as its own
 RawTable.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,9 +23,43 @@ LAYOUT_MAX_COLS = 3
 MAX_COLSPAN, MAX_ROWSPAN = 1000, 65534  # the HTML standard's limits
 SKIP_TAGS = {"script", "style", "noscript", "template", "head", "title", "iframe", "object", "select", "button"}
 BLOCK_TAGS = {
-    "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "section",
-    "article", "header", "footer", "nav", "aside", "main", "blockquote", "pre", "address", "center",
-    "form", "fieldset", "figure", "figcaption", "hr", "caption", "body", "html", "tr", "td", "th", "table",
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "nav",
+    "aside",
+    "main",
+    "blockquote",
+    "pre",
+    "address",
+    "center",
+    "form",
+    "fieldset",
+    "figure",
+    "figcaption",
+    "hr",
+    "caption",
+    "body",
+    "html",
+    "tr",
+    "td",
+    "th",
+    "table",
 }
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.I)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -62,8 +97,14 @@ def extract(path: Path, origin: Origin, settings: dict) -> Document:
     body = root.find("body")
     reader.walk(body if body is not None else root)
     reader.flush()
-    return Document(origin=origin, tables=tuple(reader.tables), paragraphs=tuple(reader.paragraphs),
-                    title=_title(root), notes=tuple(notes), warnings=tuple(warnings))
+    return Document(
+        origin=origin,
+        tables=tuple(reader.tables),
+        paragraphs=tuple(reader.paragraphs),
+        title=_title(root),
+        notes=tuple(notes),
+        warnings=tuple(warnings),
+    )
 
 
 def _read(path: Path, limit: int) -> bytes:

@@ -10,6 +10,7 @@ confidence (0–100) in ``Cell.confidence``.
 ``extract_scanned(path, origin, settings)`` reads a whole image-only PDF; ``page_image_to_tables`` reads one page
 image, for pages without a text layer inside an otherwise normal PDF.
 """
+
 from __future__ import annotations
 
 import glob
@@ -49,6 +50,7 @@ NULL_WORDS = {"无", "空", "否"}  # a lone character that means "nothing", nev
 
 
 # --- Tesseract ---------------------------------------------------------------------------------------------------
+
 
 def tessdata_dir(lang: str = DEFAULT_LANG) -> str | None:
     """The folder holding ``<lang>.traineddata``: $TESSDATA_PREFIX, then the usual Debian and local places."""
@@ -104,6 +106,7 @@ def require_tesseract(lang: str) -> None:
 
 # --- ruling lines → grid -----------------------------------------------------------------------------------------
 
+
 def _runs_mask(dark: np.ndarray, k: int) -> np.ndarray:
     """Pixels lying on a horizontal run of at least ``k`` dark pixels (a 1×k morphological opening)."""
     h, w = dark.shape
@@ -143,9 +146,9 @@ def mask_to_segments(mask: np.ndarray, min_len: int) -> list[Segment]:
         return segs
     bands = np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1)
     for band in bands:
-        line = mask[band[0]:band[-1] + 1].any(axis=0)
+        line = mask[band[0] : band[-1] + 1].any(axis=0)
         edges = np.flatnonzero(np.diff(np.concatenate([[0], line.astype(np.int8), [0]])))
-        for a, b in zip(edges[::2], edges[1::2]):
+        for a, b in zip(edges[::2], edges[1::2], strict=False):
             if b - a >= min_len:
                 segs.append(Segment(pos=(band[0] + band[-1]) / 2, a=int(a), b=int(b)))
     return segs
@@ -193,7 +196,7 @@ def _covered(mask: np.ndarray, pos: float, a: float, b: float, tol: int) -> bool
         lo, hi = int(a), int(b)
     if hi <= lo:
         return True
-    band = mask[lo:hi, max(0, int(pos) - tol):int(pos) + tol + 1]
+    band = mask[lo:hi, max(0, int(pos) - tol) : int(pos) + tol + 1]
     return band.size > 0 and band.any(axis=1).mean() >= BOUNDARY_COVER
 
 
@@ -202,8 +205,13 @@ def _touching(seg: Segment, lines: list[float], tol: int) -> bool:
     return any(abs(seg.a - p) <= tol for p in lines) and any(abs(seg.b - p) <= tol for p in lines)
 
 
-def lines_to_grids(hmask: np.ndarray, vmask: np.ndarray, min_len: int, tol: int,
-                   short: tuple[np.ndarray, np.ndarray, int] | None = None) -> tuple[list[Grid], np.ndarray]:
+def lines_to_grids(
+    hmask: np.ndarray,
+    vmask: np.ndarray,
+    min_len: int,
+    tol: int,
+    short: tuple[np.ndarray, np.ndarray, int] | None = None,
+) -> tuple[list[Grid], np.ndarray]:
     """Tables of a page from its line masks, top to bottom, each with its merged cells; and the mask of the rules.
 
     Tables are found from the long lines only (no character stroke is that long). ``short`` = (horizontal mask,
@@ -225,11 +233,12 @@ def lines_to_grids(hmask: np.ndarray, vmask: np.ndarray, min_len: int, tol: int,
         more_v = [v for v in vs_s if xs[0] + tol < v.pos < xs[-1] - tol and _touching(v, ys, touch)]
         more_h = [h for h in hs_s if ys[0] + tol < h.pos < ys[-1] - tol and _touching(h, xs, touch)]
         for v in more_v:
-            vrule[v.a:v.b, max(0, int(v.pos) - 1):int(v.pos) + 2] = True
+            vrule[v.a : v.b, max(0, int(v.pos) - 1) : int(v.pos) + 2] = True
         for h in more_h:
-            hrule[max(0, int(h.pos) - 1):int(h.pos) + 2, h.a:h.b] = True
-        found.append((cluster_positions(xs + [v.pos for v in more_v], tol),
-                      cluster_positions(ys + [h.pos for h in more_h], tol)))
+            hrule[max(0, int(h.pos) - 1) : int(h.pos) + 2, h.a : h.b] = True
+        found.append(
+            (cluster_positions(xs + [v.pos for v in more_v], tol), cluster_positions(ys + [h.pos for h in more_h], tol))
+        )
     grids = [Grid(tuple(xs), tuple(ys), _merge_cells(xs, ys, hrule, vrule, tol)) for xs, ys in found]
     return sorted(grids, key=lambda g: (g.ys[0], g.xs[0])), hrule | vrule
 
@@ -238,7 +247,7 @@ def find_grids(gray: np.ndarray, scale: float) -> tuple[list[Grid], np.ndarray]:
     """The ruled tables of a greyscale page, and the mask of their rules (to be wiped before OCR)."""
     min_len = max(8, int(MIN_LINE_PT * scale))
     short_len = max(4, int(SHORT_LINE_PT * scale))
-    tol = max(2, int(round(LINE_TOL_PT * scale)))
+    tol = max(2, round(LINE_TOL_PT * scale))
     hmask, vmask = line_masks(gray, min_len)
     hshort, vshort = line_masks(gray, short_len)
     grids, rules = lines_to_grids(hmask, vmask, min_len, tol, (hshort, vshort, short_len))
@@ -275,14 +284,15 @@ def _merge_cells(xs, ys, hmask, vmask, tol) -> tuple[tuple[int, int, int, int], 
         if taken[r0, c0]:
             continue
         # a non-rectangular merge (a broken line) keeps its bounding box where that is still free
-        while taken[r0:r1 + 1, c0:c1 + 1].any() and r1 > r0:
+        while taken[r0 : r1 + 1, c0 : c1 + 1].any() and r1 > r0:
             r1 -= 1
-        taken[r0:r1 + 1, c0:c1 + 1] = True
+        taken[r0 : r1 + 1, c0 : c1 + 1] = True
         cells.append((r0, c0, r1 - r0 + 1, c1 - c0 + 1))
     return tuple(cells)
 
 
 # --- cells → text ------------------------------------------------------------------------------------------------
+
 
 def _tidy(text: str) -> str:
     """Tesseract's text as one label: wrapped lines joined, the spaces it puts between Chinese characters dropped."""
@@ -311,8 +321,7 @@ def _ocr(api, img: np.ndarray) -> tuple[str, float]:
     best = ("", -1.0)
     pil = Image.fromarray(img)
     for factor in ZOOMS:
-        im = pil if factor == 1 else pil.resize((round(pil.width * factor), round(pil.height * factor)),
-                                                 Image.LANCZOS)
+        im = pil if factor == 1 else pil.resize((round(pil.width * factor), round(pil.height * factor)), Image.LANCZOS)
         api.SetImage(im)
         text = api.GetUTF8Text()
         conf = float(api.MeanTextConf()) if text.strip() else 0.0
@@ -331,12 +340,12 @@ def _read_cell(engines, crop: np.ndarray) -> tuple[str, float]:
     text_api, digit_api, _ = engines
     ink = crop < DARK
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    tight = crop[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    tight = crop[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     img = np.full((tight.shape[0] + 2 * MARGIN, tight.shape[1] + 2 * MARGIN), 255, np.uint8)
     img[MARGIN:-MARGIN, MARGIN:-MARGIN] = tight
     text, conf = _ocr(text_api, img)
     n_cjk = len(_CJK.findall(text.replace("〇", "").replace("一", "")))
-    if _looks_numeric(text) or conf < RETRY_BELOW or n_cjk <= 1 and re.search(r"\d", text):
+    if _looks_numeric(text) or conf < RETRY_BELOW or (n_cjk <= 1 and re.search(r"\d", text)):
         digits, dconf = _ocr(digit_api, img)
         digits = re.sub(r"\s+", "", digits)
         if _FIGURE.match(digits) and (n_cjk == 0 or dconf > conf):
@@ -358,13 +367,18 @@ def _reread_in_figure_columns(cells: list[Cell], engines, clean: np.ndarray, sca
         col = by_col.get(cell.col, [])
         figures = sum(1 for c in col if _FIGURE.match(c.text))
         t = cell.text.strip()
-        if (cell.colspan == 1 and len(t) == 1 and _CJK.match(t) and t not in NULL_WORDS
-                and figures >= max(3, 0.6 * len(col))):
+        if (
+            cell.colspan == 1
+            and len(t) == 1
+            and _CJK.match(t)
+            and t not in NULL_WORDS
+            and figures >= max(3, 0.6 * len(col))
+        ):
             x0, y0, x1, y1 = (round(v * scale) for v in cell.bbox)
             crop = clean[y0:y1, x0:x1]
             ink = crop < DARK
             rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-            tight = crop[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+            tight = crop[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
             img = np.full((tight.shape[0] + 2 * MARGIN, tight.shape[1] + 2 * MARGIN), 255, np.uint8)
             img[MARGIN:-MARGIN, MARGIN:-MARGIN] = tight
             digits, dconf = _ocr(engines[1], img)
@@ -376,8 +390,9 @@ def _reread_in_figure_columns(cells: list[Cell], engines, clean: np.ndarray, sca
     return out
 
 
-def page_image_to_tables(image, page: int, first_index: int = 0, settings: dict | None = None,
-                         scale: float = 1.0) -> tuple[list[RawTable], list[str]]:
+def page_image_to_tables(
+    image, page: int, first_index: int = 0, settings: dict | None = None, scale: float = 1.0
+) -> tuple[list[RawTable], list[str]]:
     """The ruled tables of one page image as RawTables (cells OCR'd, with confidence), and the page's other text.
 
     Args:
@@ -393,7 +408,7 @@ def page_image_to_tables(image, page: int, first_index: int = 0, settings: dict 
     lang = settings.get("ocr_lang", DEFAULT_LANG)
     require_tesseract(lang)
     gray = np.asarray(image.convert("L"))
-    tol = max(2, int(round(LINE_TOL_PT * scale)))
+    tol = max(2, round(LINE_TOL_PT * scale))
     grids, rules = find_grids(gray, scale)
     clean = np.where(rules, 255, gray).astype(np.uint8)
     ink = clean < DARK
@@ -411,17 +426,34 @@ def page_image_to_tables(image, page: int, first_index: int = 0, settings: dict 
                 text, conf = "", None  # nothing printed: a blank cell, nothing to OCR
             else:
                 text, conf = _read_cell(engines, clean[y0:y1, x0:x1])
-            cells.append(Cell(text=text, row=r, col=c, rowspan=rs, colspan=cs, page=page,
-                              bbox=(x0 / scale, y0 / scale, x1 / scale, y1 / scale), confidence=conf))
+            cells.append(
+                Cell(
+                    text=text,
+                    row=r,
+                    col=c,
+                    rowspan=rs,
+                    colspan=cs,
+                    page=page,
+                    bbox=(x0 / scale, y0 / scale, x1 / scale, y1 / scale),
+                    confidence=conf,
+                )
+            )
         cells = _reread_in_figure_columns(cells, engines, clean, scale)
-        tables.append(RawTable(index=first_index + len(tables), cells=tuple(cells), n_rows=len(g.ys) - 1,
-                               n_cols=len(g.xs) - 1, page=page))
+        tables.append(
+            RawTable(
+                index=first_index + len(tables),
+                cells=tuple(cells),
+                n_rows=len(g.ys) - 1,
+                n_cols=len(g.xs) - 1,
+                page=page,
+            )
+        )
     paragraphs: list[str] = []
     if settings.get("ocr_text", True):
         text_img = clean.copy()
         for g in grids:
             x0, y0, x1, y1 = (int(v) for v in g.bbox)
-            text_img[max(0, y0 - tol):y1 + tol + 1, max(0, x0 - tol):x1 + tol + 1] = 255
+            text_img[max(0, y0 - tol) : y1 + tol + 1, max(0, x0 - tol) : x1 + tol + 1] = 255
         page_api = engines[2]
         page_api.SetImage(Image.fromarray(text_img))
         paragraphs = [_tidy(p) for p in re.split(r"\n\s*\n", page_api.GetUTF8Text()) if p.strip()]
@@ -467,5 +499,6 @@ def extract_scanned(path: Path, origin: Origin, settings: dict) -> Document:
     finally:
         pdf.close()
     notes.append("read by OCR (no text layer): figures may be misread; see each cell's confidence")
-    return Document(origin=origin, tables=tuple(tables), paragraphs=tuple(paragraphs), notes=tuple(notes),
-                    warnings=tuple(warnings))
+    return Document(
+        origin=origin, tables=tuple(tables), paragraphs=tuple(paragraphs), notes=tuple(notes), warnings=tuple(warnings)
+    )

@@ -6,8 +6,10 @@ finding tables and building their grids, is shared (``pdf_layout``), so both eng
 same grids. A table that runs over a page break comes out as one ``RawTable`` per page, in
 page order; the locate stage stitches the pieces.
 """
+
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from ..errors import DependencyMissing, DocumentLoadError
@@ -50,8 +52,11 @@ def extract(path: Path, origin: Origin, settings: dict) -> Document:
                     found = found[1:]
             grids.extend(found)
             if found or (grids and open_end):
-                open_end = bool(grids) and _text_below(rest, grids[-1]) <= EDGE_TEXT_CHARS \
+                open_end = (
+                    bool(grids)
+                    and _text_below(rest, grids[-1]) <= EDGE_TEXT_CHARS
                     and any(c.page == pno + 1 for c in grids[-1].cells)
+                )
             else:
                 open_end = False
             paragraphs.extend(ln.text() for ln in rest)
@@ -72,8 +77,10 @@ def _scanned(path: Path, origin: Origin, settings: dict) -> Document:
     if not ocr.tesseract_available(settings.get("ocr_lang", ocr.DEFAULT_LANG)):
         if want:
             ocr.require_tesseract(settings.get("ocr_lang", ocr.DEFAULT_LANG))  # raises DependencyMissing
-        raise DocumentLoadError("no text layer (scanned PDF); to read it by OCR install Tesseract: "
-                                "apt-get install tesseract-ocr tesseract-ocr-chi-sim")
+        raise DocumentLoadError(
+            "no text layer (scanned PDF); to read it by OCR install Tesseract: "
+            "apt-get install tesseract-ocr tesseract-ocr-chi-sim"
+        )
     return ocr.extract_scanned(path, origin, settings)
 
 
@@ -93,11 +100,16 @@ def page_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> tupl
 
 def grid_to_raw_table(g: Grid, index: int) -> RawTable:
     cells = tuple(
-        Cell(text=text, row=r, col=c, rowspan=rs, colspan=cs, page=page,
-             bbox=tuple(round(v, 2) for v in bbox))
-        for r, c, rs, cs, text, bbox, page in g.texts())
-    return RawTable(index=index, cells=cells, n_rows=g.n_rows, n_cols=g.n_cols,
-                    page=min((c.page for c in cells if c.page), default=None))
+        Cell(text=text, row=r, col=c, rowspan=rs, colspan=cs, page=page, bbox=tuple(round(v, 2) for v in bbox))
+        for r, c, rs, cs, text, bbox, page in g.texts()
+    )
+    return RawTable(
+        index=index,
+        cells=cells,
+        n_rows=g.n_rows,
+        n_cols=g.n_cols,
+        page=min((c.page for c in cells if c.page), default=None),
+    )
 
 
 def _text_below(lines: list[Line], g: Grid) -> int:
@@ -156,8 +168,9 @@ class _PdfiumReader(_Reader):
             # UTF-16 units, in which case fall back to one call per char
             text = tp.get_text_range(0, n) if n else ""
             if len(text) != n:
-                text = "".join(chr(u) if 0 < (u := raw.FPDFText_GetUnicode(tpr, i)) < 0x110000 else " "
-                               for i in range(n))
+                text = "".join(
+                    chr(u) if 0 < (u := raw.FPDFText_GetUnicode(tpr, i)) < 0x110000 else " " for i in range(n)
+                )
             chars = []
             rect = raw.FS_RECTF()
             box = raw.FPDFText_GetLooseCharBox
@@ -265,8 +278,7 @@ class _PlumberReader(_Reader):
     def page(self, pno: int) -> tuple[list[Char], list[HSeg], list[VSeg]]:
         try:
             page = self.doc.pages[pno]
-            chars = [Char(c["text"], c["x0"], c["top"], c["x1"], c["bottom"])
-                     for c in page.chars if _keep(c["text"])]
+            chars = [Char(c["text"], c["x0"], c["top"], c["x1"], c["bottom"]) for c in page.chars if _keep(c["text"])]
             hsegs, vsegs = [], []
             for obj in page.rects + page.lines:
                 w, h = obj["x1"] - obj["x0"], obj["bottom"] - obj["top"]
@@ -279,7 +291,7 @@ class _PlumberReader(_Reader):
                     vsegs += [VSeg(obj["x0"], obj["top"], obj["bottom"]), VSeg(obj["x1"], obj["top"], obj["bottom"])]
             for obj in page.curves:
                 pts = obj.get("pts") or []
-                for p, q in zip(pts, pts[1:]):
+                for p, q in itertools.pairwise(pts):
                     _add_seg((p[0], -p[1]), (q[0], -q[1]), 0.0, hsegs, vsegs)
             page.close()
             return chars, hsegs, vsegs

@@ -10,8 +10,10 @@ same grids. Two table finders:
   through many lines, rows from the lines that carry values, wrapped label lines attached to
   the value row they sit next to, and group labels as rowspan cells.
 """
+
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
@@ -28,7 +30,9 @@ RUN_MAX = 12  # most label blocks one value row may gather
 FULL_SLACK = 1.5  # a label line wraps only when full: within this many line heights of its column's widest
 
 # a label that starts a new item: "1." "2、" "（三）" "(4)" "一、"
-_NUMBERED_RE = re.compile(r"^\s*(?:[0-9０-９]+\s*[.．、)）]|[（(][一二三四五六七八九十0-9０-９]+[)）]|[一二三四五六七八九十]+\s*[、.．])")
+_NUMBERED_RE = re.compile(
+    r"^\s*(?:[0-9０-９]+\s*[.．、)）]|[（(][一二三四五六七八九十0-9０-９]+[)）]|[一二三四五六七八九十]+\s*[、.．])"
+)
 # a value-like cell text: digits with separators, signs, units, or a placeholder dash
 _VALUE_RE = re.compile(r"^[\s0-9０-９.,，．+\-−—–/／%％()（）万元]*[0-9０-９\-—–/／][\s0-9０-９.,，．%％万元]*$")
 
@@ -89,6 +93,7 @@ class Grid:
 
 # ---------------------------------------------------------------- text lines and joining
 
+
 class _CharRun:
     """Chars left to right: the run spans from the first char's left edge to the last one's right edge."""
 
@@ -114,7 +119,6 @@ class Line(_CharRun):
     @property
     def h(self) -> float:
         return self.bottom - self.top
-
 
     @property
     def mid(self) -> float:
@@ -181,6 +185,7 @@ def is_value_text(s: str) -> bool:
 
 
 # ---------------------------------------------------------------- ruled (lattice) tables
+
 
 def cluster_positions(values: list[float], tol: float) -> list[float]:
     """Sorted representative positions of values that lie within ``tol`` of each other."""
@@ -353,6 +358,7 @@ def drop_empty_shell(grid: Grid) -> Grid | None:
 
 # ---------------------------------------------------------------- borderless (text) tables
 
+
 @dataclass
 class _Seg(_CharRun):
     """A run of chars on one line, separated from its neighbours by a wide gap."""
@@ -362,7 +368,6 @@ class _Seg(_CharRun):
     c0: int = 0
     c1: int = 0
     _text: str | None = None
-
 
     @property
     def top(self) -> float:
@@ -432,18 +437,19 @@ def text_regions(lines: list[Line]) -> list[tuple[int, int]]:
                 start -= 1
             else:
                 break
-        if sum(multi[start:end + 1]) >= 2:
+        if sum(multi[start : end + 1]) >= 2:
             regions.append((start, end))
         i = end + 1
     return regions
 
 
-def _column_edges(segs_by_line: list[list[_Seg]], x0: float, x1: float,
-                  all_segs: list[list[_Seg]] = (), lines: list[Line] = ()) -> list[float]:
+def _column_edges(
+    segs_by_line: list[list[_Seg]], x0: float, x1: float, all_segs: list[list[_Seg]] = (), lines: list[Line] = ()
+) -> list[float]:
     """Column edges from the gaps between cells: gaps that overlap share one boundary."""
     gaps = []
     for segs in segs_by_line:
-        for a, b in zip(segs, segs[1:]):
+        for a, b in itertools.pairwise(segs):
             gaps.append((a.x1, b.x0))
     if lines:
         gaps.extend(_band_gaps(lines, all_segs))
@@ -476,7 +482,7 @@ def _column_edges(segs_by_line: list[list[_Seg]], x0: float, x1: float,
         else:
             mids.append((lo + hi) / 2)
     mids.sort()
-    return [x0] + mids + [x1]
+    return [x0, *mids, x1]
 
 
 def _band_gaps(lines: list[Line], all_segs: list[list[_Seg]]) -> list[tuple[float, float]]:
@@ -503,9 +509,9 @@ def _band_gaps(lines: list[Line], all_segs: list[list[_Seg]]) -> list[tuple[floa
                 merged[-1][1] = max(merged[-1][1], b)
             else:
                 merged.append([a, b])
-        out.extend((p[1], q[0]) for p, q in zip(merged, merged[1:]))
+        out.extend((p[1], q[0]) for p, q in itertools.pairwise(merged))
 
-    for ln, segs in zip(lines, all_segs):
+    for ln, segs in zip(lines, all_segs, strict=False):
         if bottom is not None and ln.top < bottom:
             n_lines += 1
             bottom = max(bottom, ln.bottom)
@@ -519,8 +525,7 @@ def _band_gaps(lines: list[Line], all_segs: list[list[_Seg]]) -> list[tuple[floa
 
 
 def _col_range(seg: _Seg, edges: list[float]) -> tuple[int, int]:
-    cols = [k for k in range(len(edges) - 1)
-            if min(seg.x1, edges[k + 1]) - max(seg.x0, edges[k]) > 0.5]
+    cols = [k for k in range(len(edges) - 1) if min(seg.x1, edges[k + 1]) - max(seg.x0, edges[k]) > 0.5]
     if not cols:  # a sliver: the column holding its centre
         cx = (seg.x0 + seg.x1) / 2
         k = max(0, min(len(edges) - 2, bisect_right(edges, cx) - 1))
@@ -543,7 +548,7 @@ def text_tables(lines: list[Line]) -> tuple[list[Grid], list[int]]:
 
 
 def _region_to_grid(lines: list[Line], start: int, end: int) -> Grid | None:
-    region = lines[start:end + 1]
+    region = lines[start : end + 1]
     segs_by_line = [line_segments(ln, start + i) for i, ln in enumerate(region)]
     x0 = min(ln.x0 for ln in region)
     x1 = max(ln.x1 for ln in region)
@@ -562,8 +567,9 @@ def _region_to_grid(lines: list[Line], start: int, end: int) -> Grid | None:
     # header lines (up to the last line reaching the value columns before the first value) keep
     # one row per such line with the lines between them shared out; the body below is laid out
     # from its label blocks, so rows whose values are all blank keep a row of their own
-    first_value = next((i for i, segs in enumerate(segs_by_line)
-                        if any(s.c0 >= vcol and is_value_text(s.text()) for s in segs)), None)
+    first_value = next(
+        (i for i, segs in enumerate(segs_by_line) if any(s.c0 >= vcol and is_value_text(s.text()) for s in segs)), None
+    )
     body_start = len(segs_by_line)
     if vcol > 0 and first_value is not None:
         body_start = 0
@@ -608,7 +614,6 @@ def _region_to_grid(lines: list[Line], start: int, end: int) -> Grid | None:
     return grid
 
 
-
 def _widen_under_headers(ranges: list[list[tuple[int, int, list[_Seg]]]], vcol: int) -> None:
     """A value printed under a header cell that spans several columns spans them too.
 
@@ -618,7 +623,7 @@ def _widen_under_headers(ranges: list[list[tuple[int, int, list[_Seg]]]], vcol: 
     as long as the row has nothing else in the spanned columns.
     """
     header: list[tuple[int, int]] = []
-    for ri, cells in enumerate(ranges):
+    for _ri, cells in enumerate(ranges):
         right = [(c0, c1, segs) for c0, c1, segs in cells if c1 >= vcol]
         if not right:
             continue
@@ -705,8 +710,9 @@ def _label_blocks(labels: list[_Seg]) -> list[list[_Seg]]:
     widest: dict[int, float] = {}
     for p in labels:
         ph, pc = p.bottom - p.top, (p.x0 + p.x1) / 2
-        widest[id(p)] = max(s.x1 - s.x0 for s in labels
-                            if abs((s.x0 + s.x1) / 2 - pc) <= ph or abs(s.x0 - p.x0) <= 0.5 * ph)
+        widest[id(p)] = max(
+            s.x1 - s.x0 for s in labels if abs((s.x0 + s.x1) / 2 - pc) <= ph or abs(s.x0 - p.x0) <= 0.5 * ph
+        )
     blocks: list[list[_Seg]] = []
     block_of: dict[int, int] = {}
     done: list[_Seg] = []
@@ -718,10 +724,14 @@ def _label_blocks(labels: list[_Seg]) -> list[list[_Seg]]:
         if p is not None:
             b = block_of[id(p)]
             ph = p.bottom - p.top
-            if (blocks[b][-1] is p and s.top - p.bottom <= BLOCK_GAP * ph
-                    and (p.x1 - p.x0) + FULL_SLACK * ph >= widest[id(p)]
-                    and s.x0 >= p.x0 - FULL_SLACK * ph and s.x1 <= p.x1 + FULL_SLACK * ph
-                    and not _is_numbered(s.text())):
+            if (
+                blocks[b][-1] is p
+                and s.top - p.bottom <= BLOCK_GAP * ph
+                and (p.x1 - p.x0) + FULL_SLACK * ph >= widest[id(p)]
+                and s.x0 >= p.x0 - FULL_SLACK * ph
+                and s.x1 <= p.x1 + FULL_SLACK * ph
+                and not _is_numbered(s.text())
+            ):
                 blocks[b].append(s)
                 block_of[id(s)] = b
                 joined = True
@@ -782,8 +792,16 @@ def _body_rows(segs_by_line: list[list[_Seg]], vcol: int, is_group, groups: list
     # middle is nearest its line (a centred label whose lines did not all join one block)
     order = sorted(range(len(blocks)), key=lambda b: min(s.top for s in blocks[b]))
     is_free = {id(blk) for blk in free}
-    box = {id(blk): (min(s.x0 for s in blk), min(s.top for s in blk), max(s.x1 for s in blk),
-                     max(s.bottom for s in blk), max(s.bottom - s.top for s in blk)) for blk in blocks}
+    box = {
+        id(blk): (
+            min(s.x0 for s in blk),
+            min(s.top for s in blk),
+            max(s.x1 for s in blk),
+            max(s.bottom for s in blk),
+            max(s.bottom - s.top for s in blk),
+        )
+        for blk in blocks
+    }
     for ri, r in enumerate(rows):
         if r["own"]:
             continue
@@ -858,8 +876,12 @@ def _group_blocks(groups: list[_Seg], rows: list[dict], nearest, occupied: list[
     blocks: list[dict] = []
     for s in sorted(groups, key=lambda s: (s.c0, s.c1, s.top)):
         b = blocks[-1] if blocks else None
-        if (b is not None and (b["c0"], b["c1"]) == (s.c0, s.c1)
-                and s.top - b["bottom"] <= BLOCK_GAP * (s.bottom - s.top) and not _is_numbered(s.text())):
+        if (
+            b is not None
+            and (b["c0"], b["c1"]) == (s.c0, s.c1)
+            and s.top - b["bottom"] <= BLOCK_GAP * (s.bottom - s.top)
+            and not _is_numbered(s.text())
+        ):
             b["segs"].append(s)
             b["bottom"] = max(b["bottom"], s.bottom)
         else:
@@ -884,7 +906,7 @@ def _group_blocks(groups: list[_Seg], rows: list[dict], nearest, occupied: list[
         col_blocks.sort(key=lambda b: b["a"])
         # chains of blocks with only free rows between them; a used row breaks the chain
         chains: list[list[dict]] = [[col_blocks[0]]]
-        for up, down in zip(col_blocks, col_blocks[1:]):
+        for up, down in itertools.pairwise(col_blocks):
             if down["a"] > up["b"] and all(free(ri, up) for ri in range(up["b"] + 1, down["a"])):
                 chains[-1].append(down)
             else:
@@ -894,15 +916,22 @@ def _group_blocks(groups: list[_Seg], rows: list[dict], nearest, occupied: list[
             while lo > 0 and free(lo - 1, chain[0]) and (k == 0 or lo - 1 > chains[k - 1][-1]["b"]):
                 lo -= 1
             hi = chain[-1]["b"]
-            while hi < len(rows) - 1 and free(hi + 1, chain[-1]) and (k == len(chains) - 1 or hi + 1 < chains[k + 1][0]["a"]):
+            while (
+                hi < len(rows) - 1
+                and free(hi + 1, chain[-1])
+                and (k == len(chains) - 1 or hi + 1 < chains[k + 1][0]["a"])
+            ):
                 hi += 1
             gaps = [list(range(lo, chain[0]["a"]))]
-            gaps += [list(range(u["b"] + 1, d["a"])) for u, d in zip(chain, chain[1:])]
+            gaps += [list(range(u["b"] + 1, d["a"])) for u, d in itertools.pairwise(chain)]
             gaps.append(list(range(chain[-1]["b"] + 1, hi + 1)))
-            takes = spread(len(chain), [len(g) for g in gaps],
-                           lambda i, up, down: cost(chain[i], chain[i]["a"] - up, chain[i]["b"] + down),
-                           optional_ends=True)
-            for b, (up, down) in zip(chain, takes):
+            takes = spread(
+                len(chain),
+                [len(g) for g in gaps],
+                lambda i, up, down: cost(chain[i], chain[i]["a"] - up, chain[i]["b"] + down),
+                optional_ends=True,
+            )
+            for b, (up, down) in zip(chain, takes, strict=False):
                 b["a"] -= up
                 b["b"] += down
     for b in blocks:
@@ -978,7 +1007,7 @@ def _attach_loose(rows: list[dict], mids: list[float], loose: list[_Seg]) -> Non
         gaps[bisect_right(mids, mid)].append(u)
 
     def cost(i: int, up: int, down: int) -> float:
-        taken = gaps[i][len(gaps[i]) - up:] + gaps[i + 1][:down]
+        taken = gaps[i][len(gaps[i]) - up :] + gaps[i + 1][:down]
         segs = list(rows[i]["segs"]) + [s for u in taken for s in u]
         top = min(s.top for s in segs)
         bottom = max(s.bottom for s in segs)
@@ -989,7 +1018,7 @@ def _attach_loose(rows: list[dict], mids: list[float], loose: list[_Seg]) -> Non
     takes = spread(n, [len(g) for g in gaps], cost, optional_ends=False)
     for i, (up, down) in enumerate(takes):
         if up:
-            rows[i]["segs"].extend(s for u in gaps[i][len(gaps[i]) - up:] for s in u)
+            rows[i]["segs"].extend(s for u in gaps[i][len(gaps[i]) - up :] for s in u)
         if down:
             rows[i]["segs"].extend(s for u in gaps[i + 1][:down] for s in u)
 
@@ -1045,8 +1074,9 @@ def _join_cut_row(head: list[GridCell], tail: list[GridCell], row: int) -> list[
         if h is None:
             return None
         parts = [t for t in (cell_text(h), cell_text(c)) if t]
-        joined = GridCell(h.row, h.col, h.rowspan + c.rowspan - 1, h.colspan, h.bbox, h.chars + c.chars,
-                          "\n".join(parts), h.page)
+        joined = GridCell(
+            h.row, h.col, h.rowspan + c.rowspan - 1, h.colspan, h.bbox, h.chars + c.chars, "\n".join(parts), h.page
+        )
         out[out.index(h)] = joined
     if ending:
         return None

@@ -10,6 +10,7 @@ next cell line end a table. Text lines outside tables become paragraphs.
 Where the layout leaves the rows in doubt (blank-line separators missing) the extractor splits
 rows by a stated rule and says so in ``Document.notes``; it never guesses silently.
 """
+
 from __future__ import annotations
 
 import re
@@ -54,11 +55,14 @@ def extract(path: Path, origin: Origin, settings: dict) -> Document:
     for i, rows in enumerate(blocks):
         rows, split = split_run_on_rows(rows)
         if split:
-            warnings.append(f"table {i}: {split} row(s) had no blank line before them; started a new row at each "
-                         f"label cell that follows a value cell (row structure guessed)")
+            warnings.append(
+                f"table {i}: {split} row(s) had no blank line before them; started a new row at each "
+                f"label cell that follows a value cell (row structure guessed)"
+            )
         tables.append(rows_to_raw_table(rows, i))
-    return Document(origin=origin, tables=tuple(tables), paragraphs=tuple(paragraphs), notes=tuple(notes),
-                    warnings=tuple(warnings))
+    return Document(
+        origin=origin, tables=tuple(tables), paragraphs=tuple(paragraphs), notes=tuple(notes), warnings=tuple(warnings)
+    )
 
 
 def dump_to_blocks(lines: list[str]) -> tuple[list[str], list[list[list[str]]], list[str]]:
@@ -104,8 +108,10 @@ def dump_to_blocks(lines: list[str]) -> tuple[list[str], list[list[list[str]]], 
                 if not (_is_value(prev) and prev.strip() and not _is_value(line)):
                     row[-1].append(line)  # a cell's further paragraph
                     continue
-                notes.append(f"table {len(tables)}: no blank line between its last cell and the text "
-                             f"{line.strip()[:20]!r}; took the text as a paragraph after the table")
+                notes.append(
+                    f"table {len(tables)}: no blank line between its last cell and the text "
+                    f"{line.strip()[:20]!r}; took the text as a paragraph after the table"
+                )
             if table is not None:
                 close_table()
             text = _ARTEFACT.sub("", line).strip()
