@@ -14,7 +14,9 @@ import yaml
 
 from .errors import SchemaFileError
 
-SCHEMA_DIR = Path(os.environ.get("XXGK_SCHEMAS", Path(__file__).resolve().parent.parent / "schemas"))
+# the schemas ship inside the package (``pipeline/schemas/``; the repository's ``schemas/`` is a link to it), so a
+# wheel installed anywhere finds them; XXGK_SCHEMAS points at another folder of schema files (for trying edits)
+SCHEMA_DIR = Path(os.environ.get("XXGK_SCHEMAS", Path(__file__).resolve().parent / "schemas"))
 TABLES = ("proactive", "requests", "appeals")
 TEMPLATES = ("2019", "2021")
 SEVERITIES = ("error", "warning", "info")
