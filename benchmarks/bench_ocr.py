@@ -16,7 +16,8 @@ from pathlib import Path
 import pypdfium2 as pdfium
 
 from pipeline.extract import origin_of
-from pipeline.extract.ocr import DEFAULT_DPI, extract_scanned
+from pipeline.extract.ocr import extract_scanned
+from pipeline.settings import DEFAULTS, Settings
 from pipeline.model import Format
 
 CORPUS_SCANS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus" / "scanned"
@@ -25,7 +26,7 @@ CORPUS_SCANS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpu
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("paths", nargs="*", type=Path)
-    ap.add_argument("--dpi", type=int, default=DEFAULT_DPI)
+    ap.add_argument("--dpi", type=int, default=DEFAULTS.ocr_dpi)
     args = ap.parse_args()
     files = args.paths or sorted(CORPUS_SCANS.glob("*__pdf_scanned.pdf"))
     if not files:
@@ -36,7 +37,7 @@ def main() -> None:
         pages = len(pdf)
         pdf.close()
         t = time.perf_counter()
-        doc = extract_scanned(f, origin_of(f, Format.PDF), {"ocr_dpi": args.dpi})
+        doc = extract_scanned(f, origin_of(f, Format.PDF), Settings(ocr_dpi=args.dpi))
         s = time.perf_counter() - t
         cells = sum(len(tb.cells) for tb in doc.tables)
         total_pages, total_s, total_cells = total_pages + pages, total_s + s, total_cells + cells

@@ -6,8 +6,10 @@
 """
 
 from .extract import extract
-from .run import Batch, Result, ingest, process_file
+from .run import Result, ingest, process_file
 from .schema import load_schema
+from .settings import Settings
+from .tables import Batch
 
 __version__ = "0.1.0"
-__all__ = ["Batch", "Result", "__version__", "extract", "ingest", "load_schema", "process_file"]
+__all__ = ["Batch", "Result", "Settings", "__version__", "extract", "ingest", "load_schema", "process_file"]

@@ -5,7 +5,7 @@ Three scopes, one rule file:
 - ``report``: the within-report rules, already evaluated at ingest (rows of ``issues`` with a ``rule``);
 - ``years``: the same agency in consecutive years (rules 14–16), evaluated here on the batch's ``cells``;
 - ``narrative``: figures that 一、总体情况 states in a recognisable form (rule 17). They are read at ingest by
-  :func:`narrative_figures` and written as a fourth small table, ``narrative`` (one row per stated figure: rule,
+  ``narrative.narrative_figures`` and written as a fourth small table, ``narrative`` (one row per stated figure: rule,
   figure, value, the text it was read from, paragraph), so an ingest's output folder holds all the audit needs.
 
 Agencies are linked across years by their folded names (width, script, spacing, 人民政府 → 政府, 街道办事处 → 街道);
@@ -25,83 +25,10 @@ from pathlib import Path
 import pandas as pd
 
 from .issues import Issue
-from .labels import fold
 from .reconcile import CHECK_SCOPES, CHECKS, NarrativeCtx, YearPairCtx
 from .schema import Rule, Schema, expand, load_schema
-
-# --------------------------------------------------------------------------------------------------- narrative (17)
-
-_SECTION_ONE = re.compile(r"^[一1][、.．,，]?\s*总体情况")
-_SECTION_NEXT = re.compile(r"^[二2][、.．,，]")
-SNIPPET_CONTEXT = 12  # characters of text kept either side of a stated figure
-
-
-def overview_text(paragraphs) -> list[tuple[int, str]]:
-    """The paragraphs of 一、总体情况 (index, folded text); empty when the report has no such heading."""
-    folded = [(i, fold(p)) for i, p in enumerate(paragraphs) if p and p.strip()]
-    start = next((k for k, (_, t) in enumerate(folded) if _SECTION_ONE.match(t)), None)
-    if start is None:
-        return []
-    out = []
-    for i, t in folded[start + 1 :]:
-        if _SECTION_NEXT.match(t):
-            break
-        out.append((i, t))
-    return out
-
-
-NARRATIVE_COLUMNS = ["report_id", "source_path", "rule", "table", "figure", "value", "raw", "paragraph"]
-NARRATIVE_TYPES = dict(
-    report_id="string",
-    source_path="string",
-    rule="string",
-    table="string",
-    figure="string",
-    value="float64",
-    raw="string",
-    paragraph="Int64",
-)
-
-
-def narrative_figures(paragraphs, schema: Schema) -> list[dict]:
-    """Every figure of the narrative rules that 一、总体情况 states: rule, table, figure, value, raw text, paragraph.
-
-    The section's paragraphs are joined (PDF text breaks lines mid-sentence) and searched with each figure's
-    patterns; a figure stated twice with the same value is kept once.
-    """
-    parts = overview_text(paragraphs)
-    if not parts:
-        return []
-    text, starts = "", []
-    for i, t in parts:
-        starts.append((len(text), i))
-        text += t
-    para_at = lambda pos: max((i for s, i in starts if s <= pos), default=parts[0][0])
-    out: list[dict] = []
-    for rule in schema.rules:
-        if CHECK_SCOPES.get(rule.check) != "narrative":
-            continue
-        for fig in rule.params["figures"]:
-            seen = set()
-            for pat in fig["patterns"]:
-                for m in re.finditer(pat, text):
-                    value = float(m.group(1))
-                    if value in seen:
-                        continue
-                    seen.add(value)
-                    snippet = text[max(0, m.start() - SNIPPET_CONTEXT) : m.end() + SNIPPET_CONTEXT]
-                    out.append(
-                        dict(
-                            rule=rule.name,
-                            table=rule.table,
-                            figure=fig["name"],
-                            value=value,
-                            raw=snippet,
-                            paragraph=para_at(m.start()),
-                        )
-                    )
-    return out
-
+from .tables import NARRATIVE
+from .text import fold
 
 # ------------------------------------------------------------------------------------------------- agency identity
 
@@ -186,7 +113,7 @@ def read_output(directory: str | Path) -> Output:
             read = pd.read_parquet if fmt == "parquet" else (lambda p: pd.read_csv(p, encoding="utf-8-sig"))
             frames = [read(d / f"{n}.{fmt}") for n in ("cells", "reports", "issues")]
             nar = d / f"narrative.{fmt}"  # absent in outputs written before rule 17: no text checks then
-            narrative = read(nar) if nar.exists() else pd.DataFrame(columns=NARRATIVE_COLUMNS)
+            narrative = read(nar) if nar.exists() else NARRATIVE.frame()
             return Output(*frames, fmt=fmt, narrative=narrative)
     raise FileNotFoundError(f"{d}: no cells, reports and issues (.parquet or .csv) from `xxgk ingest` here")
 

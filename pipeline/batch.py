@@ -36,41 +36,20 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import pyarrow.parquet as pq
 
 from .errors import XxgkError
-from .run import (
-    CELL_COLUMNS,
-    CELL_TYPES,
-    ISSUE_COLUMNS,
-    ISSUE_TYPES,
-    NARRATIVE_COLUMNS,
-    NARRATIVE_TYPES,
-    REPORT_COLUMNS,
-    REPORT_TYPES,
-    add_place,
-    find_files,
-    process_file,
-    typed,
-)
+from .run import add_place, find_files, process_file
 from .schema import Schema, load_schema
+from .settings import DEFAULTS, Settings
+from .tables import OUTPUT_TABLES, RECORD_TABLES, Report, Status
 from .write import excel_safe
 
-DEFAULT_TIMEOUT = 60.0  # seconds per file
-DEFAULT_PART_FILES = 500  # files per Parquet part
-DEFAULT_FLUSH_SECONDS = 60.0  # a part is written at least this often, so a killed run loses little
-DEFAULT_MAX_TASKS_PER_WORKER = 1000  # a worker is replaced after this many files, so a slow leak cannot grow
-ENGINES = ("local", "dask")
-COLUMNS = {
-    "cells": (CELL_COLUMNS, CELL_TYPES),
-    "reports": (REPORT_COLUMNS, REPORT_TYPES),
-    "issues": (ISSUE_COLUMNS, ISSUE_TYPES),
-    "narrative": (NARRATIVE_COLUMNS, NARRATIVE_TYPES),
-}
-NAMES = tuple(COLUMNS)  # the tables of an output folder; "reports" has one row per file and commits a part
-RECORDS = tuple(n for n in NAMES if n != "reports")  # the tables with many rows per file
+NAMES = tuple(OUTPUT_TABLES)  # the tables of an output folder; "reports" has one row per file and commits a part
+RECORDS = RECORD_TABLES  # the tables with many rows per file
 
 
 class OutputDirError(XxgkError):
@@ -85,7 +64,27 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def _serve(conn, schema, settings: dict) -> None:
+class Payload(NamedTuple):
+    """What a worker sends back for one file."""
+
+    report: Report
+    place_query: list[str]  # title-line readings of the agency, for the parent to place it (add_place)
+    records: dict[str, list[dict]]  # cells, issues, narrative
+    seconds: float
+    peak_rss_mb: float
+
+
+def _read_one(path: str, rid: str | None, schema, settings: Settings) -> Payload:
+    t0 = time.perf_counter()
+    try:
+        r = process_file(path, schema, settings, place=False)
+        report, query, records = r.report, r.place_query, {name: getattr(r, name, []) for name in RECORDS}
+    except Exception as e:  # process_file records bad files itself; this is a defect, keep the batch going
+        report, query, records = Report.failed(path, f"internal error: {type(e).__name__}: {e}", rid), [], {}
+    return Payload(report, query, records, time.perf_counter() - t0, _peak_rss_mb())
+
+
+def _serve(conn, schema, settings: Settings) -> None:
     """A worker process: read (path, report_id) tasks from ``conn``, answer with the file's records.
 
     The schema comes from the run (loaded and checked once there), so every worker reads with the same one even if
@@ -101,19 +100,7 @@ def _serve(conn, schema, settings: dict) -> None:
         if task is None:
             return
         path, rid = task
-        t0 = time.perf_counter()
-        try:
-            r = process_file(path, schema, {**settings, "places": False})
-            payload = (_with_place_query(r), {name: getattr(r, name, []) for name in RECORDS})
-        except Exception as e:  # process_file records bad files itself; this is a defect, keep the batch going
-            payload = (_failed_report(path, rid, f"internal error: {type(e).__name__}: {e}"), {})
-        conn.send((*payload, time.perf_counter() - t0, _peak_rss_mb()))
-
-
-def _with_place_query(r) -> dict:
-    """The reports row with the title-line readings the parent needs to place the agency (workers don't load the
-    gazetteer: it would take a few hundred MB in every worker)."""
-    return {**r.report, "place_query": r.place_query}
+        conn.send(_read_one(path, rid, schema, settings))
 
 
 def _die_with_parent() -> None:
@@ -127,26 +114,10 @@ def _die_with_parent() -> None:
             pass
 
 
-def _failed_report(path: str, rid: str | None, error: str, fmt: str | None = None) -> dict:
-    return dict(
-        report_id=rid,
-        source_path=str(path),
-        format=fmt,
-        agency=None,
-        year=None,
-        template=None,
-        status="failed",
-        n_cells=0,
-        n_issues=0,
-        error=error,
-        duplicate_of=None,
-    )
-
-
 class _Worker:
     """One worker process and the task it is on."""
 
-    def __init__(self, ctx, schema, settings: dict):
+    def __init__(self, ctx, schema, settings: Settings):
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_serve, args=(child, schema, settings), daemon=True, name="xxgk-worker")
         self.proc.start()
@@ -203,16 +174,14 @@ class _Worker:
             return None, self.death()
 
 
-def _result_from_payload(payload: tuple, rid: str) -> tuple[dict, dict[str, list], float]:
-    report, records, seconds, _rss = payload
-    report = dict(report)
-    report.setdefault("duplicate_of", None)
-    if report.get("report_id") is None:  # e.g. an empty file: give it its content id so a re-run skips it
-        report["report_id"] = rid
-        for rows in records.values():
+def _own_id(payload: Payload, rid: str | None) -> Payload:
+    """A report read without an id (e.g. an empty file) gets its content id, so a re-run skips it."""
+    if payload.report.report_id is None and rid is not None:
+        payload.report.report_id = rid
+        for rows in payload.records.values():
             for rec in rows:
                 rec["report_id"] = rid
-    return report, records, seconds
+    return payload
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -291,7 +260,7 @@ class PartWriter:
     """Buffers records and writes them as one part per table every ``part_files`` files or ``flush_seconds``."""
 
     def __init__(
-        self, out: Path, fmt: str, part_files: int = DEFAULT_PART_FILES, flush_seconds: float = DEFAULT_FLUSH_SECONDS
+        self, out: Path, fmt: str, part_files: int = DEFAULTS.part_files, flush_seconds: float = DEFAULTS.flush_seconds
     ):
         self.out, self.fmt = out, fmt
         self.part_files, self.flush_seconds = max(1, part_files), flush_seconds
@@ -304,8 +273,8 @@ class PartWriter:
         self.n_files = 0
         self.since = time.monotonic()
 
-    def add(self, report: dict, records: dict[str, list[dict]] | None = None) -> None:
-        self.buf["reports"].append(report)
+    def add(self, report: Report, records: dict[str, list[dict]] | None = None) -> None:
+        self.buf["reports"].append(report.record())
         for name, rows in (records or {}).items():
             self.buf[name] += rows
         self.n_files += 1
@@ -317,32 +286,31 @@ class PartWriter:
             return
         name = f"part-{self.token}-{self.seq:06d}.parquet"
         for kind in (*RECORDS, "reports"):  # reports last: its rename commits the part
-            cols, types = COLUMNS[kind]
-            df = typed(pd.DataFrame(self.buf[kind], columns=cols), types)
-            _fsync_write(df, parts_dir(self.out, kind, self.fmt) / name)
+            _fsync_write(OUTPUT_TABLES[kind].frame(self.buf[kind]), parts_dir(self.out, kind, self.fmt) / name)
         self.seq += 1
         self._clear()
 
 
 def read_output(out: str | Path, name: str, fmt: str = "parquet") -> pd.DataFrame:
     """One table of a batch output folder as a frame with the project's dtypes (empty if nothing was written)."""
-    cols, types = COLUMNS[name]
+    table = OUTPUT_TABLES[name]
     files = list_parts(parts_dir(Path(out), name, fmt))
     if not files:
-        return typed(pd.DataFrame(columns=cols), types)
-    return typed(pd.concat([pd.read_parquet(f) for f in files], ignore_index=True).reindex(columns=cols), types)
+        return table.frame()
+    return table.frame(pd.concat([pd.read_parquet(f) for f in files], ignore_index=True))
 
 
 def parts_to_parquet(out: Path) -> dict[str, Path]:
     """Stream the parts of each table into one Parquet file ``OUT/<table>.parquet``, atomically, a part at a time."""
     written = {}
     for name in NAMES:
-        cols, types = COLUMNS[name]
+        table = OUTPUT_TABLES[name]
+        cols = table.names
         target = out / f"{name}.parquet"
         tmp = target.with_name(f".{target.name}.tmp")
         files = list_parts(parts_dir(out, name))
         if not files:
-            typed(pd.DataFrame(columns=cols), types).to_parquet(tmp, index=False)
+            table.frame().to_parquet(tmp, index=False)
         else:
             writer = None
             try:
@@ -363,14 +331,13 @@ def parts_to_csv(out: Path) -> dict[str, Path]:
     """Stream the parts of each table into one Excel-safe CSV (UTF-8 with BOM), atomically, a part at a time."""
     written = {}
     for name in NAMES:
-        cols, types = COLUMNS[name]
+        table = OUTPUT_TABLES[name]
+        cols = table.names
         target = out / f"{name}.csv"
         tmp = target.with_name(f".{target.name}.tmp")
         with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
             files = list_parts(parts_dir(out, name, "csv"))
-            frames: Iterable[pd.DataFrame] = (
-                (pd.read_parquet(p) for p in files) if files else [typed(pd.DataFrame(columns=cols), types)]
-            )
+            frames: Iterable[pd.DataFrame] = (pd.read_parquet(p) for p in files) if files else [table.frame()]
             header = True
             for df in frames:
                 df = df.reindex(columns=cols)
@@ -423,7 +390,9 @@ class _Task:
     rid: str | None
 
 
-def plan(files: list[Path], done: DoneState, emit_record: Callable[[dict], None], stats: BatchStats) -> Iterator[_Task]:
+def plan(
+    files: list[Path], done: DoneState, emit_record: Callable[[Report], None], stats: BatchStats
+) -> Iterator[_Task]:
     """The files still to read, in order; duplicates and files done earlier are recorded or skipped on the way."""
     first = dict(done.first_path)
     for f in files:
@@ -434,28 +403,14 @@ def plan(files: list[Path], done: DoneState, emit_record: Callable[[dict], None]
             if (None, path) in done.recorded:
                 stats.skipped_done += 1
             else:
-                emit_record(_failed_report(path, None, f"cannot read the file: {e}"))
+                emit_record(Report.failed(path, f"cannot read the file: {e}"))
             continue
         if (rid, path) in done.recorded:
             stats.skipped_done += 1
             continue
         if rid in first:
             stats.duplicates += 1
-            emit_record(
-                dict(
-                    report_id=rid,
-                    source_path=path,
-                    format=None,
-                    agency=None,
-                    year=None,
-                    template=None,
-                    status="skipped",
-                    n_cells=0,
-                    n_issues=0,
-                    error=f"same bytes as {first[rid]}",
-                    duplicate_of=first[rid],
-                )
-            )
+            emit_record(Report.skipped(path, rid, first[rid]))
             continue
         first[rid] = path
         yield _Task(path, rid)
@@ -467,8 +422,8 @@ def run_local(
     workers: int,
     timeout: float | None,
     schema,
-    settings: dict,
-    max_tasks_per_worker: int = DEFAULT_MAX_TASKS_PER_WORKER,
+    settings: Settings,
+    max_tasks_per_worker: int = DEFAULTS.max_tasks_per_worker,
     stats: BatchStats | None = None,
 ) -> None:
     """Run ``tasks`` on ``workers`` processes; ``on_result(task, payload_or_None, error)`` for each, in completion order."""
@@ -513,10 +468,10 @@ def run_local(
                         pool[i] = _replace(ctx, schema, settings, w, ids)
                         continue
                     w.task, w.n_done = None, w.n_done + 1
-                    w.peak_rss_mb = max(w.peak_rss_mb, payload[-1])
+                    w.peak_rss_mb = max(w.peak_rss_mb, payload.peak_rss_mb)
                     if stats is not None:
                         key = ids[id(w)]
-                        stats.worker_peak_rss_mb[key] = max(stats.worker_peak_rss_mb.get(key, 0), payload[-1])
+                        stats.worker_peak_rss_mb[key] = max(stats.worker_peak_rss_mb.get(key, 0), payload.peak_rss_mb)
                     on_result(t, payload, None)
                 elif timeout is not None and time.monotonic() - w.started > timeout:
                     w.kill()
@@ -541,21 +496,14 @@ def _replace(ctx, schema, settings, old: _Worker, ids: dict) -> _Worker:
 _DASK_LOCAL = threading.local()
 
 
-def _dask_task(path: str, rid: str, schema, settings: dict, timeout: float | None):
+def _dask_task(path: str, rid: str, schema, settings: Settings, timeout: float | None):
     """Runs on a Dask worker: read one file in a child process (so the time limit can be enforced by killing it)."""
     w = getattr(_DASK_LOCAL, "worker", None)
     if w is None or not w.proc.is_alive():
         try:
             w = _Worker(mp.get_context("spawn"), schema, settings)
         except AssertionError:  # a daemonic Dask worker may not start children: read in-thread, without a time limit
-            t0 = time.perf_counter()
-            r = process_file(path, schema, {**settings, "places": False})
-            payload = (
-                _with_place_query(r),
-                {name: getattr(r, name, []) for name in RECORDS},
-                time.perf_counter() - t0,
-                _peak_rss_mb(),
-            )
+            payload = _read_one(path, rid, schema, settings)
             return payload, None, _dask_worker_name()
         _DASK_LOCAL.worker = w
     payload, error = w.run_one((path, rid), timeout)
@@ -581,7 +529,7 @@ def run_dask(
     workers: int,
     timeout: float | None,
     schema,
-    settings: dict,
+    settings: Settings,
     scheduler: str | None = None,
     stats: BatchStats | None = None,
 ) -> None:
@@ -633,7 +581,7 @@ def run_dask(
             except Exception as e:  # the Dask worker died (KilledWorker) or the task raised
                 payload, error, who = None, f"dask task failed: {type(e).__name__}: {e}", None
             if payload is not None and stats is not None:
-                stats.worker_peak_rss_mb[who] = max(stats.worker_peak_rss_mb.get(who, 0), payload[-1])
+                stats.worker_peak_rss_mb[who] = max(stats.worker_peak_rss_mb.get(who, 0), payload.peak_rss_mb)
             fut.release()
             on_result(t, payload, error)
             submit_next()
@@ -649,88 +597,80 @@ def run_dask(
 def run_batch(
     paths: Iterable[str | Path],
     out: str | Path,
-    fmt: str = "parquet",
+    settings: Settings | dict | None = None,
     *,
-    workers: int | None = None,
-    timeout: float | None = DEFAULT_TIMEOUT,
-    engine: str = "local",
-    scheduler: str | None = None,
-    settings: dict | None = None,
-    part_files: int = DEFAULT_PART_FILES,
-    flush_seconds: float = DEFAULT_FLUSH_SECONDS,
     progress: Progress | None = None,
     files: list[Path] | None = None,
     schema: Schema | None = None,
+    **options,
 ) -> BatchStats:
-    """Read every report under ``paths`` into ``out``, resuming what is there. Returns what this run did."""
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r} (expected one of {ENGINES})")
+    """Read every report under ``paths`` into ``out``, resuming what is there. Returns what this run did.
+
+    ``settings`` and ``options`` (names of ``Settings``: ``workers=2``, ``format="csv"`` …) are checked before
+    anything is read.
+    """
+    settings = Settings.resolve(settings, **options)
     out = Path(out)
-    settings = settings or {}
-    workers = workers or os.cpu_count() or 1
     files = find_files(paths) if files is None else files
     schema = schema or load_schema()
     stats = BatchStats(files=len(files))
     lock = lock_output(out)
     try:
-        return _run_locked(
-            files,
-            out,
-            fmt,
-            workers,
-            timeout,
-            engine,
-            scheduler,
-            schema,
-            settings,
-            part_files,
-            flush_seconds,
-            progress,
-            stats,
-        )
+        return _run_locked(files, out, schema, settings, progress, stats)
     finally:
         lock.close()
 
 
-def _run_locked(
-    files, out, fmt, workers, timeout, engine, scheduler, schema, settings, part_files, flush_seconds, progress, stats
-) -> BatchStats:
+def _run_locked(files, out: Path, schema, settings: Settings, progress, stats: BatchStats) -> BatchStats:
+    fmt = settings.format
     prepare_output(out, fmt)
     done = read_done(out, fmt)
-    writer = PartWriter(out, fmt, part_files, flush_seconds)
+    writer = PartWriter(out, fmt, settings.part_files, settings.flush_seconds)
     progress = progress or Progress(len(files), enabled=False)
     t0 = time.perf_counter()
 
-    def emit_record(report: dict) -> None:  # a row decided without reading the file (duplicate, unreadable)
-        writer.add(report)
-        progress.advance(failed=report["status"] == "failed")
-        if report["status"] == "failed":
-            stats.failed.append((report["source_path"], report["error"]))
-            stats.status["failed"] = stats.status.get("failed", 0) + 1
+    def count(report: Report) -> None:
+        stats.status[report.status.value] = stats.status.get(report.status.value, 0) + 1
+        if report.status == Status.FAILED:
+            stats.failed.append((report.source_path, report.error or ""))
+        progress.advance(failed=report.status == Status.FAILED)
 
-    def on_result(t: _Task, payload, error) -> None:
-        if payload is None:
-            report, records = _failed_report(t.path, t.rid, error), {}
+    def emit_record(report: Report) -> None:  # a row decided without reading the file (duplicate, unreadable)
+        writer.add(report)
+        if report.status == Status.FAILED:
+            count(report)
         else:
-            report, records, seconds = _result_from_payload(payload, t.rid)
+            progress.advance()
+
+    def on_result(t: _Task, payload: Payload | None, error: str | None) -> None:
+        if payload is None:
+            report, records = Report.failed(t.path, error or "no result", t.rid), {}
+        else:
+            payload = _own_id(payload, t.rid)
+            report, records = payload.report, payload.records
             records.setdefault("issues", [])
-            add_place(report, records["issues"], report.pop("place_query", None))
-            stats.per_format.setdefault(report.get("format") or "unknown", []).append(seconds)
+            add_place(report, records["issues"], payload.place_query)
+            stats.per_format.setdefault(report.format or "unknown", []).append(payload.seconds)
         writer.add(report, records)
         stats.processed += 1
-        st = report["status"]
-        stats.status[st] = stats.status.get(st, 0) + 1
-        if st == "failed":
-            stats.failed.append((t.path, report["error"]))
-        progress.advance(failed=st == "failed")
+        count(report)
 
-    tasks = plan(files, done, emit_record, stats)
+    tasks = _advancing(plan(files, done, emit_record, stats), progress, stats)
     try:
-        if engine == "local":
-            run_local(_advancing(tasks, progress, stats), on_result, workers, timeout, schema, settings, stats=stats)
+        if settings.engine == "local":
+            run_local(
+                tasks,
+                on_result,
+                settings.n_workers,
+                settings.timeout,
+                schema,
+                settings,
+                stats=stats,
+                max_tasks_per_worker=settings.max_tasks_per_worker,
+            )
         else:
             run_dask(
-                _advancing(tasks, progress, stats), on_result, workers, timeout, schema, settings, scheduler, stats
+                tasks, on_result, settings.n_workers, settings.timeout, schema, settings, settings.scheduler, stats
             )
     finally:
         writer.flush()  # on Ctrl-C too: what was read is kept

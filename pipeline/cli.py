@@ -12,24 +12,26 @@ from pathlib import Path
 import click
 import pyarrow.parquet as pq
 
-from .batch import (
-    DEFAULT_PART_FILES,
-    DEFAULT_TIMEOUT,
-    ENGINES,
-    OutputDirError,
-    Progress,
-    list_parts,
-    parts_dir,
-    read_output,
-    run_batch,
-)
+from .batch import OutputDirError, Progress, list_parts, parts_dir, read_output, run_batch
 from .datapackage import write_datapackage
-from .errors import SchemaFileError
-from .extract.docx import DEFAULT_MAX_UNCOMPRESSED
-from .extract.pdf import DEFAULT_MAX_PAGES
-from .run import DEFAULT_MAX_FILE_BYTES, find_files, process_file
+from .errors import SchemaFileError, SettingsError
+from .run import find_files, process_file
 from .schema import load_schema
-from .write import FORMATS
+from .settings import Settings, default_of, help_of, option_type
+
+
+def setting(name: str, *decls: str, **kw):
+    """A command-line option for the setting ``name``: its default, help and allowed values come from ``Settings``."""
+    flag = f"--{name.replace('_', '-')}"
+    return click.option(
+        *(decls or (flag,)),
+        name,
+        type=option_type(name),
+        default=default_of(name),
+        show_default=default_of(name) is not None,
+        help=help_of(name),
+        **kw,
+    )
 
 
 def _schema_or_exit():
@@ -55,119 +57,34 @@ def main():
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for cells, reports and issues (re-running into it resumes: files done are skipped).",
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="parquet", show_default=True)
-@click.option(
-    "--pdf-engine",
-    type=click.Choice(["pdfium", "pdfplumber"]),
-    default="pdfium",
-    show_default=True,
-    help="How PDF pages are read: pypdfium2 (fast) or pdfplumber (reference).",
-)
-@click.option(
-    "--ocr/--no-ocr",
-    default=None,
-    help="Read scanned (image-only) PDFs by OCR (default: when Tesseract is installed); needs Tesseract (apt-get install tesseract-ocr "
-    "tesseract-ocr-chi-sim).",
-)
-@click.option(
-    "--workers", type=click.IntRange(min=1), default=None, help="Worker processes (default: the number of cores)."
-)
-@click.option(
-    "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
-    default=DEFAULT_TIMEOUT,
-    show_default=True,
-    help="Seconds allowed per file; a file over it is recorded as failed.",
-)
-@click.option(
-    "--engine",
-    type=click.Choice(ENGINES),
-    default="local",
-    show_default=True,
-    help="Where files are read: worker processes here, or a Dask distributed cluster.",
-)
-@click.option(
-    "--scheduler",
-    default=None,
-    metavar="ADDRESS",
-    help="Dask scheduler address (tcp://host:8786); without it --engine dask starts a local cluster.",
-)
-@click.option(
-    "--part-files",
-    type=click.IntRange(min=1),
-    default=DEFAULT_PART_FILES,
-    show_default=True,
-    help="Files per written part (a killed run loses at most one part's work).",
-)
-@click.option(
-    "--max-file-mb",
-    type=click.FloatRange(min=0, min_open=True),
-    default=DEFAULT_MAX_FILE_BYTES / 2**20,
-    show_default=True,
-    help="Limit: a larger file fails without being opened.",
-)
-@click.option(
-    "--max-uncompressed-mb",
-    type=click.FloatRange(min=0, min_open=True),
-    default=DEFAULT_MAX_UNCOMPRESSED / 2**20,
-    show_default=True,
-    help="Limit: a .docx that inflates to more fails (zip bombs).",
-)
-@click.option(
-    "--max-pages",
-    type=click.IntRange(min=1),
-    default=DEFAULT_MAX_PAGES,
-    show_default=True,
-    help="Limit: a PDF with more pages fails.",
-)
+@setting("format")
+@setting("pdf_engine")
+@setting("ocr", "--ocr/--no-ocr")
+@setting("workers")
+@setting("timeout")
+@setting("engine")
+@setting("scheduler", metavar="ADDRESS")
+@setting("part_files")
+@setting("max_file_mb")
+@setting("max_uncompressed_mb")
+@setting("max_text_mb")
+@setting("max_pages")
+@setting("convert_timeout")
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def ingest(
-    paths,
-    out_dir,
-    fmt,
-    pdf_engine,
-    ocr,
-    workers,
-    timeout,
-    engine,
-    scheduler,
-    part_files,
-    max_file_mb,
-    max_uncompressed_mb,
-    max_pages,
-    debug,
-):
+def ingest(paths, out_dir, debug, **options):
     """Read every report under PATHS (files or folders, recursively) into tidy cells, reports and issues."""
+    try:
+        settings = Settings.resolve(options)
+    except SettingsError as e:
+        raise click.UsageError(str(e)) from None
     schema = _schema_or_exit()
-    if scheduler and engine != "dask":
-        raise click.UsageError("--scheduler needs --engine dask")
     files = find_files(paths)
     if not files:
         raise click.UsageError("no report files (.docx .doc .wps .pdf .html .htm .txt) under the paths given")
-    settings = {
-        "pdf_engine": pdf_engine,
-        "ocr": ocr,
-        "max_file_bytes": int(max_file_mb * 2**20),
-        "max_uncompressed": int(max_uncompressed_mb * 2**20),
-        "max_pages": max_pages,
-    }
     try:
-        stats = run_batch(
-            paths,
-            out_dir,
-            fmt,
-            workers=workers,
-            timeout=timeout,
-            engine=engine,
-            scheduler=scheduler,
-            settings=settings,
-            part_files=part_files,
-            progress=Progress(len(files)),
-            files=files,
-            schema=schema,
-        )
+        stats = run_batch(paths, out_dir, settings, progress=Progress(len(files)), files=files, schema=schema)
     except OutputDirError as e:
-        raise click.UsageError(str(e))
+        raise click.UsageError(str(e)) from None
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: what was read is kept in {out_dir}; run the same command again to go on", err=True)
         sys.exit(130)
@@ -175,6 +92,7 @@ def ingest(
         if debug:
             traceback.print_exc()
         raise
+    fmt = settings.format
     st = stats.status
     reports = read_output(out_dir, "reports", fmt)
     total = reports["status"].value_counts().to_dict()
@@ -219,7 +137,7 @@ def export(out_dir, wide, labels, out_file):
     try:
         path = export_wide(out_dir, out_file, labels)
     except FileNotFoundError as e:
-        raise click.UsageError(str(e))
+        raise click.UsageError(str(e)) from None
     click.echo(f"wide table ({labels} headers) → {path}")
 
 
@@ -231,11 +149,11 @@ def show(file):
     r = process_file(file, schema)
     rep = r.report
     click.echo(
-        f"{file}\n  format {rep['format']}, agency {rep['agency']}, year {rep['year']}, "
-        f"template {rep['template']}, status {rep['status']}"
+        f"{file}\n  format {rep.format}, agency {rep.agency}, year {rep.year}, "
+        f"template {rep.template}, status {rep.status.value}"
     )
-    if rep["error"]:
-        click.echo(f"  error: {rep['error']}")
+    if rep.error:
+        click.echo(f"  error: {rep.error}")
         sys.exit(1)
     for kind, spec in schema.tables.items():
         cells = [c for c in r.cells if c["table"] == kind]
@@ -279,7 +197,7 @@ def audit(directory):
     try:
         read_output(directory)
     except FileNotFoundError as e:
-        raise click.UsageError(str(e))
+        raise click.UsageError(str(e)) from None
     a = run_audit(directory, schema)
     paths = write_audit(a, directory)
     click.echo(summary(a))

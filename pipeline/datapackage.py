@@ -1,7 +1,8 @@
 """``datapackage.json``: a Frictionless Data Package descriptor for an ingest's output, so the dataset explains itself.
 
-One resource per output file (cells, reports, issues) with a Table Schema: every field's name, type, title (in
-Chinese) and description, the primary key, and the foreign keys tying cells and issues to their report.
+One resource per output file (cells, reports, issues, narrative) with a Table Schema made from ``tables``: every
+field's name, type, title (in Chinese), description and allowed values, the primary key, and the foreign keys tying
+cells and issues to their report.
 """
 
 from __future__ import annotations
@@ -9,86 +10,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .audit import NARRATIVE_COLUMNS, NARRATIVE_TYPES
-from .issues import CODES
-from .run import CELL_COLUMNS, CELL_TYPES, ISSUE_COLUMNS, ISSUE_TYPES, REPORT_COLUMNS, REPORT_TYPES
+from .tables import FRICTIONLESS_TYPES, OUTPUT_TABLES, Table
 from .write import _atomic
 
-# column -> (Chinese title, English description); the one place the output columns are documented
-FIELD_DOCS: dict[str, tuple[str, str]] = {
-    "report_id": ("报告编号", "First 16 hex digits of the SHA-256 of the report file"),
-    "source_path": ("文件路径", "Path of the report file as given to xxgk ingest"),
-    "format": ("文件格式", "Format detected from the file's bytes (docx, doc, pdf, html, txt)"),
-    "agency": ("发布机关", "Agency named in the report title"),
-    "year": ("年度", "Year the report covers"),
-    "template": ("模板", "Statistics template: 2019 (国办公开办函〔2019〕60号) or 2021 (国办公开办函〔2021〕30号)"),
-    "status": ("状态", "ok, partial (issues of warning or error severity), failed or skipped"),
-    "n_cells": ("数值个数", "Number of cells read"),
-    "n_issues": ("问题个数", "Number of issues recorded"),
-    "error": ("错误", "Why the file failed, when it did"),
-    "duplicate_of": ("重复文件", "For a skipped file: the path of the file with the same bytes that was read"),
-    "province": ("省级", "Province-level division of the agency (GB/T 2260 name), from the jionlp gazetteer"),
-    "province_code": ("省级代码", "GB/T 2260 six-digit code of the province"),
-    "city": ("地级", "Prefecture-level division (null for counties under a province directly)"),
-    "city_code": ("地级代码", "GB/T 2260 six-digit code of the city"),
-    "county": ("县级", "County-level division"),
-    "county_code": ("县级代码", "GB/T 2260 six-digit code of the county"),
-    "town": ("乡级", "Township or street named in the agency's name (no GB/T 2260 code exists at this level)"),
-    "level": ("机关层级", "province, city, county, township, street or department"),
-    "table": ("表", "proactive (表二), requests (表三) or appeals (表四)"),
-    "row": ("行", "Canonical row key (schemas/*.yaml)"),
-    "col": ("列", "Canonical column key (schemas/*.yaml)"),
-    "value": ("数值", "The figure; null for a blank or a null token; money in yuan"),
-    "unit": ("单位", "Unit of money amounts (元); null for counts"),
-    "raw": ("原文", "The cell's text as printed"),
-    "page": ("页码", "Page of the cell (PDF), when known"),
-    "table_index": ("表格序号", "Index of the source table in the document"),
-    "row_index": ("行序号", "Row index in the source table"),
-    "col_index": ("列序号", "Column index in the source table"),
-    "match_score": ("匹配分", "Label similarity score of the row and column match (0-100)"),
-    "confidence": ("置信度", "OCR confidence of the cell's text (0-100); null for text-layer cells"),
-    "code": ("问题代码", "Stable kebab-case issue code: " + ", ".join(sorted(CODES))),
-    "severity": ("严重程度", "error, warning or info"),
-    "rule": ("规则", "Reconciliation rule name (schemas/rules.yaml), for rule issues"),
-    "expected": ("应为", "Value the rule expected"),
-    "actual": ("实为", "Value found"),
-    "difference": ("差额", "actual - expected"),
-    "message": ("说明", "What is wrong, in words"),
-    "figure": ("文字数字", "Which figure the text states (e.g. received, handled, carried_forward)"),
-    "paragraph": ("段落序号", "Index of the paragraph of the report text that states the figure"),
-}
-_TYPES = {"string": "string", "Int64": "integer", "float64": "number"}
-RESOURCES = {
-    "cells": (
-        CELL_COLUMNS,
-        CELL_TYPES,
-        ["report_id", "table", "row", "col"],
-        "One row per printed value of the three statistics tables",
-    ),
-    # one row per input path: a duplicate file repeats its report_id (status skipped, duplicate_of set)
-    "reports": (REPORT_COLUMNS, REPORT_TYPES, ["source_path"], "One row per input file: what it is and where from"),
-    "issues": (ISSUE_COLUMNS, ISSUE_TYPES, None, "One row per doubt or problem, with its position and raw text"),
-    "narrative": (
-        NARRATIVE_COLUMNS,
-        NARRATIVE_TYPES,
-        None,
-        "One row per figure that section 一、总体情况 states in words (checked against the tables by rule 17)",
-    ),
-}
 
-
-def table_schema(columns: list[str], types: dict, key: list[str] | None, fk: bool) -> dict:
+def table_schema(table: Table) -> dict:
+    """The Table Schema of one output table: fields with type, title, description and allowed values; keys."""
     fields = []
-    for c in columns:
-        title, desc = FIELD_DOCS.get(c, (c, ""))
-        f = {"name": c, "type": _TYPES[types[c]], "title": title, "description": desc}
-        if c == "code":
-            f["constraints"] = {"enum": sorted(CODES)}
+    for c in table.columns:
+        f = {"name": c.name, "type": FRICTIONLESS_TYPES[c.dtype], "title": c.title, "description": c.description}
+        if c.enum:
+            f["constraints"] = {"enum": list(c.enum)}
         fields.append(f)
     schema: dict = {"fields": fields, "missingValues": [""]}
-    if key:
-        schema["primaryKey"] = key
-    if fk:
+    if table.primary_key:
+        schema["primaryKey"] = list(table.primary_key)
+    if table.foreign_key:
         schema["foreignKeys"] = [{"fields": "report_id", "reference": {"resource": "reports", "fields": "report_id"}}]
     return schema
 
@@ -99,15 +36,15 @@ def descriptor(files: dict[str, Path], name: str = "xxgk-dataset") -> dict:
 
     resources = []
     for res, path in files.items():
-        columns, types, key, desc = RESOURCES[res]
+        table = OUTPUT_TABLES[res]
         fmt = Path(path).suffix.lstrip(".")
         r = {
             "name": res,
             "path": Path(path).name,
             "profile": "tabular-data-resource",
             "format": fmt,
-            "description": desc,
-            "schema": table_schema(columns, types, key, fk=res != "reports"),
+            "description": table.description,
+            "schema": table_schema(table),
         }
         if fmt == "csv":
             r.update(mediatype="text/csv", encoding="utf-8-sig")

@@ -27,3 +27,11 @@ class DependencyMissing(XxgkError):
 
 class DocumentLoadError(XxgkError):
     """The file could not be read: corrupt, truncated, encrypted, or over a limit."""
+
+
+class SettingsError(XxgkError, ValueError):
+    """Options that do not exist or values they cannot take; the message lists every problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("invalid options:\n" + "\n".join(f"  - {p}" for p in self.problems))

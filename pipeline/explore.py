@@ -9,8 +9,8 @@ from fnmatch import fnmatch
 
 import pandas as pd
 
-from .run import Batch
 from .schema import TEMPLATES, Schema, load_schema
+from .tables import Batch
 
 OUTCOME_RULE_CHECK = "sum_equals"
 OUTCOME_TABLE = "requests"

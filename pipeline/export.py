@@ -12,23 +12,23 @@ from pathlib import Path
 
 import pandas as pd
 
-from .datapackage import FIELD_DOCS
-from .run import CELL_TYPES, ISSUE_TYPES, REPORT_COLUMNS, REPORT_TYPES, Batch
 from .schema import TEMPLATES, Schema, load_schema
+from .tables import OUTPUT_TABLES, REPORTS, Batch
 from .write import FORMATS, write_frame
 
 LABELS = ("en", "zh")
 KEY_SEP = ":"
 ZH_SEP = "｜"
 # report columns carried into the wide table, before the values
-WIDE_ID_COLUMNS = [c for c in REPORT_COLUMNS if c not in ("n_cells", "n_issues", "error")]
+WIDE_ID_COLUMNS = [c for c in REPORTS.names if c not in ("n_cells", "n_issues", "error")]
 
 
 def load_batch(out_dir: str | Path) -> Batch:
     """Read an ingest's output folder (Parquet or CSV) back into a ``Batch`` with the dtypes it was written with."""
     d = Path(out_dir)
     frames = {}
-    for name, types in (("cells", CELL_TYPES), ("reports", REPORT_TYPES), ("issues", ISSUE_TYPES)):
+    for name in ("cells", "reports", "issues"):
+        types = OUTPUT_TABLES[name].types
         pq, csv = d / f"{name}.parquet", d / f"{name}.csv"
         if pq.exists():
             df = pd.read_parquet(pq)
@@ -86,7 +86,7 @@ def headers(labels: str = "en", schema: Schema | None = None) -> dict[tuple[str,
 
 
 def id_header(column: str, labels: str) -> str:
-    return FIELD_DOCS[column][0] if labels == "zh" else column
+    return REPORTS.column(column).title if labels == "zh" else column
 
 
 def cells_to_wide(

@@ -58,6 +58,9 @@ class Issue:
     row_index: int | None = None
     col_index: int | None = None
     severity: str | None = None  # defaults to the code's severity; a rule's own severity overrides it
+    # the cells a rule read, as (role, table, row, col): role is the rule's name for the operand ("total", "parts")
+    cells: tuple[tuple[str, str, str, str], ...] = ()
+    figure: str | None = None  # a narrative rule's figure (which number the text states)
 
     def __post_init__(self):
         if self.code not in CODES:
@@ -66,5 +69,28 @@ class Issue:
             object.__setattr__(self, "severity", CODES[self.code][0])
 
 
-def issues_to_records(issues: list[Issue]) -> list[dict]:
-    return [asdict(i) for i in issues]
+def format_cells(cells: tuple[tuple[str, str, str, str], ...]) -> str | None:
+    """Cells as written in the ``issues`` table: ``role=table/row/col`` separated by ``; ``."""
+    return "; ".join(f"{role}={table}/{row}/{col}" for role, table, row, col in cells) or None
+
+
+def parse_cells(text: str | None) -> tuple[tuple[str, str, str, str], ...]:
+    """The inverse of ``format_cells``."""
+    out = []
+    for part in (text or "").split("; "):
+        if "=" in part:
+            role, _, key = part.partition("=")
+            table, row, col = key.split("/", 2)
+            out.append((role, table, row, col))
+    return tuple(out)
+
+
+def issues_to_records(issues: list[Issue], **extra: object) -> list[dict]:
+    """Issues as rows of the ``issues`` table (``extra`` columns, such as report_id, added to each)."""
+    out = []
+    for i in issues:
+        d = asdict(i)
+        d["cells"] = format_cells(i.cells)
+        d.update(extra)
+        out.append(d)
+    return out

@@ -8,41 +8,20 @@ fill-in instructions ("規章(設區的市…應提供相關數據)").
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-_NUMBERING = re.compile(
-    r"^(?:[一二三四五六七八九十]+[、.．]"  # 一、
-    r"|\(?[一二三四五六七八九十]+\)"  # （三） (三)
-    r"|\(?\d{1,2}\)"  # (1) 1)
-    r"|\d{1,2}(?:[.、．](?!\d)|\s))"  # 1. 1、 "1 " — but not 1.5
-)
+from .text import NUMBERING, fold
+
 _BRACKETED = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|〔[^〔〕]*〕")
 _DROP = re.compile(r"[\s\W_]+", re.UNICODE)  # whitespace, punctuation, symbols
-
-
-@lru_cache(maxsize=1)
-def _t2s():
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-@lru_cache(maxsize=65536)
-def fold(text: str) -> str:
-    """Width, script and space folding only: the label as a person would read it."""
-    t = unicodedata.normalize("NFKC", text or "")
-    if any("\u4e00" <= ch <= "\u9fff" for ch in t):
-        t = _t2s().convert(t)
-    return re.sub(r"\s+", "", t)
 
 
 def strip_numbering(t: str) -> str:
     prev = None
     while prev != t:
-        prev, t = t, _NUMBERING.sub("", t, count=1)
+        prev, t = t, NUMBERING.sub("", t, count=1)
     return t
 
 

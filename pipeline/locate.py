@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from .issues import Issue
-from .labels import fold, score
+from .labels import score
 from .model import Document, RawTable
 from .normalise import is_value_like
 from .schema import Schema, TableSpec
+from .text import fold
 
 MIN_LABEL_HITS = 2  # distinct template labels a table must show to count as a statistics table
 LABEL_HIT_SCORE = 88

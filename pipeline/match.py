@@ -14,11 +14,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from .issues import Issue
-from .labels import best_score, contains, fold, score
+from .labels import best_score, contains, score
 from .locate import LocatedTable
 from .model import Cell, RawTable
 from .normalise import header_unit, is_value_like, parse_value
 from .schema import TableSpec
+from .text import fold
 
 ROW_CUTOFF = 70.0  # below: unmatched
 CLEAN_SCORE = 85.0  # below (and above ROW_CUTOFF): matched with a low-score warning

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import itertools
 import re
-import unicodedata
 from pathlib import Path
+
+from .text import TITLE_LINES, compact
 
 _TITLE_END = r"(?:政府)?信息公开(?:工作)?(?:年度)?(?:报告|報告)"
 # agency then year: 淮安市人民政府2024年(度)政府信息公开工作年度报告
@@ -17,18 +18,13 @@ _YEAR_AGENCY = re.compile(
     r"(?P<year>(?:19|20)\d{2})\s*年度?\s*(?P<agency>[\u4e00-\u9fff（）()·、]{2,40}?)\s*" + _TITLE_END
 )
 _FILE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-TITLE_LINES = 8  # titles sit in the first lines; often broken over two
-
-
-def _fold(text: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
 def agency_year(title: str | None, paragraphs, path: str | Path) -> tuple[str | None, int | None, str]:
     """(agency, year, source) where source says what decided: "title" or "filename"."""
     heads = [p for p in ([title] if title else []) + list(paragraphs[:TITLE_LINES]) if p and p.strip()]
     # a title broken over two lines: also try each line joined with the next
-    candidates = [_fold(p) for p in heads] + [_fold(a + b) for a, b in itertools.pairwise(heads)]
+    candidates = [compact(p) for p in heads] + [compact(a + b) for a, b in itertools.pairwise(heads)]
     for text in candidates:
         for rx in (_AGENCY_YEAR, _YEAR_AGENCY):
             m = rx.search(text)

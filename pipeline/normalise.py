@@ -7,31 +7,12 @@ thousands separators and units (元, 万元) are understood. Money is returned i
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-NULL_TOKENS = {
-    "/",
-    "-",
-    "—",
-    "——",
-    "–",
-    "―",
-    "－",
-    "--",
-    "---",
-    "无",
-    "空",
-    "不适用",
-    "n/a",
-    "na",
-    "\\",
-    "、",
-    "×",
-    "x",
-}
+from .text import DASHES, NULL_TOKENS, compact
+
 ZERO_WORDS = {"零": 0}
 UNIT_SCALE = {"万元": Decimal(10000), "元": Decimal(1)}
 COUNT_UNITS = ("件", "个", "项", "次", "条", "宗", "人次")
@@ -51,8 +32,7 @@ class Parsed:
 
 def clean(raw: str) -> str:
     """The cell text with width folded and all whitespace removed."""
-    t = unicodedata.normalize("NFKC", raw or "")
-    return re.sub(r"\s+", "", t).replace("﹣", "-").replace("−", "-")
+    return compact(raw).replace("﹣", "-").replace("−", "-")
 
 
 def is_value_like(raw: str) -> bool:
@@ -72,7 +52,7 @@ def parse_value(raw: str, unit_hint: str | None = None) -> Parsed:
     if not t:
         return Parsed(None, raw)
     low = t.lower()
-    if low in NULL_TOKENS or set(t) <= set("/-—–―－\\"):
+    if low in NULL_TOKENS or set(t) <= DASHES:
         return Parsed(None, raw, note="null-token")
     if t in ZERO_WORDS:
         return Parsed(float(ZERO_WORDS[t]), raw)

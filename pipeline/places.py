@@ -14,11 +14,11 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-import unicodedata
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 from .issues import Issue
+from .text import TITLE_LINES, compact
 
 PLACE_COLUMNS = ["province", "province_code", "city", "city_code", "county", "county_code", "town", "level"]
 PLACE_TYPES = {c: "string" for c in PLACE_COLUMNS}
@@ -34,7 +34,6 @@ _GOVERNMENT = re.compile(
 )
 _YEAR = re.compile(r"(?:19|20)\d{2}\s*年")
 _BRACKETS = re.compile(r"[（(][^（）()]*[）)]?")
-TITLE_LINES = 8
 
 
 @dataclass(frozen=True)
@@ -52,10 +51,6 @@ class Place:
 
     def as_record(self) -> dict:
         return asdict(self)
-
-
-def _fold(text: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
 
 
 def _quiet():
@@ -114,8 +109,8 @@ def heading_candidates(agency: str | None, title: str | None = None, paragraphs=
     (a title broken over two lines, as PDFs print long ones), then the agency alone."""
     if not agency:
         return []
-    key = _fold(agency)
-    lines = [_fold(x or "") for x in [title, *list(paragraphs)[:TITLE_LINES]]]
+    key = compact(agency)
+    lines = [compact(x or "") for x in [title, *list(paragraphs)[:TITLE_LINES]]]
     out: list[str] = []
     for i, text in enumerate(lines):
         for cand in (text, (lines[i - 1] + text) if i else None):
@@ -134,7 +129,7 @@ def place_of(name: str | None) -> tuple[Place, list[Issue]]:
     """Province, city, county (with codes), town and level of the agency called ``name``."""
     if not name:
         return Place(), [Issue("place-unknown", "no agency name to place")]
-    text = _fold(name)
+    text = compact(name)
     plain = _BRACKETS.sub("", text) or text
     with _quiet():
         loc = _jio().parse_location(text, town_village=True, change2new=True)
@@ -214,7 +209,7 @@ def _level(plain: str, depth: str | None, detail: str | None = None) -> str | No
         return "township"
     if depth is None:
         return None
-    rest = _BRACKETS.sub("", _fold(detail or ""))
+    rest = _BRACKETS.sub("", compact(detail or ""))
     return depth if _GOVERNMENT.search(rest) else "department"
 
 

@@ -43,7 +43,9 @@ class _Ctx:
                 yield r, self.cols, (lambda k, r=r: (r, k))
 
     def issue(self, code, message, row, col, expected=None, actual=None, cells=()):
-        page = next((self.where[(self.spec.table, *rc)] for rc in cells if (self.spec.table, *rc) in self.where), None)
+        """An issue of this rule; ``cells`` are the (role, (row, col)) the rule read, role being its operand's name."""
+        t = self.spec.table
+        page = next((self.where[(t, *rc)] for _, rc in cells if (t, *rc) in self.where), None)
         return Issue(
             code,
             message,
@@ -56,7 +58,12 @@ class _Ctx:
             actual=actual,
             difference=None if expected is None or actual is None else actual - expected,
             severity=self.rule.severity,
+            cells=tuple((role, t, r, c) for role, (r, c) in cells),
         )
+
+
+def _roles(role: str, cells) -> list:
+    return [(role, rc) for rc in cells]
 
 
 def _operands(ctx: _Ctx, keys: list[str], patterns, cell):
@@ -93,7 +100,7 @@ def check_sum_equals(ctx: _Ctx) -> list[Issue]:
                     tcell[1],
                     expected,
                     tval,
-                    [tcell, *parts[0]],
+                    [("total", tcell), *_roles("parts", parts[0])],
                 )
             )
     return out
@@ -123,7 +130,7 @@ def check_balance(ctx: _Ctx) -> list[Issue]:
                     col,
                     left,
                     right,
-                    [*lhs[0], *rhs[0]],
+                    [*_roles("lhs", lhs[0]), *_roles("rhs", rhs[0])],
                 )
             )
     return out
@@ -147,7 +154,7 @@ def check_less_equal(ctx: _Ctx) -> list[Issue]:
                     a[0][0][1],
                     b[1][0],
                     a[1][0],
-                    [a[0][0], b[0][0]],
+                    [("lesser", a[0][0]), ("greater", b[0][0])],
                 )
             )
     return out
@@ -168,7 +175,7 @@ def check_sum_non_negative(ctx: _Ctx) -> list[Issue]:
                     None,
                     0.0,
                     sum(parts[1]),
-                    parts[0],
+                    _roles("parts", parts[0]),
                 )
             )
     return out
@@ -186,7 +193,7 @@ def _each_value(ctx: _Ctx):
 
 def check_non_negative(ctx: _Ctx) -> list[Issue]:
     return [
-        ctx.issue("negative-value", f"{ctx.rule.name}: {r}/{c} is {_fmt(v)}", r, c, None, v, [(r, c)])
+        ctx.issue("negative-value", f"{ctx.rule.name}: {r}/{c} is {_fmt(v)}", r, c, None, v, [("cell", (r, c))])
         for r, c, v in _each_value(ctx)
         if v < -TOLERANCE
     ]
@@ -196,7 +203,13 @@ def check_non_negative_integer(ctx: _Ctx) -> list[Issue]:
     out = check_non_negative(ctx)
     out += [
         ctx.issue(
-            "non-integer-value", f"{ctx.rule.name}: {r}/{c} is {_fmt(v)}, not a whole number", r, c, None, v, [(r, c)]
+            "non-integer-value",
+            f"{ctx.rule.name}: {r}/{c} is {_fmt(v)}, not a whole number",
+            r,
+            c,
+            None,
+            v,
+            [("cell", (r, c))],
         )
         for r, c, v in _each_value(ctx)
         if abs(v - round(v)) > TOLERANCE
@@ -290,6 +303,7 @@ def _previous_year(ctx: YearPairCtx, at_least: bool) -> list[Issue]:
                     actual=actual,
                     difference=actual - expected,
                     severity=ctx.rule.severity,
+                    cells=tuple((name, *c) for name in ops for c, _ in ops[name]),
                 )
             )
     return out
@@ -336,6 +350,8 @@ def check_narrative_equals(ctx: NarrativeCtx) -> list[Issue]:
                         raw=raw,
                         row_index=para,
                         severity=ctx.rule.severity,
+                        cells=tuple(("cells", *k) for k in cells),
+                        figure=fig["name"],
                     )
                 )
     return out

@@ -6,91 +6,41 @@ file never stops a batch. ``ingest`` runs many files and gathers the three tidy 
 
 from __future__ import annotations
 
-import os
 import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import pandas as pd
-
-from .audit import NARRATIVE_COLUMNS, NARRATIVE_TYPES, narrative_figures
 from .errors import XxgkError
 from .extract import extract, origin_of
 from .formats import SUFFIXES
 from .issues import Issue, issues_to_records
 from .locate import locate
-from .match import MatchedTable, match_tables, report_template
+from .match import MatchedTable, MatchedValue, match_tables, report_template
 from .meta import agency_year
 from .model import Document
+from .narrative import narrative_figures
 from .normalise import parse_value
-from .places import PLACE_COLUMNS, PLACE_TYPES, heading_candidates, place_from_candidates
+from .places import heading_candidates, place_from_candidates
 from .reconcile import reconcile
 from .schema import Schema, load_schema
+from .settings import Settings
+from .tables import CELLS, ISSUES, NARRATIVE, REPORTS, Batch, Report, Status
 
-DEFAULT_MAX_ISSUES = 500  # per report; beyond it one "issue-limit" row says how many were left out
-DEFAULT_MAX_FILE_BYTES = 200 * 1024 * 1024
-DEFAULT_OCR_MIN_CONFIDENCE = 60  # Tesseract confidence (0-100) below which an OCR'd figure is reported
-
-CELL_COLUMNS = [
-    "report_id",
-    "source_path",
-    "agency",
-    "year",
-    "template",
-    "table",
-    "row",
-    "col",
-    "value",
-    "unit",
-    "raw",
-    "page",
-    "table_index",
-    "row_index",
-    "col_index",
-    "match_score",
-    "confidence",
-]
-REPORT_COLUMNS = [
-    "report_id",
-    "source_path",
-    "format",
-    "agency",
-    "year",
-    "template",
-    "status",
-    "n_cells",
-    "n_issues",
-    "error",
-    "duplicate_of",
-] + PLACE_COLUMNS  # duplicate_of: for a "skipped" row, the path read
-ISSUE_COLUMNS = [
-    "report_id",
-    "source_path",
-    "code",
-    "severity",
-    "rule",
-    "table",
-    "row",
-    "col",
-    "page",
-    "expected",
-    "actual",
-    "difference",
-    "raw",
-    "message",
-    "table_index",
-    "row_index",
-    "col_index",
-]
 PARSE_NOTE_CODES = {"unparsed": "unparsed-value", "null-token": "null-token", "unit-unknown": "unit-unknown"}
+PARSE_NOTE_TEXT = {
+    "unparsed-value": " is not a number",
+    "null-token": " read as null",
+    "unit-unknown": " has no unit (元 or 万元) in the cell or the header; kept as printed",
+}
+SERIOUS = ("error", "warning")
 
 
 @dataclass
 class Result:
-    """One file's outcome: its reports row, its cells and its issues (plain records, ready for a frame)."""
+    """One file's outcome: its reports row, its cells and its issues (records shaped by ``tables``)."""
 
-    report: dict
+    report: Report
     cells: list[dict] = field(default_factory=list)
     issues: list[dict] = field(default_factory=list)
     document: Document | None = None
@@ -99,76 +49,59 @@ class Result:
     place_query: list[str] = field(default_factory=list)  # title-line readings of the agency, for add_place
 
     @property
-    def status(self) -> str:
-        return self.report["status"]
+    def status(self) -> Status:
+        return self.report.status
 
 
-def _failed(path: str, error: str, report_id=None, fmt=None) -> Result:
-    return Result(
-        report=dict(
-            report_id=report_id,
-            source_path=path,
-            format=fmt,
-            agency=None,
-            year=None,
-            template=None,
-            status="failed",
-            n_cells=0,
-            n_issues=0,
-            error=error,
-        )
-    )
+def _internal(stage: str, e: Exception) -> str:
+    """An xxgk defect met on one file, said plainly with where it happened (the batch goes on)."""
+    where = traceback.extract_tb(e.__traceback__)[-1]
+    return f"internal error while {stage} ({type(e).__name__}: {e} at {Path(where.filename).name}:{where.lineno})"
 
 
-def process_file(path: str | Path, schema: Schema | None = None, settings: dict | None = None) -> Result:
-    """Run every stage on one file. Never raises for a bad file; the error is in ``report["error"]``."""
+def process_file(
+    path: str | Path,
+    schema: Schema | None = None,
+    settings: Settings | dict | None = None,
+    place: bool = True,
+) -> Result:
+    """Run every stage on one file. Never raises for a bad file; the error is in ``report.error``.
+
+    ``place=False`` leaves the place columns to the caller (``add_place``): batch workers do not load the gazetteer.
+    """
     schema = schema or load_schema()
-    settings = settings or {}
+    settings = Settings.resolve(settings)
     path = str(path)
     try:
-        size = os.path.getsize(path)
-        limit = settings.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)
-        if size > limit:
-            return _failed(path, f"file is {size} bytes, over the limit of {limit} bytes (max_file_bytes)")
+        size = Path(path).stat().st_size
+        if size > settings.max_file_bytes:
+            return Result(
+                Report.failed(
+                    path, f"file is {size} bytes, over the limit of {settings.max_file_mb:g} MB (max_file_mb)"
+                )
+            )
         if size == 0:
-            return _failed(path, "empty file (0 bytes)")
+            return Result(Report.failed(path, "empty file (0 bytes)"))
         origin = origin_of(path)
     except (XxgkError, OSError) as e:
-        return _failed(path, str(e))
+        return Result(Report.failed(path, str(e)))
     rid, fmt = origin.report_id, origin.format.value
     try:
         doc = extract(path, settings, origin=origin)
     except XxgkError as e:
-        return _failed(path, str(e), rid, fmt)
+        return Result(Report.failed(path, str(e), rid, fmt))
     except Exception as e:  # an extractor bug must not kill the batch: say so plainly, with where it happened
-        where = traceback.extract_tb(e.__traceback__)[-1]
-        return _failed(
-            path,
-            f"internal error while reading ({type(e).__name__}: {e} at {Path(where.filename).name}:{where.lineno})",
-            rid,
-            fmt,
-        )
+        return Result(Report.failed(path, _internal("reading", e), rid, fmt))
     try:
         result = document_to_result(doc, schema, settings)
-        if settings.get("places", True):
+        if place:
             add_place(result.report, result.issues, result.place_query)
         return result
     except Exception as e:  # a defect in a later stage: the file fails, the batch goes on, the place is named
-        where = traceback.extract_tb(e.__traceback__)[-1]
-        return _failed(
-            path,
-            f"internal error while matching ({type(e).__name__}: {e} at {Path(where.filename).name}:{where.lineno})",
-            rid,
-            fmt,
-        )
+        return Result(Report.failed(path, _internal("matching", e), rid, fmt))
 
 
-def document_to_result(doc: Document, schema: Schema, settings: dict | None = None) -> Result:
-    """Locate, match, normalise and reconcile one extracted document."""
-    settings = settings or {}
-    origin = doc.origin
-    path, rid = origin.path, origin.report_id
-    agency, year, _ = agency_year(doc.title, doc.paragraphs, path)
+def _header_issues(doc: Document, agency: str | None, year: int | None) -> list[Issue]:
     issues: list[Issue] = []
     if agency is None:
         issues.append(Issue("agency-unknown", "no title of the form '<agency><year>年政府信息公开工作年度报告' found"))
@@ -176,64 +109,86 @@ def document_to_result(doc: Document, schema: Schema, settings: dict | None = No
         issues.append(Issue("year-unknown", "no year in the title or the file name"))
     issues += [Issue("extractor-note", note) for note in doc.notes]
     issues += [Issue("extractor-warning", warning) for warning in doc.warnings]
-    place = dict.fromkeys(PLACE_COLUMNS)  # filled by add_place, where the gazetteer is loaded
+    return issues
+
+
+def _parse_issue(kind: str, v: MatchedValue, code: str) -> Issue:
+    return Issue(
+        code,
+        f"{kind}/{v.row}/{v.col}: {v.raw!r}" + PARSE_NOTE_TEXT[code],
+        table=kind,
+        row=v.row,
+        col=v.col,
+        page=v.page,
+        raw=v.raw,
+        table_index=v.table_index,
+        row_index=v.row_index,
+        col_index=v.col_index,
+    )
+
+
+def _low_confidence(matched: dict[str, MatchedTable], floor: float) -> list[Issue]:
+    return [
+        Issue(
+            "low-confidence",
+            f"{v.row}/{v.col}: {v.raw!r} read by OCR with confidence {v.confidence:.0f} (below {floor:g})",
+            table=k,
+            row=v.row,
+            col=v.col,
+            page=v.page,
+            raw=v.raw,
+            table_index=v.table_index,
+            row_index=v.row_index,
+            col_index=v.col_index,
+        )
+        for k, m in matched.items()
+        for v in m.values
+        if v.confidence is not None and v.confidence < floor and v.raw.strip()
+    ]
+
+
+def _cap(issues: list[Issue], limit: int) -> list[Issue]:
+    if len(issues) <= limit:
+        return issues
+    n = len(issues) - limit
+    return [*issues[:limit], Issue("issue-limit", f"{n} more issues not recorded (limit max_issues={limit})")]
+
+
+def document_to_result(doc: Document, schema: Schema, settings: Settings | dict | None = None) -> Result:
+    """Locate, match, normalise and reconcile one extracted document."""
+    settings = Settings.resolve(settings)
+    origin = doc.origin
+    path, rid = origin.path, origin.report_id
+    agency, year, _ = agency_year(doc.title, doc.paragraphs, path)
+    report = Report(
+        source_path=path, status=Status.OK, report_id=rid, format=origin.format.value, agency=agency, year=year
+    )
+    issues = _header_issues(doc, agency, year)
     place_query = heading_candidates(agency, doc.title, doc.paragraphs)
     located, loc_issues = locate(doc, schema)
     issues += loc_issues
     if not located:
-        return Result(
-            report=dict(
-                report_id=rid,
-                source_path=path,
-                format=origin.format.value,
-                agency=agency,
-                year=year,
-                template=None,
-                status="failed",
-                n_cells=0,
-                n_issues=0,
-                error=f"no statistics table found among {len(doc.tables)} tables "
-                "(not an annual report, or its tables are images)",
-                **place,
-            ),
-            document=doc,
-            place_query=place_query,
+        report.status = Status.FAILED
+        report.error = (
+            f"no statistics table found among {len(doc.tables)} tables (not an annual report, or its tables are images)"
         )
+        return Result(report=report, document=doc, place_query=place_query)
     matched = match_tables(located, schema.tables, year)
     template = report_template(matched)
     if "appeals" in matched and template in ("2019", "2021"):
         matched["appeals"].template = template
-    for kind in schema.tables:
-        if kind not in matched:
-            issues.append(Issue("table-missing", f"no {kind} table ({schema.tables[kind].title}) found", table=kind))
+    issues += [
+        Issue("table-missing", f"no {kind} table ({spec.title}) found", table=kind)
+        for kind, spec in schema.tables.items()
+        if kind not in matched
+    ]
     cells, values, where = [], {}, {}
     for kind, m in matched.items():
         issues += m.issues
         for v in m.values:
             p = parse_value(v.raw, v.unit_hint)
             if p.note in PARSE_NOTE_CODES:
-                code = PARSE_NOTE_CODES[p.note]
-                issues.append(
-                    Issue(
-                        code,
-                        f"{kind}/{v.row}/{v.col}: {v.raw!r}"
-                        + (
-                            " is not a number"
-                            if code == "unparsed-value"
-                            else " read as null"
-                            if code == "null-token"
-                            else " has no unit (元 or 万元) in the cell or the header; kept as printed"
-                        ),
-                        table=kind,
-                        row=v.row,
-                        col=v.col,
-                        page=v.page,
-                        raw=v.raw,
-                        table_index=v.table_index,
-                        row_index=v.row_index,
-                        col_index=v.col_index,
-                    )
-                )
+                issues.append(_parse_issue(kind, v, PARSE_NOTE_CODES[p.note]))
             cells.append(
                 dict(
                     report_id=rid,
@@ -258,52 +213,17 @@ def document_to_result(doc: Document, schema: Schema, settings: dict | None = No
             values[(kind, v.row, v.col)] = p.value
             where[(kind, v.row, v.col)] = v.page
     rule_issues = reconcile(schema, {k: m.template for k, m in matched.items()}, values, where)
-    ocr_values = [v for m in matched.values() for v in m.values if v.confidence is not None]
-    if ocr_values:
-        floor = settings.get("ocr_min_confidence", DEFAULT_OCR_MIN_CONFIDENCE)
-        issues += [
-            Issue(
-                "low-confidence",
-                f"{v.row}/{v.col}: {v.raw!r} read by OCR with confidence {v.confidence:.0f} (below {floor})",
-                table=k,
-                row=v.row,
-                col=v.col,
-                page=v.page,
-                raw=v.raw,
-                table_index=v.table_index,
-                row_index=v.row_index,
-                col_index=v.col_index,
-            )
-            for k, m in matched.items()
-            for v in m.values
-            if v.confidence is not None and v.confidence < floor and v.raw.strip()
-        ]
+    if any(v.confidence is not None for m in matched.values() for v in m.values):
+        issues += _low_confidence(matched, settings.ocr_min_confidence)
         rule_issues = [
             replace(i, message=i.message + " — figures read by OCR: a misread digit may be the cause")
             for i in rule_issues
         ]
-    issues += rule_issues
-    limit = settings.get("max_issues", DEFAULT_MAX_ISSUES)
-    if len(issues) > limit:
-        n = len(issues) - limit
-        issues = [*issues[:limit], Issue("issue-limit", f"{n} more issues not recorded (limit max_issues={limit})")]
-    records = issues_to_records(issues)
-    for r in records:
-        r.update(report_id=rid, source_path=path)
-    serious = any(i.severity in ("error", "warning") for i in issues)
-    report = dict(
-        report_id=rid,
-        source_path=path,
-        format=origin.format.value,
-        agency=agency,
-        year=year,
-        template=template,
-        status="partial" if serious else "ok",
-        n_cells=len(cells),
-        n_issues=len(records),
-        error=None,
-        **place,
-    )
+    issues = _cap(issues + rule_issues, settings.max_issues)
+    records = issues_to_records(issues, report_id=rid, source_path=path)
+    report.template = template
+    report.status = Status.PARTIAL if any(i.severity in SERIOUS for i in issues) else Status.OK
+    report.n_cells, report.n_issues = len(cells), len(records)
     narrative = [dict(report_id=rid, source_path=path, **f) for f in narrative_figures(doc.paragraphs, schema)]
     return Result(
         report=report,
@@ -316,7 +236,7 @@ def document_to_result(doc: Document, schema: Schema, settings: dict | None = No
     )
 
 
-def add_place(report: dict, issues: list[dict], candidates: list[str] | None) -> None:
+def add_place(report: Report, issues: list[dict], candidates: list[str] | None) -> None:
     """Fill the place columns of a reports row from its title-line readings, and add the place issues.
 
     Kept apart from ``document_to_result`` so that batch workers need not load the gazetteer (a few hundred MB):
@@ -325,14 +245,12 @@ def add_place(report: dict, issues: list[dict], candidates: list[str] | None) ->
     if not candidates:
         return
     place, place_issues = place_from_candidates(candidates)
-    report.update(place)
-    new = issues_to_records(place_issues)
-    for r in new:
-        r.update(report_id=report["report_id"], source_path=report["source_path"])
+    report.place = place
+    new = issues_to_records(place_issues, report_id=report.report_id, source_path=report.source_path)
     issues += new
-    report["n_issues"] = (report.get("n_issues") or 0) + len(new)
-    if report["status"] == "ok" and any(i.severity in ("error", "warning") for i in place_issues):
-        report["status"] = "partial"
+    report.n_issues += len(new)
+    if report.status == Status.OK and any(i.severity in SERIOUS for i in place_issues):
+        report.status = Status.PARTIAL
 
 
 def find_files(paths: Iterable[str | Path]) -> list[Path]:
@@ -350,98 +268,32 @@ def find_files(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def iter_results(files: list[Path], schema: Schema | None = None, settings: dict | None = None) -> Iterator[Result]:
+def iter_results(
+    files: list[Path], schema: Schema | None = None, settings: Settings | dict | None = None
+) -> Iterator[Result]:
     schema = schema or load_schema()
+    settings = Settings.resolve(settings)
     for f in files:
         yield process_file(f, schema, settings)
-
-
-@dataclass
-class Batch:
-    """The three tidy frames of a batch."""
-
-    cells: pd.DataFrame
-    reports: pd.DataFrame
-    issues: pd.DataFrame
-    narrative: pd.DataFrame | None = None  # figures stated in 一、总体情况, read by `xxgk audit`
 
 
 def results_to_batch(results: Iterable[Result]) -> Batch:
     cells, reports, issues, narrative = [], [], [], []
     for r in results:
         cells += r.cells
-        reports.append(r.report)
+        reports.append(r.report.record())
         issues += r.issues
         narrative += r.narrative
     return Batch(
-        cells=typed(pd.DataFrame(cells, columns=CELL_COLUMNS), CELL_TYPES),
-        reports=typed(pd.DataFrame(reports, columns=REPORT_COLUMNS), REPORT_TYPES),
-        issues=typed(pd.DataFrame(issues, columns=ISSUE_COLUMNS), ISSUE_TYPES),
-        narrative=typed(pd.DataFrame(narrative, columns=NARRATIVE_COLUMNS), NARRATIVE_TYPES),
+        cells=CELLS.frame(cells),
+        reports=REPORTS.frame(reports),
+        issues=ISSUES.frame(issues),
+        narrative=NARRATIVE.frame(narrative),
     )
 
 
-def ingest(paths, settings: dict | None = None, schema: Schema | None = None) -> Batch:
+def ingest(paths, settings: Settings | dict | None = None, schema: Schema | None = None) -> Batch:
     """Read every report under ``paths`` into one tidy, checked dataset (the Python API behind ``xxgk ingest``)."""
     return results_to_batch(
-        iter_results(find_files([paths] if isinstance(paths, (str, Path)) else paths), schema, settings)
+        iter_results(find_files([paths] if isinstance(paths, str | Path) else paths), schema, settings)
     )
-
-
-# stable dtypes, the same for every batch (even an empty one)
-CELL_TYPES = dict(
-    report_id="string",
-    source_path="string",
-    agency="string",
-    year="Int64",
-    template="string",
-    table="string",
-    row="string",
-    col="string",
-    value="float64",
-    unit="string",
-    raw="string",
-    page="Int64",
-    table_index="Int64",
-    row_index="Int64",
-    col_index="Int64",
-    match_score="float64",
-    confidence="float64",
-)
-REPORT_TYPES = dict(
-    report_id="string",
-    source_path="string",
-    format="string",
-    agency="string",
-    year="Int64",
-    template="string",
-    status="string",
-    n_cells="Int64",
-    n_issues="Int64",
-    error="string",
-    duplicate_of="string",
-    **PLACE_TYPES,
-)
-ISSUE_TYPES = dict(
-    report_id="string",
-    source_path="string",
-    code="string",
-    severity="string",
-    rule="string",
-    table="string",
-    row="string",
-    col="string",
-    page="Int64",
-    expected="float64",
-    actual="float64",
-    difference="float64",
-    raw="string",
-    message="string",
-    table_index="Int64",
-    row_index="Int64",
-    col_index="Int64",
-)
-
-
-def typed(df: pd.DataFrame, types: dict) -> pd.DataFrame:
-    return df.astype(types)

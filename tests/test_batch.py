@@ -87,14 +87,14 @@ def test_rerun_skips_done_files_and_adds_new_ones(tmp_path):
     assert len(read_output(out, "reports")) == 6
 
 
-def _hang_or_crash(path, schema=None, settings=None):
+def _hang_or_crash(path, schema=None, settings=None, place=True):
     name = Path(path).name
     if name.startswith("hang"):
         time.sleep(600)
     if name.startswith("crash"):
         faulthandler.disable()  # pytest's traceback dump would only clutter the log
         os.kill(os.getpid(), signal.SIGSEGV)
-    return _real_process_file(path, schema, settings)
+    return _real_process_file(path, schema, settings, place)
 
 
 _real_process_file = batch_mod.process_file

@@ -97,4 +97,4 @@ def test_limits_are_options_and_name_themselves(tmp_path):
     res = CliRunner().invoke(
         main, ["ingest", str(pdf), "--out", str(tmp_path / "b"), "--max-file-mb", "0.001", "--workers", "1"]
     )
-    assert "(max_file_bytes)" in pd.read_parquet(tmp_path / "b" / "reports.parquet").error[0]
+    assert "(max_file_mb)" in pd.read_parquet(tmp_path / "b" / "reports.parquet").error[0]

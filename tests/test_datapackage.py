@@ -10,10 +10,9 @@ from click.testing import CliRunner
 from conftest import CORPUS
 from frictionless import validate
 
-from pipeline.audit import NARRATIVE_COLUMNS
 from pipeline.cli import main
 from pipeline.issues import CODES
-from pipeline.run import CELL_COLUMNS, ISSUE_COLUMNS, REPORT_COLUMNS
+from pipeline.tables import OUTPUT_TABLES
 
 FILES = (
     "2019-shanghai-city-govoffice__docx_messy.docx",
@@ -45,14 +44,9 @@ def test_descriptor_describes_every_column_and_key(out):
     dp = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
     res = {r["name"]: r for r in dp["resources"]}
     assert set(res) == {"cells", "reports", "issues", "narrative"}
-    for name, columns in (
-        ("cells", CELL_COLUMNS),
-        ("reports", REPORT_COLUMNS),
-        ("issues", ISSUE_COLUMNS),
-        ("narrative", NARRATIVE_COLUMNS),
-    ):
+    for name, table in OUTPUT_TABLES.items():
         fields = res[name]["schema"]["fields"]
-        assert [f["name"] for f in fields] == columns
+        assert [f["name"] for f in fields] == table.names
         assert all(f["description"] and f["title"] for f in fields), name
         assert (out / res[name]["path"]).exists()
     assert res["reports"]["schema"]["primaryKey"] == ["source_path"]  # a duplicate file repeats its report_id

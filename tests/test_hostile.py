@@ -195,9 +195,9 @@ def test_each_hostile_file_gets_its_status_and_message(hostile):
         r = process_file(path)
         assert r.status == status, (name, r.report)
         if status == "failed":
-            assert r.report["error"] and "\n" not in r.report["error"], (name, r.report["error"])
-            assert msg in r.report["error"], (name, r.report["error"])
-            assert "internal error" not in r.report["error"], (name, r.report["error"])
+            assert r.report.error and "\n" not in r.report.error, (name, r.report.error)
+            assert msg in r.report.error, (name, r.report.error)
+            assert "internal error" not in r.report.error, (name, r.report.error)
         elif status == "partial":
             assert msg in {i["code"] for i in r.issues}, name
 
@@ -218,8 +218,8 @@ def test_good_reports_are_unaffected_by_bad_neighbours(hostile, tmp_path):
 
 
 def test_file_size_limit_is_a_setting(tmp_path):
-    r = process_file(GOOD, settings={"max_file_bytes": 1000})
-    assert r.status == "failed" and "max_file_bytes" in r.report["error"]
+    r = process_file(GOOD, settings={"max_file_mb": 0.001})
+    assert r.status == "failed" and "max_file_mb" in r.report.error
 
 
 def test_csv_neutralises_formulas_but_keeps_negative_numbers(tmp_path):
@@ -296,10 +296,10 @@ def test_fuzzed_corpus_files_always_end_with_a_status(tmp_path):
         r = process_file(f)  # must not raise
         assert r.status in ("ok", "partial", "failed"), r.report
         if r.status == "failed":
-            assert r.report["error"] and "internal error" not in r.report["error"], (
+            assert r.report.error and "internal error" not in r.report.error, (
                 f.name,
                 src.name,
-                r.report["error"],
+                r.report.error,
             )
         statuses[r.status] = statuses.get(r.status, 0) + 1
         f.unlink()

@@ -17,6 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.errors import DependencyMissing
 from pipeline.extract import ocr, origin_of
+from pipeline.settings import Settings
 from pipeline.model import Format
 from pipeline.run import document_to_result
 
@@ -88,7 +89,7 @@ def test_grid_and_merged_cells_found_from_the_ruling_lines():
 def test_figures_read_exactly_and_blank_cells_stay_blank():
     figures = {(0, 0): "12", (0, 1): "3405", (1, 2): "0", (2, 0): "987654", (2, 1): "0.5", (3, 2): "76"}
     img = drawn_table(figures)
-    tables, _ = ocr.page_image_to_tables(img, page=1, settings={"ocr_text": False})
+    tables, _ = ocr.page_image_to_tables(img, page=1, read_text=False)
     assert len(tables) == 1
     got = {(c.row, c.col): c for c in tables[0].cells}
     assert len(got) == 12
@@ -106,14 +107,14 @@ def test_missing_tesseract_fails_with_the_package_to_install(tmp_path, monkeypat
     monkeypatch.setattr(ocr, "tessdata_dir", lambda lang="chi_sim": None)
     assert not ocr.tesseract_available()
     with pytest.raises(DependencyMissing, match="apt-get install tesseract-ocr tesseract-ocr-chi-sim"):
-        ocr.extract_scanned(scan, origin_of(scan, Format.PDF), {})
+        ocr.extract_scanned(scan, origin_of(scan, Format.PDF), Settings())
 
 
 def test_page_limit_is_kept_and_said(tmp_path):
     blank = Image.new("L", (300, 400), 255)
     scan = tmp_path / "three.pdf"
     blank.save(scan, save_all=True, append_images=[blank, blank], resolution=72)
-    doc = ocr.extract_scanned(scan, origin_of(scan, Format.PDF), {"ocr_max_pages": 2})
+    doc = ocr.extract_scanned(scan, origin_of(scan, Format.PDF), Settings(ocr_max_pages=2))
     assert doc.tables == ()
     assert any("3 pages" in n and "first 2" in n for n in doc.warnings)
 
@@ -137,11 +138,11 @@ def test_rasterised_report_reads_like_the_original(tmp_path, schema):
     """A 2021 report whose requests table runs over a page break, scanned at 150 dpi, reads to its truth."""
     stem = "2021-hebei-shijiazhuang-qiaoxi-zhongshan-street__pdf_split"
     scan = make_scan(CORPUS / "pdf" / f"{stem}.pdf", tmp_path / "scan.pdf")
-    doc = ocr.extract_scanned(scan, origin_of(scan, Format.PDF), {})
+    doc = ocr.extract_scanned(scan, origin_of(scan, Format.PDF), Settings())
     assert doc.tables and all(t.page for t in doc.tables)
     assert any("政府信息公开" in p for p in doc.paragraphs[:3])  # the title, OCR'd from the running text
     result = document_to_result(doc, schema)
-    assert result.report["year"] == 2021
+    assert result.report.year == 2021
     printed, misses = _misses(result, stem.split("__")[0], stem)
     assert 1 - len(misses) / printed >= 0.98, misses
     read = [c for c in result.cells if c["raw"].strip()]
@@ -156,7 +157,7 @@ def test_scanned_corpus_reads_at_98_percent(schema):
     n_printed = n_missed = 0
     worst = []
     for f in files:
-        doc = ocr.extract_scanned(f, origin_of(f, Format.PDF), {})
+        doc = ocr.extract_scanned(f, origin_of(f, Format.PDF), Settings())
         printed, misses = _misses(document_to_result(doc, schema), f.stem.split("__")[0], f.stem)
         n_printed += printed
         n_missed += len(misses)

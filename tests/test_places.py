@@ -6,7 +6,8 @@ import pytest
 from conftest import CORPUS, truth
 
 from pipeline.places import gazetteer, place_of, report_place
-from pipeline.run import REPORT_COLUMNS, ingest
+from pipeline.run import ingest
+from pipeline.tables import REPORTS
 
 # Hand-checked against the GB/T 2260 division table, for every corpus report, by truth id:
 # (province, province_code, city, city_code, county, county_code, level). None: the agency's name does not say
@@ -96,7 +97,7 @@ def test_place_columns_from_the_corpus_documents():
     """Reading each report's .docx gives the hand-checked place in ``reports``, and an issue for every null."""
     files = sorted((CORPUS / "docx").glob("*__docx_plain.docx"))
     batch = ingest(files)
-    assert list(batch.reports.columns) == REPORT_COLUMNS
+    assert list(batch.reports.columns) == REPORTS.names
     assert str(batch.reports["county_code"].dtype) == "string"
     seen = set()
     for rec in batch.reports.astype(object).where(batch.reports.notna(), None).to_dict("records"):

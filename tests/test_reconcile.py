@@ -20,7 +20,7 @@ def test_pingtan_2020_outcome_rows_do_not_add_up_to_the_total():
     tot = next(i for i in issues if i["rule"] == "requests-outcome-sum" and i["col"] == "total")
     assert (tot["expected"], tot["actual"], tot["difference"]) == (27.0, 21.0, -6.0)
     assert tot["severity"] == "error" and tot["code"] == "sum-mismatch" and tot["row"] == "handled_total"
-    assert r.report["status"] == "partial"
+    assert r.report.status == "partial"
 
 
 def test_a_report_that_reconciles_gets_no_error():

@@ -1,4 +1,4 @@
-"""One extractor per format, one signature: ``extract(path, settings) -> Document``."""
+"""One extractor per format, one signature: ``extract(path, origin, settings: Settings) -> Document``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from ..errors import UnsupportedFormat
 from ..formats import detect_format
 from ..model import Document, Format, Origin
+from ..settings import Settings
 
 # Format -> "module:function"; modules are imported on first use so a missing optional
 # dependency of one format never breaks the others.
@@ -41,7 +42,11 @@ def extractor_for(fmt: Format) -> Callable[..., Document]:
     return getattr(importlib.import_module(module), name)
 
 
-def extract(path: str | Path, settings: dict | None = None, origin: Origin | None = None) -> Document:
-    """Read one file into a ``Document``; raises ``DocumentLoadError`` and friends on failure."""
+def extract(path: str | Path, settings: Settings | dict | None = None, origin: Origin | None = None) -> Document:
+    """Read one file into a ``Document``; raises ``DocumentLoadError`` and friends on failure.
+
+    ``settings`` is a ``Settings`` or a mapping of option names (checked: an unknown one raises ``SettingsError``).
+    """
+    settings = Settings.resolve(settings)
     origin = origin or origin_of(path)
-    return extractor_for(origin.format)(Path(path), origin, settings or {})
+    return extractor_for(origin.format)(Path(path), origin, settings)

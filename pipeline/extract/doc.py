@@ -18,9 +18,9 @@ from pathlib import Path
 
 from ..errors import DependencyMissing, DocumentLoadError
 from ..model import Document, Format, Origin
+from ..settings import Settings
 from . import docx
 
-DEFAULT_CONVERT_TIMEOUT = 120  # seconds for one conversion (setting "convert_timeout")
 SOFFICE_NAMES = ("soffice", "libreoffice")
 SOFFICE_PATHS = (
     "/usr/lib/libreoffice/program/soffice",
@@ -47,12 +47,12 @@ def find_soffice() -> str | None:
     return next((p for p in SOFFICE_PATHS if os.access(p, os.X_OK)), None)
 
 
-def extract(path: Path, origin: Origin, settings: dict) -> Document:
+def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     """Convert ``path`` to .docx with LibreOffice and read that; the Document keeps the original origin."""
     soffice = find_soffice()
     if soffice is None:
         raise DependencyMissing(MISSING)
-    timeout = settings.get("convert_timeout", DEFAULT_CONVERT_TIMEOUT)
+    timeout = settings.convert_timeout
     kind = "wps" if origin.format is Format.WPS else "doc"
     filters = IMPORT_FILTERS + ((None,) if kind == "wps" else ())
     with tempfile.TemporaryDirectory(prefix="xxgk-soffice-") as tmp:

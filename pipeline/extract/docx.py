@@ -7,24 +7,23 @@ from pathlib import Path
 
 from ..errors import DocumentLoadError
 from ..model import Cell, Document, Origin, RawTable
+from ..settings import Settings
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-DEFAULT_MAX_UNCOMPRESSED = 200 * 1024 * 1024  # bytes; a larger docx is refused as a possible zip bomb
-DEFAULT_MAX_TABLES = 2000
 
 
-def extract(path: Path, origin: Origin, settings: dict) -> Document:
+def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     """Read a .docx into a Document: tables in body order, paragraphs outside tables."""
     import docx  # python-docx
 
-    _check_zip(path, settings.get("max_uncompressed", DEFAULT_MAX_UNCOMPRESSED))
+    _check_zip(path, settings.max_uncompressed_bytes)
     try:
         d = docx.Document(str(path))
     except Exception as e:  # python-docx raises many types (KeyError, XMLSyntaxError, BadZipFile...)
         raise DocumentLoadError(f"cannot read .docx: {type(e).__name__}: {e}") from e
     body = d.element.body
     tables, paragraphs = [], []
-    max_tables = settings.get("max_tables", DEFAULT_MAX_TABLES)
+    max_tables = settings.max_tables
     # document order; tables nested in a layout table are tables of their own (their text is not the outer cell's)
     for el in body.iter(W + "p", W + "tbl"):
         if el.tag == W + "tbl":
@@ -46,7 +45,7 @@ def _check_zip(path: Path, limit: int) -> None:
         raise DocumentLoadError(f"cannot read .docx: not a valid zip archive ({e})") from e
     if total > limit:
         raise DocumentLoadError(
-            f"uncompressed size {total} bytes exceeds the limit of {limit} bytes (max_uncompressed)"
+            f"uncompressed size {total} bytes exceeds the limit of {limit} bytes (max_uncompressed_mb)"
         )
 
 

@@ -15,10 +15,9 @@ from pathlib import Path
 
 from ..errors import DocumentLoadError
 from ..model import Cell, Document, Origin, RawTable
+from ..settings import Settings
 from ..textcodec import decode_bytes, repair_mojibake
 
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024  # a larger page is refused
-DEFAULT_MAX_TABLES = 2000
 LAYOUT_MAX_COLS = 3
 MAX_COLSPAN, MAX_ROWSPAN = 1000, 65534  # the HTML standard's limits
 SKIP_TAGS = {"script", "style", "noscript", "template", "head", "title", "iframe", "object", "select", "button"}
@@ -71,11 +70,11 @@ _WS = re.compile(r"[ \t\r\n\f]+")
 BREAK = "\x00"  # a printed line break (<br>, block edge); source newlines are only white space
 
 
-def extract(path: Path, origin: Origin, settings: dict) -> Document:
+def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     """Read an HTML page into a Document: tables in page order, text outside tables as paragraphs."""
     import lxml.html
 
-    data = _read(path, settings.get("max_bytes", DEFAULT_MAX_BYTES))
+    data = _read(path, settings.max_text_bytes)
     m = _META_CHARSET.search(data[:8192])
     decoded = decode_bytes(data, m.group(1).decode("ascii", "replace") if m else None)
     notes = list(decoded.notes)
@@ -93,7 +92,7 @@ def extract(path: Path, origin: Origin, settings: dict) -> Document:
         root = lxml.html.document_fromstring(text)
     except Exception as e:  # lxml raises ParserError / XMLSyntaxError / ValueError on hopeless input
         raise DocumentLoadError(f"cannot parse HTML: {type(e).__name__}: {e}") from e
-    reader = _PageReader(settings.get("max_tables", DEFAULT_MAX_TABLES))
+    reader = _PageReader(settings.max_tables)
     body = root.find("body")
     reader.walk(body if body is not None else root)
     reader.flush()
@@ -111,7 +110,7 @@ def _read(path: Path, limit: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > limit:
-            raise DocumentLoadError(f"HTML file of {size} bytes exceeds the limit of {limit} bytes (max_bytes)")
+            raise DocumentLoadError(f"HTML file of {size} bytes exceeds the limit of {limit} bytes (max_text_mb)")
         return path.read_bytes()
     except OSError as e:
         raise DocumentLoadError(f"cannot read HTML file: {e}") from e

@@ -24,14 +24,11 @@ import numpy as np
 
 from ..errors import DependencyMissing, DocumentLoadError
 from ..model import Cell, Document, Origin, RawTable
+from ..settings import DEFAULTS, Settings
 from .pdf_layout import cluster_positions
 
 MISSING_MESSAGE = "Tesseract is needed to read scanned PDFs: apt-get install tesseract-ocr tesseract-ocr-chi-sim"
-DEFAULT_DPI = 150  # render resolution; typical scans are 150–300 dpi and 150 reads the corpus exactly
-DEFAULT_MAX_PAGES = 40  # scanned pages OCR'd per file at most (time bound); the rest are noted and skipped
-DEFAULT_LANG = "chi_sim"
-DEFAULT_TEXT_PAGES = 1  # pages whose running text (title, agency, year) is OCR'd; tables are OCR'd on every page
-DEFAULT_LOW_CONFIDENCE = 60  # below this a cell is worth a human look (recommended issue threshold)
+DEFAULT_LANG = DEFAULTS.ocr_lang
 DARK = 160  # grey level below which a pixel is ink
 MIN_LINE_PT = 30  # a ruling line is at least this long (points); characters' strokes are shorter
 SHORT_LINE_PT = 8  # inside a table a rule may be this short, if it runs from one grid line to another
@@ -391,7 +388,7 @@ def _reread_in_figure_columns(cells: list[Cell], engines, clean: np.ndarray, sca
 
 
 def page_image_to_tables(
-    image, page: int, first_index: int = 0, settings: dict | None = None, scale: float = 1.0
+    image, page: int, first_index: int = 0, lang: str = DEFAULT_LANG, read_text: bool = True, scale: float = 1.0
 ) -> tuple[list[RawTable], list[str]]:
     """The ruled tables of one page image as RawTables (cells OCR'd, with confidence), and the page's other text.
 
@@ -399,13 +396,12 @@ def page_image_to_tables(
         image: the page as a PIL image (any mode; read as greyscale).
         page: 1-based page number, stored on every cell.
         first_index: the document-wide index of this page's first table.
-        settings: ``ocr_lang`` (default chi_sim), ``ocr_text`` (OCR the running text too; default True).
+        lang: the Tesseract language.
+        read_text: OCR the running text outside the tables too.
         scale: pixels per point of ``image``, so cell boxes come out in points like other extractors'.
     """
     from PIL import Image
 
-    settings = settings or {}
-    lang = settings.get("ocr_lang", DEFAULT_LANG)
     require_tesseract(lang)
     gray = np.asarray(image.convert("L"))
     tol = max(2, round(LINE_TOL_PT * scale))
@@ -449,7 +445,7 @@ def page_image_to_tables(
             )
         )
     paragraphs: list[str] = []
-    if settings.get("ocr_text", True):
+    if read_text:
         text_img = clean.copy()
         for g in grids:
             x0, y0, x1, y1 = (int(v) for v in g.bbox)
@@ -460,7 +456,7 @@ def page_image_to_tables(
     return tables, paragraphs
 
 
-def extract_scanned(path: Path, origin: Origin, settings: dict) -> Document:
+def extract_scanned(path: Path, origin: Origin, settings: Settings) -> Document:
     """Read an image-only PDF by OCR: every page rendered, its ruled tables OCR'd cell by cell.
 
     Settings: ``ocr_dpi`` (render resolution, default 150), ``ocr_max_pages`` (default 40; later pages are skipped
@@ -472,10 +468,10 @@ def extract_scanned(path: Path, origin: Origin, settings: dict) -> Document:
     """
     import pypdfium2 as pdfium
 
-    require_tesseract(settings.get("ocr_lang", DEFAULT_LANG))
-    scale = settings.get("ocr_dpi", DEFAULT_DPI) / 72
-    max_pages = settings.get("ocr_max_pages", DEFAULT_MAX_PAGES)
-    text_pages = settings.get("ocr_text_pages", DEFAULT_TEXT_PAGES)
+    require_tesseract(settings.ocr_lang)
+    scale = settings.ocr_dpi / 72
+    max_pages = settings.ocr_max_pages
+    text_pages = settings.ocr_text_pages
     try:
         pdf = pdfium.PdfDocument(str(path))
     except (pdfium.PdfiumError, OSError) as e:
@@ -492,8 +488,7 @@ def extract_scanned(path: Path, origin: Origin, settings: dict) -> Document:
             page = pdf[i]
             image = page.render(scale=scale, grayscale=True).to_pil()
             page.close()
-            page_settings = dict(settings, ocr_text=settings.get("ocr_text", True) and i < text_pages)
-            t, p = page_image_to_tables(image, i + 1, len(tables), page_settings, scale)
+            t, p = page_image_to_tables(image, i + 1, len(tables), settings.ocr_lang, i < text_pages, scale)
             tables += t
             paragraphs += p
     finally:

@@ -1,7 +1,7 @@
 """PDF: ruled and borderless tables as cell grids, page text outside tables as paragraphs.
 
 Two engines read a page into character boxes and ruling lines: pypdfium2 (default, fast) and
-pdfplumber (``settings["pdf_engine"] = "pdfplumber"``). Everything after the reading, i.e.
+pdfplumber (``Settings.pdf_engine = "pdfplumber"``). Everything after the reading, i.e.
 finding tables and building their grids, is shared (``pdf_layout``), so both engines give the
 same grids. A table that runs over a page break comes out as one ``RawTable`` per page, in
 page order; the locate stage stitches the pieces.
@@ -14,23 +14,18 @@ from pathlib import Path
 
 from ..errors import DependencyMissing, DocumentLoadError
 from ..model import Cell, Document, Origin, RawTable
+from ..settings import Settings
 from .pdf_layout import Char, Grid, HSeg, Line, VSeg, chars_to_lines, in_any, ruled_tables, stitch, text_tables
 
-DEFAULT_MAX_PAGES = 500
-DEFAULT_ENGINE = "pdfium"
-ENGINES = ("pdfium", "pdfplumber")
 EDGE_TEXT_CHARS = 12  # a table continues over the page break if at most this many chars (running
 # header or footer, page number) lie between it and the page edge
 LINE_MAX_WIDTH = 3.0  # points; a filled or stroked path thinner than this is a ruling line
 
 
-def extract(path: Path, origin: Origin, settings: dict) -> Document:
+def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     """Read a PDF into a Document: tables page by page, text lines outside tables."""
-    engine = settings.get("pdf_engine", DEFAULT_ENGINE)
-    if engine not in ENGINES:
-        raise ValueError(f"unknown pdf_engine {engine!r}; expected one of {', '.join(ENGINES)}")
-    max_pages = settings.get("max_pages", DEFAULT_MAX_PAGES)
-    reader = _PdfiumReader if engine == "pdfium" else _PlumberReader
+    max_pages = settings.max_pages
+    reader = _PdfiumReader if settings.pdf_engine == "pdfium" else _PlumberReader
     with reader(path) as pdf:
         if pdf.n_pages > max_pages:
             raise DocumentLoadError(f"{pdf.n_pages} pages exceeds the limit of {max_pages} pages (max_pages)")
@@ -66,17 +61,17 @@ def extract(path: Path, origin: Origin, settings: dict) -> Document:
     return Document(origin=origin, tables=tuple(tables), paragraphs=tuple(p for p in paragraphs if p.strip()))
 
 
-def _scanned(path: Path, origin: Origin, settings: dict) -> Document:
-    """An image-only PDF: read by OCR when it is on (``settings["ocr"]``: True, False, or None = when Tesseract is
+def _scanned(path: Path, origin: Origin, settings: Settings) -> Document:
+    """An image-only PDF: read by OCR when it is on (``Settings.ocr``: True, False, or None = when Tesseract is
     installed), else a clear failure that says how to read it."""
     from . import ocr
 
-    want = settings.get("ocr")
+    want = settings.ocr
     if want is False:
         raise DocumentLoadError("no text layer (scanned PDF); OCR is off (--no-ocr)")
-    if not ocr.tesseract_available(settings.get("ocr_lang", ocr.DEFAULT_LANG)):
+    if not ocr.tesseract_available(settings.ocr_lang):
         if want:
-            ocr.require_tesseract(settings.get("ocr_lang", ocr.DEFAULT_LANG))  # raises DependencyMissing
+            ocr.require_tesseract(settings.ocr_lang)  # raises DependencyMissing
         raise DocumentLoadError(
             "no text layer (scanned PDF); to read it by OCR install Tesseract: "
             "apt-get install tesseract-ocr tesseract-ocr-chi-sim"

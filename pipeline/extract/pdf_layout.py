@@ -14,9 +14,10 @@ same grids. Two table finders:
 from __future__ import annotations
 
 import itertools
-import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
+
+from ..text import has_figure_shape, is_numbered_line
 
 SNAP_TOL = 2.0  # points; ruling lines closer than this are one line
 MIN_SEG_LEN = 3.0  # points; shorter path pieces are not ruling lines
@@ -28,13 +29,6 @@ NEAR_WEIGHT = 0.3  # weight of a wrapped label line's distance from the values i
 SIZE_TOL = 0.2  # a one-cell line joins a borderless table only if its text height is within 20%
 RUN_MAX = 12  # most label blocks one value row may gather
 FULL_SLACK = 1.5  # a label line wraps only when full: within this many line heights of its column's widest
-
-# a label that starts a new item: "1." "2、" "（三）" "(4)" "一、"
-_NUMBERED_RE = re.compile(
-    r"^\s*(?:[0-9０-９]+\s*[.．、)）]|[（(][一二三四五六七八九十0-9０-９]+[)）]|[一二三四五六七八九十]+\s*[、.．])"
-)
-# a value-like cell text: digits with separators, signs, units, or a placeholder dash
-_VALUE_RE = re.compile(r"^[\s0-9０-９.,，．+\-−—–/／%％()（）万元]*[0-9０-９\-—–/／][\s0-9０-９.,，．%％万元]*$")
 
 
 @dataclass(slots=True)
@@ -181,7 +175,7 @@ def cell_text(c: GridCell) -> str:
 
 def is_value_text(s: str) -> bool:
     """Looks like a table value (a number, a dash placeholder), judged only to lay out rows."""
-    return bool(_VALUE_RE.match(s))
+    return has_figure_shape(s)
 
 
 # ---------------------------------------------------------------- ruled (lattice) tables
@@ -694,7 +688,7 @@ def _anchor_rows(segs_by_line: list[list[_Seg]], vcol: int, is_group, groups: li
 
 
 def _is_numbered(text: str) -> bool:
-    return bool(_NUMBERED_RE.match(text))
+    return is_numbered_line(text)
 
 
 def _label_blocks(labels: list[_Seg]) -> list[list[_Seg]]:

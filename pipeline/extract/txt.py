@@ -19,22 +19,21 @@ from pathlib import Path
 
 from ..errors import DocumentLoadError
 from ..model import Cell, Document, Origin, RawTable
+from ..settings import Settings
 from ..textcodec import decode_bytes, repair_mojibake
 
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024  # a larger dump is refused
-DEFAULT_MAX_TABLES = 2000
 _ARTEFACT = re.compile(r"\[bookmark: [^\]]*\]")  # Tika writes Word bookmarks this way; they are not printed text
 _VALUE = re.compile(r"^[+\-−－]?\s*[0-9０-９]+(?:[.,，．][0-9０-９]+)*\s*[^\d\s.．、]{0,3}$")  # 12, +4, 2.5, 128668元
 _NOTHING = {"", "/", "／", "-", "－", "—", "——", "无", "空"}
 
 
-def extract(path: Path, origin: Origin, settings: dict) -> Document:
+def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     """Read a text dump into a Document: tables from tab-indented blocks, other lines as paragraphs."""
-    limit = settings.get("max_bytes", DEFAULT_MAX_BYTES)
+    limit = settings.max_text_bytes
     try:
         size = path.stat().st_size
         if size > limit:
-            raise DocumentLoadError(f"text file of {size} bytes exceeds the limit of {limit} bytes (max_bytes)")
+            raise DocumentLoadError(f"text file of {size} bytes exceeds the limit of {limit} bytes (max_text_mb)")
         data = path.read_bytes()
     except OSError as e:
         raise DocumentLoadError(f"cannot read text file: {e}") from e
@@ -48,7 +47,7 @@ def extract(path: Path, origin: Origin, settings: dict) -> Document:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     paragraphs, blocks, found = dump_to_blocks(lines)
     warnings += found
-    max_tables = settings.get("max_tables", DEFAULT_MAX_TABLES)
+    max_tables = settings.max_tables
     if len(blocks) > max_tables:
         raise DocumentLoadError(f"more than {max_tables} tables (limit max_tables)")
     tables = []

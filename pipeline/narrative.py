@@ -1,0 +1,71 @@
+"""Figures that section 一、总体情况 of a report states in words (read at ingest, checked by ``xxgk audit``: rule 17).
+
+The patterns come from the narrative rules of ``schemas/rules.yaml``; what is found is written as the ``narrative``
+table (``tables.NARRATIVE``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .reconcile import CHECK_SCOPES
+from .schema import Schema
+from .text import fold
+
+_SECTION_ONE = re.compile(r"^[一1][、.．,，]?\s*总体情况")
+_SECTION_NEXT = re.compile(r"^[二2][、.．,，]")
+SNIPPET_CONTEXT = 12  # characters of text kept either side of a stated figure
+
+
+def overview_text(paragraphs) -> list[tuple[int, str]]:
+    """The paragraphs of 一、总体情况 (index, folded text); empty when the report has no such heading."""
+    folded = [(i, fold(p)) for i, p in enumerate(paragraphs) if p and p.strip()]
+    start = next((k for k, (_, t) in enumerate(folded) if _SECTION_ONE.match(t)), None)
+    if start is None:
+        return []
+    out = []
+    for i, t in folded[start + 1 :]:
+        if _SECTION_NEXT.match(t):
+            break
+        out.append((i, t))
+    return out
+
+
+def narrative_figures(paragraphs, schema: Schema) -> list[dict]:
+    """Every figure of the narrative rules that 一、总体情况 states: rule, table, figure, value, raw text, paragraph.
+
+    The section's paragraphs are joined (PDF text breaks lines mid-sentence) and searched with each figure's
+    patterns; a figure stated twice with the same value is kept once.
+    """
+    parts = overview_text(paragraphs)
+    if not parts:
+        return []
+    text, starts = "", []
+    for i, t in parts:
+        starts.append((len(text), i))
+        text += t
+    para_at = lambda pos: max((i for s, i in starts if s <= pos), default=parts[0][0])
+    out: list[dict] = []
+    for rule in schema.rules:
+        if CHECK_SCOPES.get(rule.check) != "narrative":
+            continue
+        for fig in rule.params["figures"]:
+            seen = set()
+            for pat in fig["patterns"]:
+                for m in re.finditer(pat, text):
+                    value = float(m.group(1))
+                    if value in seen:
+                        continue
+                    seen.add(value)
+                    snippet = text[max(0, m.start() - SNIPPET_CONTEXT) : m.end() + SNIPPET_CONTEXT]
+                    out.append(
+                        dict(
+                            rule=rule.name,
+                            table=rule.table,
+                            figure=fig["name"],
+                            value=value,
+                            raw=snippet,
+                            paragraph=para_at(m.start()),
+                        )
+                    )
+    return out

@@ -1,0 +1,180 @@
+"""Every option of xxgk in one frozen, validated record, with its default and what it is for.
+
+``Settings.resolve`` turns ``None``, a mapping (from the command line, a config file or a caller) or a ``Settings``
+into a checked ``Settings``: an unknown name or a bad value is refused once, before any file is read, with a message
+that names the option (``SettingsError``; the command line exits 2). Every stage reads its options from here, so
+no default is written twice and a misspelt option is never silently ignored.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from typing import Any
+
+from .errors import SettingsError
+
+MB = 1024 * 1024
+PDF_ENGINES = ("pdfium", "pdfplumber")
+ENGINES = ("local", "dask")
+FORMATS = ("parquet", "csv")
+
+
+def _opt(
+    default: Any, help: str, *, choices: tuple | None = None, minimum: float | None = None, above: float | None = None
+) -> Any:
+    """A field with its description, and its allowed values: one of ``choices``, at least ``minimum``, more than
+    ``above``."""
+    return field(default=default, metadata={"help": help, "choices": choices, "minimum": minimum, "above": above})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The options of one run. Names are the command line's (``--max-pages`` is ``max_pages``)."""
+
+    # -- limits: a file over one fails alone, with the option named in its error
+    max_file_mb: float = _opt(200.0, "Limit: a larger file fails without being opened (MB).", above=0)
+    max_uncompressed_mb: float = _opt(200.0, "Limit: a .docx that inflates to more fails (zip bombs; MB).", above=0)
+    max_pages: int = _opt(500, "Limit: a PDF with more pages fails.", minimum=1)
+    max_text_mb: float = _opt(50.0, "Limit: a larger web page or text dump fails (MB).", above=0)
+    max_tables: int = _opt(2000, "Limit: a document with more tables fails.", minimum=1)
+    max_issues: int = _opt(500, "Issues recorded per report; one 'issue-limit' row counts the rest.", minimum=1)
+    convert_timeout: float = _opt(120.0, "Seconds LibreOffice may take to convert one .doc/.wps.", above=0)
+    # -- how pages are read
+    pdf_engine: str = _opt(
+        "pdfium", "How PDF pages are read: pypdfium2 (fast) or pdfplumber (reference).", choices=PDF_ENGINES
+    )
+    ocr: bool | None = _opt(None, "Read scanned (image-only) PDFs by OCR (default: when an OCR engine is installed).")
+    ocr_lang: str = _opt("chi_sim", "Tesseract language of scanned reports.")
+    ocr_dpi: int = _opt(150, "Resolution at which scanned pages are rendered for OCR.", minimum=36)
+    ocr_max_pages: int = _opt(
+        40, "Scanned pages OCR'd per file at most; later ones are skipped with a warning.", minimum=1
+    )
+    ocr_text_pages: int = _opt(1, "Scanned pages whose running text (title, agency, year) is OCR'd.", minimum=0)
+    ocr_min_confidence: float = _opt(
+        60.0, "OCR confidence (0-100) below which a figure is reported for a look.", minimum=0
+    )
+    # -- the batch
+    format: str = _opt("parquet", "Output format of the tidy tables.", choices=FORMATS)
+    workers: int | None = _opt(None, "Worker processes (default: the number of cores).", minimum=1)
+    timeout: float | None = _opt(60.0, "Seconds allowed per file; a file over it is recorded as failed.", above=0)
+    engine: str = _opt(
+        "local", "Where files are read: worker processes here, or a Dask distributed cluster.", choices=ENGINES
+    )
+    scheduler: str | None = _opt(None, "Dask scheduler address (tcp://host:8786); without it a local cluster.")
+    part_files: int = _opt(500, "Files per written part (a killed run loses at most one part's work).", minimum=1)
+    flush_seconds: float = _opt(60.0, "A part is written at least this often (seconds).", above=0)
+    max_tasks_per_worker: int = _opt(
+        1000, "Files a worker reads before it is replaced (bounds a slow leak).", minimum=1
+    )
+
+    def __post_init__(self) -> None:
+        problems = [p for f in fields(self) if (p := _check(f, getattr(self, f.name)))]
+        if self.scheduler and self.engine != "dask":
+            problems.append("scheduler: a scheduler address needs engine 'dask'")
+        if problems:
+            raise SettingsError(problems)
+
+    # -- derived figures, in the units the code works in
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * MB)
+
+    @property
+    def max_uncompressed_bytes(self) -> int:
+        return int(self.max_uncompressed_mb * MB)
+
+    @property
+    def max_text_bytes(self) -> int:
+        return int(self.max_text_mb * MB)
+
+    @property
+    def n_workers(self) -> int:
+        return self.workers or os.cpu_count() or 1
+
+    @classmethod
+    def resolve(cls, value: Settings | Mapping[str, Any] | None = None, **overrides: Any) -> Settings:
+        """A checked ``Settings`` from ``None`` (the defaults), a mapping of option names, or a ``Settings``.
+
+        Raises:
+            SettingsError: an unknown option name (with the nearest known one) or a bad value.
+        """
+        if isinstance(value, Settings):
+            return replace(value, **overrides) if overrides else value
+        given = {**dict(value or {}), **overrides}
+        known = {f.name for f in fields(cls)}
+        unknown = [k for k in given if k not in known]
+        if unknown:
+            raise SettingsError([_unknown(k, known) for k in unknown])
+        return cls(**given)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def changed(self) -> dict[str, Any]:
+        """The options that differ from their defaults."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
+
+
+def _unknown(name: str, known: set[str]) -> str:
+    near = difflib.get_close_matches(str(name), sorted(known), n=1)
+    return f"{name}: no such option" + (f" (did you mean {near[0]!r}?)" if near else "")
+
+
+def _check(f, value: Any) -> str | None:
+    """What is wrong with ``value`` for field ``f``, or None."""
+    expected = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    optional = "None" in expected
+    if value is None:
+        return None if optional else f"{f.name}: a value is needed ({expected})"
+    base = expected.replace(" | None", "")
+    if base == "bool":
+        ok = isinstance(value, bool)
+    elif base == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif base == "float":
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        return f"{f.name}: {value!r} is not of type {base}"
+    m = f.metadata
+    if m["choices"] and value not in m["choices"]:
+        return f"{f.name}: {value!r} is not one of {', '.join(m['choices'])}"
+    if m["minimum"] is not None and value < m["minimum"]:
+        return f"{f.name}: {value!r} is below {m['minimum']}"
+    if m["above"] is not None and value <= m["above"]:
+        return f"{f.name}: {value!r} must be more than {m['above']}"
+    return None
+
+
+def help_of(name: str) -> str:
+    """The one-line description of an option (for the command line's help)."""
+    return next(f.metadata["help"] for f in fields(Settings) if f.name == name)
+
+
+def option_type(name: str) -> Any:
+    """The click parameter type of an option: its choices or its range (click is imported only when asked)."""
+    import click
+
+    f = next(f for f in fields(Settings) if f.name == name)
+    m, base = f.metadata, str(f.type).replace(" | None", "")
+    if m["choices"]:
+        return click.Choice(m["choices"])
+    if base == "bool":
+        return click.BOOL
+    if base in ("int", "float"):
+        rng = click.IntRange if base == "int" else click.FloatRange
+        low = m["minimum"] if m["minimum"] is not None else m["above"]
+        return rng(min=low, min_open=m["above"] is not None) if low is not None else rng()
+    return click.STRING
+
+
+def default_of(name: str) -> Any:
+    f = next(f for f in fields(Settings) if f.name == name)
+    return None if f.default is MISSING else f.default
+
+
+DEFAULTS = Settings()
