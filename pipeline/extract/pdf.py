@@ -13,12 +13,11 @@ import itertools
 from pathlib import Path
 
 from ..errors import DependencyMissing, DocumentLoadError
-from ..model import Cell, Document, Origin, RawTable
+from ..model import Document, Origin
 from ..settings import Settings
-from .pdf_layout import Char, Grid, HSeg, Line, VSeg, chars_to_lines, in_any, ruled_tables, stitch, text_tables
+from .pdf_layout import Char, HSeg, VSeg
+from .pdf_pages import grid_to_raw_table, read_pages
 
-EDGE_TEXT_CHARS = 12  # a table continues over the page break if at most this many chars (running
-# header or footer, page number) lie between it and the page edge
 LINE_MAX_WIDTH = 3.0  # points; a filled or stroked path thinner than this is a ruling line
 
 
@@ -29,90 +28,26 @@ def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     with reader(path) as pdf:
         if pdf.n_pages > max_pages:
             raise DocumentLoadError(f"{pdf.n_pages} pages exceeds the limit of {max_pages} pages (max_pages)")
-        grids: list[Grid] = []
-        paragraphs: list[str] = []
-        n_text = 0
-        open_end = False  # the last table found runs to the foot of its page
-        for pno in range(pdf.n_pages):
-            chars, hsegs, vsegs = pdf.page(pno)
-            n_text += len(chars)
-            found, rest = page_tables(chars, hsegs, vsegs)
-            for g in found:
-                for c in g.cells:
-                    c.page = pno + 1
-            if found and open_end and grids and _text_above(rest, found[0]) <= EDGE_TEXT_CHARS:
-                joined = stitch(grids[-1], found[0])
-                if joined is not None:
-                    grids[-1] = joined
-                    found = found[1:]
-            grids.extend(found)
-            if found or (grids and open_end):
-                open_end = (
-                    bool(grids)
-                    and _text_below(rest, grids[-1]) <= EDGE_TEXT_CHARS
-                    and any(c.page == pno + 1 for c in grids[-1].cells)
-                )
-            else:
-                open_end = False
-            paragraphs.extend(ln.text() for ln in rest)
-    if n_text == 0:
+        pages = read_pages(pdf)
+    if pages.n_chars == 0:
         return _scanned(path, origin, settings)
-    tables = [grid_to_raw_table(g, i) for i, g in enumerate(grids)]
-    return Document(origin=origin, tables=tuple(tables), paragraphs=tuple(p for p in paragraphs if p.strip()))
+    tables = [grid_to_raw_table(g, i) for i, g in enumerate(pages.grids)]
+    return Document(origin=origin, tables=tuple(tables), paragraphs=tuple(pages.paragraphs))
 
 
 def _scanned(path: Path, origin: Origin, settings: Settings) -> Document:
-    """An image-only PDF: read by OCR when it is on (``Settings.ocr``: True, False, or None = when Tesseract is
+    """An image-only PDF: read by OCR when it is on (``Settings.ocr``: True, False, or None = when the OCR engine is
     installed), else a clear failure that says how to read it."""
     from . import ocr
 
     want = settings.ocr
     if want is False:
         raise DocumentLoadError("no text layer (scanned PDF); OCR is off (--no-ocr)")
-    if not ocr.tesseract_available(settings.ocr_lang):
+    if not ocr.ocr_available(settings):
         if want:
-            ocr.require_tesseract(settings.ocr_lang)  # raises DependencyMissing
-        raise DocumentLoadError(
-            "no text layer (scanned PDF); to read it by OCR install Tesseract: "
-            "apt-get install tesseract-ocr tesseract-ocr-chi-sim"
-        )
+            ocr.require_ocr(settings)  # raises DependencyMissing
+        raise DocumentLoadError(f"no text layer (scanned PDF); to read it by OCR: {ocr.install_hint(settings)}")
     return ocr.extract_scanned(path, origin, settings)
-
-
-def page_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> tuple[list[Grid], list[Line]]:
-    """Tables on one page, top to bottom (ruled and borderless), and the text lines outside them."""
-    ruled = [g for g in ruled_tables(chars, hsegs, vsegs) if any(c.chars for c in g.cells)]
-    boxes = [g.bbox for g in ruled]
-    rest = [ch for ch in chars if not in_any(ch, boxes)] if boxes else chars
-    lines = chars_to_lines(rest)
-    loose, used = text_tables(lines)
-    if used:
-        used_set = set(used)
-        lines = [ln for i, ln in enumerate(lines) if i not in used_set]
-    grids = sorted(ruled + loose, key=lambda g: (g.bbox[1], g.bbox[0]))
-    return grids, lines
-
-
-def grid_to_raw_table(g: Grid, index: int) -> RawTable:
-    cells = tuple(
-        Cell(text=text, row=r, col=c, rowspan=rs, colspan=cs, page=page, bbox=tuple(round(v, 2) for v in bbox))
-        for r, c, rs, cs, text, bbox, page in g.texts()
-    )
-    return RawTable(
-        index=index,
-        cells=cells,
-        n_rows=g.n_rows,
-        n_cols=g.n_cols,
-        page=min((c.page for c in cells if c.page), default=None),
-    )
-
-
-def _text_below(lines: list[Line], g: Grid) -> int:
-    return sum(len(ln.chars) for ln in lines if ln.top >= g.bbox[3])
-
-
-def _text_above(lines: list[Line], g: Grid) -> int:
-    return sum(len(ln.chars) for ln in lines if ln.bottom <= g.bbox[1])
 
 
 def _keep(text: str) -> bool:
