@@ -357,3 +357,36 @@ def test_a_real_looking_scan_reads_to_its_truth(schema):
     result = document_to_result(ocr.extract_scanned(path, origin_of(path, Format.PDF), Settings()), schema)
     printed, misses = _misses(result, stem.split("__")[0], blank)
     assert 1 - len(misses) / printed >= 0.98, misses
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("confidence", [40.0, 95.0])
+def test_a_rule_failure_on_an_ocr_report_names_its_ocr_cells(schema, confidence):
+    """A total that does not add up, on a report read by OCR: the failure names the figures it read with their
+    confidence, and says whether a misread digit may be the cause or the report does not add up as printed."""
+    from dataclasses import replace
+
+    from pipeline.extract import extract
+
+    doc = extract(CORPUS / "pdf" / "2021-fujian-pingtan-zone__pdf_lattice.pdf")
+    first = document_to_result(doc, schema)
+    total = next(v for v in first.matched["requests"].values if (v.row, v.col) == ("new", "total"))
+    tables = []
+    for t in doc.tables:  # as OCR would give it: every cell with a confidence, the total read one too many
+        cells = []
+        for c in t.cells:
+            c = replace(c, confidence=97.0)
+            if (t.index, c.row, c.col) == (total.table_index, total.row_index, total.col_index):
+                c = replace(c, text=str(int(c.text) + 1), confidence=confidence)
+            cells.append(c)
+        tables.append(replace(t, cells=tuple(cells)))
+    result = document_to_result(replace(doc, tables=tuple(tables)), schema)
+    failed = [i for i in result.issues if i["code"] == "sum-mismatch" and "requests/new/total" in (i["cells"] or "")]
+    assert failed, [i["message"] for i in result.issues if i["code"].endswith("mismatch")]
+    message = failed[0]["message"]
+    assert f"new/total '{int(total.raw) + 1}' ({confidence:.0f})" in message
+    assert "(97)" in message  # the parts it was checked against, with theirs
+    if confidence < 60:
+        assert "1 read with confidence below 60: a misread digit may be the cause" in message
+    else:
+        assert "as printed, the figures do not add up" in message

@@ -44,7 +44,9 @@ RULE_WIPE_PT = 1.2  # a rule's ink is looked for this far (x2) either side of it
 WIPE_PIECE = 24  # pixels of a rule wiped at a time, each piece where its own ink lies
 CROP_MARGIN = 0.3  # paper kept around a line of print when it is cut out, in line heights
 RETRY_BELOW = 90.0  # a figure read with less confidence than this is cut out again and read once more
-RETRY_ZOOM = 2.0  # ... enlarged this much
+RETRY_STRETCH = 2.0  # ... widened this much
+DIGIT_WIDTH = 0.6  # a digit is at most this wide for its height: a figure wider than its digits is read again
+EDGE_PT = 0.8  # print is read with this much of its surroundings; what lies further from it is made paper
 FULL_LINE = 0.8  # a line this share of the text block's width is running text (a title line is shorter)
 MIN_FIGURE_COLUMN = 3  # a column with at least this many figures (and most of its cells) is a column of figures
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -124,7 +126,7 @@ def read_page_image(rgb: np.ndarray, scale: float, engine: Engine, text_lines_wa
     grids = ruled_tables([], out.hsegs, out.vsegs)
     ink, gray = _wipe_rules(page, h, v)
     mask = print_mask(ink, scale, page.seal)
-    gray[ink & ~mask] = 255  # dust is not read
+    gray[~_near(mask, scale)] = 255  # only print is read: not dust, nor what a seal's edge leaves
     jobs = _cell_jobs(grids, mask, scale)
     outside = mask.copy()
     for g in grids:
@@ -158,6 +160,14 @@ def _wipe_rules(page: Page, h: list[Rule], v: list[Rule]) -> tuple[np.ndarray, n
                 band = (slice(max(0, y0 - 1), y1 + 2), slice(a, b))
                 ink_v[band], gray_v[band] = False, 255
     return ink, gray
+
+
+def _near(mask: np.ndarray, scale: float) -> np.ndarray:
+    """The print and a point around it (its strokes' soft edges)."""
+    import cv2
+
+    r = max(1, round(EDGE_PT * scale))
+    return cv2.dilate(mask.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)).astype(bool)
 
 
 def _cell_jobs(grids: list, mask: np.ndarray, scale: float) -> list[_Job]:
@@ -222,8 +232,9 @@ def _blank_chars(box: Box, scale: float) -> list[Char]:
     ]
 
 
-def _crop(gray: np.ndarray, box: Box, zoom: float = 1.0) -> np.ndarray:
-    """A line of print cut out with a margin of paper (the page beyond its edge is paper too)."""
+def _crop(gray: np.ndarray, box: Box, stretch: float = 1.0) -> np.ndarray:
+    """A line of print cut out with a margin of paper (the page beyond its edge is paper too), widened ``stretch``
+    times (more columns for the recogniser to tell "11" from "1")."""
     m = max(2, round(CROP_MARGIN * box.h))
     h, w = box.h + 2 * m, box.w + 2 * m
     out = np.full((h, w), 255, np.uint8)
@@ -231,10 +242,10 @@ def _crop(gray: np.ndarray, box: Box, zoom: float = 1.0) -> np.ndarray:
     sy0, sx0 = max(0, y0), max(0, x0)
     sy1, sx1 = min(gray.shape[0], y0 + h), min(gray.shape[1], x0 + w)
     out[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = gray[sy0:sy1, sx0:sx1]
-    if zoom != 1.0:
+    if stretch != 1.0:
         import cv2
 
-        out = cv2.resize(out, (round(w * zoom), round(h * zoom)), interpolation=cv2.INTER_CUBIC)
+        out = cv2.resize(out, (round(w * stretch), h), interpolation=cv2.INTER_CUBIC)
     return out
 
 
@@ -256,54 +267,88 @@ def _maybe_figure(text: str) -> bool:
     return n_cjk == 0 or (n_cjk <= 1 and bool(_DIGIT.search(text)))
 
 
+def _trim(text: str) -> str:
+    """A figure as printed: a point or comma after it is a speck read as one (no figure ends with one)."""
+    cut = text.rstrip(".,，。、")
+    return cut if cut != text and has_figure_shape(cut) else text
+
+
 def _first_choice(r: Reading) -> tuple[str, float]:
     """The text of a reading: the free reading, or the digits-only one where the free one may be a misread figure
     and the digits-only one is a figure."""
     text = r.text.strip()
     if has_figure_shape(text) or not _maybe_figure(text):
-        return text, r.confidence
-    digits = r.digits.strip()
+        return _trim(text), r.confidence
+    digits = _trim(r.digits.strip())
     if has_figure_shape(digits):
         return digits, r.digits_confidence
     return text, r.confidence
 
 
-def _decide(jobs: list[_Job]) -> None:
-    """Each job's text; then, in columns of figures, a lone stray character is read as its digits-only reading."""
-    for j in jobs:
-        if j.reading is not None:
-            j.text, j.conf = _first_choice(j.reading)
+def _figure_columns(jobs: list[_Job]) -> list[list[_Job]]:
+    """The jobs of each column of figures (a column with at least ``MIN_FIGURE_COLUMN`` figures, most of its
+    readings)."""
     columns: dict[tuple[int, int], list[_Job]] = {}
     for j in jobs:
         if j.column is not None and j.text:
             columns.setdefault(j.column, []).append(j)
-    for col in columns.values():
-        figures = sum(1 for j in col if has_figure_shape(j.text))
-        if figures < max(MIN_FIGURE_COLUMN, 0.6 * len(col)):
-            continue
+    return [
+        col
+        for col in columns.values()
+        if sum(1 for j in col if has_figure_shape(j.text)) >= max(MIN_FIGURE_COLUMN, 0.6 * len(col))
+    ]
+
+
+def _decide(jobs: list[_Job]) -> None:
+    """Each job's text. In columns of figures, a lone stray character is read as its digits-only reading, and
+    beside a figure in its cell, marks that are neither figure nor Chinese (what a seal or dust leaves) are dropped."""
+    for j in jobs:
+        if j.reading is not None:
+            j.text, j.conf = _first_choice(j.reading)
+    for col in _figure_columns(jobs):
         for j in col:
             stray = len(j.text) == 1 and _CJK.match(j.text) and j.text not in NULL_TOKENS
-            digits = j.reading.digits.strip() if j.reading else ""
+            digits = _trim(j.reading.digits.strip()) if j.reading else ""
             if stray and has_figure_shape(digits) and j.reading is not None:
                 # the lower of the two confidences: the first reading disagreed
                 j.text, j.conf = digits, min(j.reading.digits_confidence, j.conf)
+        cells: dict[tuple[int, int, int] | None, list[_Job]] = {}
+        for j in col:
+            cells.setdefault(j.cell, []).append(j)
+        for group in cells.values():
+            if len(group) > 1 and any(has_figure_shape(j.text) for j in group):
+                for j in group:
+                    if not has_figure_shape(j.text) and not _CJK.search(j.text):
+                        j.text = ""
+
+
+def _doubtful(job: _Job) -> bool:
+    """A figure read with little confidence, or printed wider than the digits read account for (a recogniser given
+    too few columns runs "11" together into "1")."""
+    if job.column is None or not has_figure_shape(job.text):
+        return False
+    digits = len(_DIGIT.findall(job.text))
+    return job.conf < RETRY_BELOW or job.box.w > (digits + 0.6) * DIGIT_WIDTH * job.box.h
 
 
 def _retry_doubtful(engine: Engine, gray: np.ndarray, jobs: list[_Job]) -> None:
-    """Figures read with little confidence, cut out again enlarged and read digits-only: the more confident reading
-    is kept; where the two agree the confidence is the higher one, where they differ the lower one."""
-    doubtful = [j for j in jobs if j.column is not None and j.conf < RETRY_BELOW and has_figure_shape(j.text)]
+    """Doubtful figures cut out again, widened, and read digits-only.
+
+    A widened crop gives the recogniser more columns per digit but is less sure of points and signs, so a re-read
+    is taken only with the same points and signs: where it has more digits ("11" for "1") or is more confident.
+    Where the two readings agree the confidence is the higher one, where they differ the lower one.
+    """
+    doubtful = [j for j in jobs if _doubtful(j)]
     if not doubtful:
         return
-    again = engine.read([_crop(gray, j.box, RETRY_ZOOM) for j in doubtful])
+    again = engine.read([_crop(gray, j.box, RETRY_STRETCH) for j in doubtful])
     for j, r in zip(doubtful, again, strict=True):
-        digits = r.digits.strip()
-        if not has_figure_shape(digits):
-            continue
+        digits = _trim(r.digits.strip())
         if digits == j.text:
             j.conf = max(j.conf, r.digits_confidence)
-        elif r.digits_confidence > j.conf:
-            j.text = digits
+        elif has_figure_shape(digits) and _DIGIT.sub("", digits) == _DIGIT.sub("", j.text):
+            if len(digits) > len(j.text) or r.digits_confidence > j.conf:
+                j.text, j.conf = digits, min(j.conf, r.digits_confidence)
 
 
 def _chars(job: _Job, scale: float) -> list[Char]:

@@ -41,6 +41,7 @@ SNAP_TOL_PT = 2.0  # ... or this far outside it (a rule stopping just short)
 SEAL_CHROMA = 60  # a pixel whose channels differ by more than this is coloured ink (a seal), not print
 MIN_SEAL_PIXELS = 500  # fewer coloured pixels than this are no seal (JPEG colour noise)
 SPECK_PT = 1.6  # ink smaller than this both ways (points) is dust or noise, not print
+POINT_GAP_PT = 2.5  # a speck this close beside print, on its line, is a point printed with it (7.5 is kept)
 SEAL_SPECK_PT = 3.5  # ... and under a seal, smaller than this (what its edge leaves); a digit is twice as tall
 WORD_GAP = 1.2  # a gap this many line heights wide splits a line into runs of text (a comma's blank em does not)
 STROKE_PT = 3.0  # ink bands thinner than this (points) are strokes of a character, not lines of text
@@ -344,8 +345,12 @@ def _add_new(rules: list[Rule], more: list[Rule], tol: int) -> list[Rule]:
 
 
 def print_mask(ink: np.ndarray, scale: float, seal: np.ndarray | None = None) -> np.ndarray:
-    """The ink without dust: connected pieces smaller than ``SPECK_PT`` both ways are dropped, and under a seal
-    (``seal``) pieces smaller than ``SEAL_SPECK_PT``, since there a seal's own edge leaves fragments too."""
+    """The ink without dust.
+
+    A connected piece smaller than ``SPECK_PT`` both ways (under a seal, ``SEAL_SPECK_PT``: a seal's edge leaves
+    fragments too) is dust, unless it sits on a line of print beside a larger piece: a decimal point is as small as
+    a speck of dust, but it is printed between digits.
+    """
     import cv2
 
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
@@ -355,6 +360,12 @@ def print_mask(ink: np.ndarray, scale: float, seal: np.ndarray | None = None) ->
         sealed = np.bincount(labels[seal], minlength=n) > 0.5 * stats[:, cv2.CC_STAT_AREA]
         least[sealed] = SEAL_SPECK_PT * scale
     keep = size >= least
+    keep[0] = False
+    big = keep[labels]
+    reach = (max(1, round(POINT_GAP_PT * scale)), max(1, round(0.5 * scale)))
+    beside = cv2.dilate(big.astype(np.uint8), np.ones((2 * reach[1] + 1, 2 * reach[0] + 1), np.uint8)).astype(bool)
+    small = ~big & ink & beside
+    keep[np.unique(labels[small])] = True
     keep[0] = False
     return keep[labels]
 
