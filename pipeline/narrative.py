@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from .reconcile import CHECK_SCOPES
-from .schema import Schema
+from .checks import CHECKS, Scope
+from .specs import Rule, Schema
 from .text import fold
 
 _SECTION_ONE = re.compile(r"^[一1][、.．,，]?\s*总体情况")
@@ -44,28 +44,32 @@ def narrative_figures(paragraphs, schema: Schema) -> list[dict]:
     for i, t in parts:
         starts.append((len(text), i))
         text += t
-    para_at = lambda pos: max((i for s, i in starts if s <= pos), default=parts[0][0])
     out: list[dict] = []
     for rule in schema.rules:
-        if CHECK_SCOPES.get(rule.check) != "narrative":
-            continue
-        for fig in rule.params["figures"]:
-            seen = set()
-            for pat in fig["patterns"]:
-                for m in re.finditer(pat, text):
-                    value = float(m.group(1))
-                    if value in seen:
-                        continue
-                    seen.add(value)
-                    snippet = text[max(0, m.start() - SNIPPET_CONTEXT) : m.end() + SNIPPET_CONTEXT]
-                    out.append(
-                        dict(
-                            rule=rule.name,
-                            table=rule.table,
-                            figure=fig["name"],
-                            value=value,
-                            raw=snippet,
-                            paragraph=para_at(m.start()),
-                        )
-                    )
+        if CHECKS[rule.check].scope == Scope.NARRATIVE:
+            for fig in rule.params["figures"]:
+                out += _stated(rule, fig, text, starts)
+    return out
+
+
+def _stated(rule: Rule, fig: dict, text: str, starts: list[tuple[int, int]]) -> list[dict]:
+    """Where ``text`` (the section joined, each paragraph starting at its offset) states one figure."""
+    out: list[dict] = []
+    seen: set[float] = set()
+    for pat in fig["patterns"]:
+        for m in re.finditer(pat, text):
+            value = float(m.group(1))
+            if value in seen:
+                continue
+            seen.add(value)
+            out.append(
+                dict(
+                    rule=rule.name,
+                    table=rule.table,
+                    figure=fig["name"],
+                    value=value,
+                    raw=text[max(0, m.start() - SNIPPET_CONTEXT) : m.end() + SNIPPET_CONTEXT],
+                    paragraph=max(i for s, i in starts if s <= m.start()),
+                )
+            )
     return out
