@@ -310,40 +310,49 @@ def _year_terms(ops: dict[str, list[tuple[CellKey, float]]]) -> str:
     return terms
 
 
+def _known(ops: YearOperands) -> dict[str, list[tuple[CellKey, float]]] | None:
+    """The operands' values, or None when one is blank or missing (never read as zero)."""
+    known = {name: [(c, v) for c, v in cells if v is not None] for name, cells in ops.items()}
+    return known if all(len(known[n]) == len(ops[n]) for n in ops) else None
+
+
 def _previous_year(ctx: YearPairCtx, at_least: bool) -> list[Issue]:
     out = []
     for line, ops in ctx.lines():
-        if any(v is None for name in ops for _, v in ops[name]):  # blank or missing operand: never read as zero
+        known = _known(ops)
+        if known is None:
             continue
-        known = {name: [(c, v) for c, v in cells if v is not None] for name, cells in ops.items()}
         ((ccell, actual),) = known["current"]
         expected = (
             sum(v for _, v in known["previous"]) + sum(v for _, v in known["plus"]) - sum(v for _, v in known["minus"])
         )
         failed = (actual < expected - TOLERANCE) if at_least else (abs(actual - expected) > TOLERANCE)
-        if not failed:
-            continue
-        rel = "at least " if at_least else ""
-        message = (
-            f"{ctx.rule.name} [{line}]: {'/'.join(ccell[1:])} is "
-            f"{_show(actual)} but {rel}{_year_terms(known)} = {_show(expected)} was expected"
-        )
-        out.append(
-            Issue(
-                "cross-year-mismatch",
-                message,
-                table=ctx.spec.table,
-                row=ccell[1],
-                col=ccell[2],
-                rule=ctx.rule.name,
-                expected=expected,
-                actual=actual,
-                difference=actual - expected,
-                severity=ctx.rule.severity,
-                cells=tuple((name, *c) for name in ops for c, _ in ops[name]),
+        if failed:
+            rel = "at least " if at_least else ""
+            message = (
+                f"{ctx.rule.name} [{line}]: {'/'.join(ccell[1:])} is "
+                f"{_show(actual)} but {rel}{_year_terms(known)} = {_show(expected)} was expected"
             )
-        )
+            out.append(_year_issue(ctx, message, ccell, expected, actual, ops))
     return out
+
+
+def _year_issue(
+    ctx: YearPairCtx, message: str, at: CellKey, expected: float, actual: float, ops: YearOperands
+) -> Issue:
+    return Issue(
+        "cross-year-mismatch",
+        message,
+        table=ctx.spec.table,
+        row=at[1],
+        col=at[2],
+        rule=ctx.rule.name,
+        expected=expected,
+        actual=actual,
+        difference=actual - expected,
+        severity=ctx.rule.severity,
+        cells=tuple((name, *c) for name in ops for c, _ in ops[name]),
+    )
 
 
 def check_previous_year_equals(ctx: YearPairCtx) -> list[Issue]:

@@ -37,25 +37,36 @@ def detect_format(path: str | Path, head: bytes | None = None) -> Format | None:
     if head.startswith(OLE_MAGIC):
         return Format.WPS if suffix is Format.WPS else Format.DOC
     if head.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(path) as z:
-                if "word/document.xml" in z.namelist():
-                    return Format.DOCX
-        except (zipfile.BadZipFile, OSError):
-            # a truncated docx still starts like a zip: let the docx reader say what is wrong
-            return Format.DOCX if suffix is Format.DOCX else None
-        return None
+        return _zip_format(path, suffix)
     text = _as_text(head)
     if text is None:
         return None
-    low = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if any(low.startswith(m) for m in HTML_MARKERS) or b"<table" in head.lower() or b"<html" in head.lower():
+    if _looks_like_html(head, text):
         return Format.HTML
-    if b"\x00" in head:  # UTF-16: look for the markers in the decoded text
-        low_text = text.lstrip("\ufeff \t\r\n").lower()
-        if any(low_text.startswith(m.decode()) for m in HTML_MARKERS) or "<table" in low_text or "<html" in low_text:
-            return Format.HTML
     return Format.TXT if text.strip() else suffix
+
+
+def _zip_format(path: Path, suffix: Format | None) -> Format | None:
+    """A zip is a .docx when it holds ``word/document.xml``; no other zip is read."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return Format.DOCX if "word/document.xml" in z.namelist() else None
+    except (zipfile.BadZipFile, OSError):
+        # a truncated docx still starts like a zip: let the docx reader say what is wrong
+        return Format.DOCX if suffix is Format.DOCX else None
+
+
+def _looks_like_html(head: bytes, text: str) -> bool:
+    """Markup at the start, or a table or html tag anywhere in the head (in the decoded text for UTF-16)."""
+    low = head.lower()
+    if any(low.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(m) for m in HTML_MARKERS) or b"<table" in low:
+        return True
+    if b"<html" in low:
+        return True
+    if b"\x00" not in head:
+        return False
+    low_text = text.lstrip("\ufeff \t\r\n").lower()
+    return any(low_text.startswith(m.decode()) for m in HTML_MARKERS) or "<table" in low_text or "<html" in low_text
 
 
 def _as_text(head: bytes) -> str | None:

@@ -164,13 +164,18 @@ def _column_key(spec: TableSpec, stack: tuple[str, ...]) -> ColumnKey | None:
     return ColumnKey(best_k, best_s, header_unit(stack))
 
 
+def _column_stack(grid_rows: list[list[Cell | None]], j: int) -> list[str]:
+    """The header texts above grid column ``j``, top to bottom, a merged cell once."""
+    return _dedupe([c.text for g in grid_rows if j < len(g) and (c := g[j]) is not None])
+
+
 def read_header(spec: TableSpec, header_rows: list[GridRow], n_cols: int) -> Header:
     """The key of each grid column under a header block; ambiguous or weak columns are left out."""
     grid_rows = [r.table.grid()[r.index] for r in header_rows]
     cols: dict[int, ColumnKey] = {}
     value_start: int | None = None
     for j in range(n_cols):
-        stack = _dedupe([c.text for g in grid_rows if j < len(g) and (c := g[j]) is not None])
+        stack = _column_stack(grid_rows, j)
         if not stack:
             continue
         if value_start is None and best_score(stack[-1], spec.header_only) < HEADER_LABEL_SCORE:
@@ -198,15 +203,16 @@ def row_candidates(
             continue
         else:
             s = best_score(leaf, r.labels)
-        if r.group and not (
-            current_group == r.group
-            or any(_names_group(t, r.group) for t in context)
-            or contains(leaf or "", r.group)
-        ):
+        if r.group and not _in_group(r.group, leaf, context, current_group):
             s -= GROUP_PENALTY
         out.append((s, r.key))
     out.sort(reverse=True)
     return tuple(out)
+
+
+def _in_group(group: str, leaf: str | None, context: tuple[str, ...], current_group: str | None) -> bool:
+    """Whether a row label is met in its group: the walk's group, or one its context labels or the leaf name."""
+    return current_group == group or any(_names_group(t, group) for t in context) or contains(leaf or "", group)
 
 
 def table_rows(table: RawTable) -> list[GridRow]:
@@ -232,12 +238,16 @@ def row_kind(spec: TableSpec, row: GridRow) -> RowKind:
         return RowKind.EMPTY
     if any(is_value_like(t) for t in texts):
         return RowKind.DATA
+    return RowKind.HEADER if _reads_as_header(spec, texts) else RowKind.DATA
+
+
+def _reads_as_header(spec: TableSpec, texts: list[str]) -> bool:
+    """Two header texts; or one, with no text that is a row label (总计 is both a column and a row, （七）总计:
+    one header-like text that is also a row label makes a data row)."""
     header_like = [t for t in texts if is_header_text(spec, t)]
     if len(header_like) >= 2:
-        return RowKind.HEADER
-    # 总计 is both a column and a row (（七）总计): one header-like text that is also a row label is a data row
-    row_like = any(best_score(t, _row_labels(spec)) >= ROW_LABEL_EXACT for t in texts)
-    return RowKind.HEADER if header_like and not row_like else RowKind.DATA
+        return True
+    return bool(header_like) and not any(best_score(t, _row_labels(spec)) >= ROW_LABEL_EXACT for t in texts)
 
 
 def _first_trailing_value(cells: list[Cell]) -> int:
@@ -255,13 +265,23 @@ def split_row(spec: TableSpec, row: GridRow, header: Header | None) -> tuple[lis
     if header is not None and header.value_start is not None:
         # a figure left of where the header's value columns start (a header cut short or shifted) is a value
         first_value_col = min(header.value_start, own[k].col) if k < len(own) else header.value_start
-        labels = [c for c in own if c.col + c.colspan - 1 < first_value_col]
-        values = [c for c in own if c.col >= first_value_col and c.row == row.index]
+        labels, values = _split_at(row, first_value_col)
         # a label inside the value columns means this row's cells are not laid out under the header (a text dump
         # writes merged cells once): fall back to the trailing value run
-        if not any(c.text and not is_value_like(c.text) and is_row_label(spec, c.text) for c in values):
+        if not any(_is_label_cell(spec, c) for c in values):
             return labels, values
     return own[:k], [c for c in own[k:] if c.row == row.index]
+
+
+def _split_at(row: GridRow, first_value_col: int) -> tuple[list[Cell], list[Cell]]:
+    """The cells wholly left of a grid column, and the row's own cells from it on (not those spanning from above)."""
+    labels = [c for c in row.cells if c.col + c.colspan - 1 < first_value_col]
+    values = [c for c in row.cells if c.col >= first_value_col and c.row == row.index]
+    return labels, values
+
+
+def _is_label_cell(spec: TableSpec, cell: Cell) -> bool:
+    return bool(cell.text) and not is_value_like(cell.text) and is_row_label(spec, cell.text)
 
 
 # --- the walk -----------------------------------------------------------------------------------------------------
@@ -305,9 +325,7 @@ class _Walk:
         texts = _dedupe([c.text for c in labels])
         spec = self.spec
         context = tuple(
-            t
-            for t in texts[:-1]
-            if group_of(spec, t) or best_score(t, spec.header_only) < CONTEXT_HEADER_SCORE
+            t for t in texts[:-1] if group_of(spec, t) or best_score(t, spec.header_only) < CONTEXT_HEADER_SCORE
         )
         for t in context:
             self.group = group_of(spec, t) or self.group
@@ -318,18 +336,21 @@ class _Walk:
         labels, values = split_row(spec, row, self.header)
         leaf, context = self._leaf_and_context(labels)
         has_values = any(c.text.strip() for c in values)
-        if leaf is not None and not has_values and (group := group_of(spec, leaf)):
-            self.group = group  # a group label on a row of its own
-            return
-        if leaf is None and not has_values:
+        if not has_values and (leaf is None or self._enters_group(leaf)):
             return
         cands = row_candidates(spec, leaf, context, self.group)
         if cands and cands[0][0] >= ROW_CUTOFF:
             self._matched(row, labels, values, leaf, cands)
-        elif leaf is not None and not has_values and best_score(leaf, _header_vocabulary(spec)) >= HEADER_LABEL_SCORE:
-            return  # a header text alone in a data row
-        else:
+        elif has_values or leaf is None or best_score(leaf, _header_vocabulary(spec)) < HEADER_LABEL_SCORE:
             self._unmatched(row, values, leaf, cands)
+        # else: a header text alone in a data row, nothing to read
+
+    def _enters_group(self, label: str) -> bool:
+        """Whether a label alone on its row is a group label (（三）不予公开); the walk is in that group from here."""
+        group = group_of(self.spec, label)
+        if group:
+            self.group = group
+        return bool(group)
 
     def _matched(
         self, row: GridRow, labels: list[Cell], values: list[Cell], leaf: str | None, cands: Candidates
@@ -383,11 +404,19 @@ def template_votes(spec: TableSpec, rows: list[MatchedRow]) -> Counter[str]:
     return votes
 
 
-def choose_template(spec: TableSpec, votes: Counter[str], year: int | None, issues: list[Issue]) -> str | None:
-    """The template the labels vote for; else the only one the table has; else the year's (said as an issue)."""
+def _majority(votes: Counter[str]) -> str | None:
+    """The template with more votes than any other, if one has."""
     ranked = votes.most_common()
     if ranked and (len(ranked) == 1 or ranked[0][1] > ranked[1][1]):
         return ranked[0][0]
+    return None
+
+
+def choose_template(spec: TableSpec, votes: Counter[str], year: int | None, issues: list[Issue]) -> str | None:
+    """The template the labels vote for; else the only one the table has; else the year's (said as an issue)."""
+    voted = _majority(votes)
+    if voted is not None:
+        return voted
     if len({t for r in spec.rows for t in r.templates}) == 1:
         return spec.rows[0].templates[0]
     tpl = spec.templates.for_year(year)
@@ -407,9 +436,7 @@ def choose_template(spec: TableSpec, votes: Counter[str], year: int | None, issu
 
 
 # --- the stage ----------------------------------------------------------------------------------------------------
-def match_table(
-    spec: TableSpec, located: LocatedTable, year: int | None, template: str | None = None
-) -> MatchedTable:
+def match_table(spec: TableSpec, located: LocatedTable, year: int | None, template: str | None = None) -> MatchedTable:
     """Match one located table; ``template`` (when given) is the one to read it as, else its labels decide."""
     walk = _Walk(spec)
     for piece in located.pieces:

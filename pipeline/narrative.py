@@ -7,6 +7,7 @@ table (``tables.NARRATIVE``).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from .checks import CHECKS, Scope
 from .specs import Rule, Schema
@@ -17,7 +18,7 @@ _SECTION_NEXT = re.compile(r"^[二2][、.．,，]")
 SNIPPET_CONTEXT = 12  # characters of text kept either side of a stated figure
 
 
-def overview_text(paragraphs) -> list[tuple[int, str]]:
+def overview_text(paragraphs: Sequence[str]) -> list[tuple[int, str]]:
     """The paragraphs of 一、总体情况 (index, folded text); empty when the report has no such heading."""
     folded = [(i, fold(p)) for i, p in enumerate(paragraphs) if p and p.strip()]
     start = next((k for k, (_, t) in enumerate(folded) if _SECTION_ONE.match(t)), None)
@@ -31,7 +32,7 @@ def overview_text(paragraphs) -> list[tuple[int, str]]:
     return out
 
 
-def narrative_figures(paragraphs, schema: Schema) -> list[dict]:
+def narrative_figures(paragraphs: Sequence[str], schema: Schema) -> list[dict]:
     """Every figure of the narrative rules that 一、总体情况 states: rule, table, figure, value, raw text, paragraph.
 
     The section's paragraphs are joined (PDF text breaks lines mid-sentence) and searched with each figure's

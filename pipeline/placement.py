@@ -161,15 +161,24 @@ def _by_header(d: MatchedRow, cmap: dict[int, ColumnKey], expected: list[str]) -
     """The row's cells under the columns the header gives them, or [] when the header does not decide."""
     keys = [cmap.get(c.col) for c in d.values]
     if _fits(keys, expected, in_order=True):
-        return [_Placed(c, k.key, min(d.score, k.score), k.unit) for c, k in zip(d.values, keys, strict=True) if k]
-    if len(d.values) == len(expected) and any(k is None for k in keys):
+        return _under_header(d, list(zip(d.values, keys, strict=True)))
+    if len(d.values) == len(expected) and None in keys:
         return []  # the header maps only some of a full row's cells: position decides
-    # header cells covering several keys' columns, or values that don't line up: drop blanks that the header does
-    # not map, then try again before falling back to position
+    return _by_header_without_blanks(d, keys, expected)
+
+
+def _by_header_without_blanks(d: MatchedRow, keys: list[ColumnKey | None], expected: list[str]) -> list[_Placed]:
+    """Header cells covering several keys' columns, or values that don't line up: drop the blanks the header does
+    not map, and try again (any order) before falling back to position."""
     kept = [(c, k) for c, k in zip(d.values, keys, strict=True) if k is not None or c.text.strip()]
     if kept and _fits([k for _, k in kept], expected, in_order=False):
-        return [_Placed(c, k.key, min(d.score, k.score), k.unit) for c, k in kept if k]
+        return _under_header(d, kept)
     return []
+
+
+def _under_header(d: MatchedRow, pairs: list[tuple[Cell, ColumnKey | None]]) -> list[_Placed]:
+    """Cells under the keys the header gives them, as sure as the row label and the column header both are."""
+    return [_Placed(c, k.key, min(d.score, k.score), k.unit) for c, k in pairs if k is not None]
 
 
 def _by_position(

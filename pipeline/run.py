@@ -311,7 +311,9 @@ def results_to_batch(results: Iterable[Result]) -> Batch:
     )
 
 
-def ingest(paths, settings: Settings | dict | None = None, schema: Schema | None = None) -> Batch:
+def ingest(
+    paths: str | Path | Iterable[str | Path], settings: Settings | dict | None = None, schema: Schema | None = None
+) -> Batch:
     """Read every report under ``paths`` into one tidy, checked dataset (the Python API behind ``xxgk ingest``)."""
     return results_to_batch(
         iter_results(find_files([paths] if isinstance(paths, str | Path) else paths), schema, settings)

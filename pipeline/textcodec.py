@@ -26,6 +26,7 @@ GB_ALIASES = {"gb2312", "gbk", "gb18030", "cp936", "ms936", "x-gbk", "euc-cn", "
 COMMON_PUNCT = set("、，。：；（）“”‘’《》？！…—【】〔〕·")
 MIN_GAIN = 0.25  # a repair must raise the share of common CJK characters by this much
 MAX_LOST = 0.10  # ...and lose (U+FFFD) at most this share of the characters it yields
+SAME_SHARE = 1e-9  # two readings whose shares differ by less are equally good: the earlier candidate wins
 # the web's GBK decoder reads byte 0x80 as the euro sign; a byte it could not read stays lost
 _GBK_BYTES = {"\u20ac": b"\x80", "\ufffd": b"\xff"}
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
@@ -47,21 +48,46 @@ def decode_bytes(data: bytes, declared: str | None = None) -> Decoded:
     ``declared`` is the encoding the file claims (e.g. an HTML meta charset); it wins only
     among readings that are equally good, since real pages declare wrongly.
     """
+    declared_norm = _norm(declared)
+    found = _by_bom(data) or _by_utf16_shape(data) or _as_utf8(data, declared, declared_norm)
+    if found is not None:
+        return found
+    best = _best_reading(data, _candidates(data, declared_norm))
+    if best is None:
+        return _damaged(data, declared_norm)
+    enc, text = best
+    notes = [f"declared encoding {declared} is wrong: read as {enc}"] if declared_norm and declared_norm != enc else []
+    return Decoded(text, enc, notes)
+
+
+def _by_bom(data: bytes) -> Decoded | None:
     for bom, enc in BOMS:
         if data.startswith(bom):
             return Decoded(data[len(bom) :].decode(enc, errors="replace"), enc)
-    declared_norm = _norm(declared)
+    return None
+
+
+def _by_utf16_shape(data: bytes) -> Decoded | None:
     enc = utf16_variant(data)
-    if enc:
-        return Decoded(data.decode(enc, errors="replace"), enc, ["no byte-order mark: read as " + enc])
+    if enc is None:
+        return None
+    return Decoded(data.decode(enc, errors="replace"), enc, ["no byte-order mark: read as " + enc])
+
+
+def _as_utf8(data: bytes, declared: str | None, declared_norm: str | None) -> Decoded | None:
+    """Valid UTF-8 is UTF-8, whatever the file declares (said in a note)."""
     try:
         text = data.decode("utf-8")
-        notes = []
-        if declared_norm and declared_norm not in ("utf-8", "ascii") and not text.isascii():
-            notes.append(f"declared encoding {declared} is wrong: the bytes are UTF-8")
-        return Decoded(text, "utf-8", notes)
     except UnicodeDecodeError:
-        pass
+        return None
+    notes = []
+    if declared_norm and declared_norm not in ("utf-8", "ascii") and not text.isascii():
+        notes.append(f"declared encoding {declared} is wrong: the bytes are UTF-8")
+    return Decoded(text, "utf-8", notes)
+
+
+def _candidates(data: bytes, declared_norm: str | None) -> list[str]:
+    """The encodings to try, the declared one first (it wins ties), each once."""
     candidates: list[str] = []
     if declared_norm and declared_norm != "utf-8":
         candidates.append(declared_norm)
@@ -69,29 +95,32 @@ def decode_bytes(data: bytes, declared: str | None = None) -> Decoded:
     guess = _charset_normalizer_guess(data)
     if guess:
         candidates.append(guess)
+    return list(dict.fromkeys(candidates))
+
+
+def _best_reading(data: bytes, candidates: list[str]) -> tuple[str, str] | None:
+    """(encoding, text) of the strict decoding with the largest share of common characters; earlier wins ties."""
     best: tuple[float, str, str] | None = None
-    for enc in dict.fromkeys(candidates):
+    for enc in candidates:
         try:
             text = data.decode(enc)
         except (UnicodeDecodeError, LookupError):
             continue
-        score = common_share(text)
-        if best is None or score > best[0] + 1e-9:
-            best = (score, enc, text)
-    notes = []
-    if best is None:
-        # nothing decodes cleanly: GB18030 with replacement keeps most of a damaged Chinese file
-        enc = declared_norm if declared_norm in ("gb18030", "big5") else "gb18030"
-        text = data.decode(enc, errors="replace")
-        warning = (
-            f"bytes are not valid in any known encoding; read as {enc} with "
-            f"{text.count(chr(0xFFFD))} unreadable characters replaced"
-        )
-        return Decoded(text, enc, notes, [warning])
-    _, enc, text = best
-    if declared_norm and declared_norm != enc:
-        notes.append(f"declared encoding {declared} is wrong: read as {enc}")
-    return Decoded(text, enc, notes)
+        share = common_share(text)
+        if best is None or share > best[0] + SAME_SHARE:
+            best = (share, enc, text)
+    return None if best is None else (best[1], best[2])
+
+
+def _damaged(data: bytes, declared_norm: str | None) -> Decoded:
+    """Nothing decodes cleanly: GB18030 with replacement keeps most of a damaged Chinese file."""
+    enc = declared_norm if declared_norm in ("gb18030", "big5") else "gb18030"
+    text = data.decode(enc, errors="replace")
+    warning = (
+        f"bytes are not valid in any known encoding; read as {enc} with "
+        f"{text.count(chr(0xFFFD))} unreadable characters replaced"
+    )
+    return Decoded(text, enc, [], [warning])
 
 
 def repair_mojibake(text: str) -> tuple[str, int]:
@@ -175,11 +204,6 @@ def _norm(name: str | None) -> str | None:
         return codecs.lookup(name).name.replace("_", "-")
     except LookupError:
         return None
-
-
-def looks_utf16(data: bytes) -> bool:
-    """BOM-less UTF-16: zero bytes (never found in UTF-8 or GBK text) at one parity only."""
-    return utf16_variant(data) is not None
 
 
 def utf16_variant(data: bytes) -> str | None:

@@ -105,12 +105,18 @@ def test_the_appeals_table_follows_the_report_template(schema):
 def test_the_new_schema_fields_are_validated_all_at_once(tmp_path):
     d = tmp_path / "schemas"
     shutil.copytree(SCHEMA_DIR, d)
-    tpl = (d / "templates.yaml").read_text().replace("first_year: 2021", "first_year: 2018")
-    (d / "templates.yaml").write_text(tpl.replace("    issued_by: 国办公开办函〔2019〕", "    issud_by: x\n    issued_by: 国"))
-    app = (d / "appeals.yaml").read_text().replace("follows_report_template: true", "follows_report_template: yes please")
-    (d / "appeals.yaml").write_text(app + "titel: misspelt\n")
-    rules = (d / "rules.yaml").read_text().replace("    lesser: published\n", "    lesser: published\n    lesserr: made\n")
-    (d / "rules.yaml").write_text(rules)
+
+    def edit(name, old, new, extra=""):
+        text = (d / name).read_text(encoding="utf-8")
+        assert old in text, (name, old)
+        (d / name).write_text(text.replace(old, new, 1) + extra, encoding="utf-8")
+
+    edit("templates.yaml", "first_year: 2021", "first_year: 2018")  # not after 2019's
+    edit(
+        "templates.yaml", "    issued_by: 国办公开办函〔2019〕", "    issud_by: x\n    issued_by: 国办公开办函〔2019〕"
+    )
+    edit("appeals.yaml", "follows_report_template: true", "follows_report_template: yes please", "titel: misspelt\n")
+    edit("rules.yaml", "    lesser: published\n", "    lesser: published\n    lesserr: made\n")
     with pytest.raises(SchemaFileError) as e:
         load_schema(d)
     problems = e.value.problems
