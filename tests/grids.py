@@ -21,9 +21,14 @@ def located(kind: str, *tables: RawTable) -> LocatedTable:
     return LocatedTable(kind, tables, hits=0)
 
 
-# the requests table (表三) as the official template prints it, with 总计 only: applicant columns stay unnamed
-REQUEST_COLUMNS = ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
-REQUESTS_HEADER = ["", "", "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", *REQUEST_COLUMNS]
+# the requests table's (表三) header as the official template prints it; a merged cell is repeated at each position
+NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
+REQUESTS_HEADER = [
+    [NOTE] * 3 + ["申请人情况"] * 7,
+    [NOTE] * 3 + ["自然人"] + ["法人或其他组织"] * 5 + ["总计"],
+    [NOTE] * 3 + ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"],
+]
+REQUEST_COLUMNS = ["natural_person", "commercial", "research", "nonprofit", "legal_services", "other_org", "total"]
 # 表四: three header rows over one unlabelled row of 15 figures
 APPEALS_HEADER = [
     ["行政复议"] * 5 + ["行政诉讼"] * 10,
