@@ -19,6 +19,8 @@ SUFFIXES = {
     ".shtml": Format.HTML,
     ".txt": Format.TXT,
 }
+HEAD_BYTES = 4096  # the start of a file, enough to tell every format
+PDF_MARKER_WINDOW = 1024  # a PDF may carry junk before %PDF- (the spec allows it within the first 1024 bytes)
 HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<table", b"<meta", b"<div", b"<p")
 
 
@@ -30,9 +32,9 @@ def detect_format(path: str | Path, head: bytes | None = None) -> Format | None:
     path = Path(path)
     if head is None:
         with open(path, "rb") as f:
-            head = f.read(4096)
+            head = f.read(HEAD_BYTES)
     suffix = SUFFIXES.get(path.suffix.lower())
-    if head.startswith(b"%PDF") or b"%PDF-" in head[:1024]:
+    if head.startswith(b"%PDF") or b"%PDF-" in head[:PDF_MARKER_WINDOW]:
         return Format.PDF
     if head.startswith(OLE_MAGIC):
         return Format.WPS if suffix is Format.WPS else Format.DOC

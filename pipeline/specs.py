@@ -145,4 +145,6 @@ class Schema:
 def expand(patterns: str | list[str], keys: list[str]) -> list[str]:
     """Keys matching the patterns, in ``keys`` order; ``x.*`` matches every key starting ``x.``."""
     pats = [patterns] if isinstance(patterns, str) else patterns
-    return [k for k in keys if any(k == p or (p.endswith(".*") and k.startswith(p[:-1])) for p in pats)]
+    exact = set(pats)
+    prefixes = tuple(p[:-1] for p in pats if p.endswith(".*"))
+    return [k for k in keys if k in exact or k.startswith(prefixes)]

@@ -26,9 +26,19 @@ GB_ALIASES = {"gb2312", "gbk", "gb18030", "cp936", "ms936", "x-gbk", "euc-cn", "
 COMMON_PUNCT = set("、，。：；（）“”‘’《》？！…—【】〔〕·")
 MIN_GAIN = 0.25  # a repair must raise the share of common CJK characters by this much
 MAX_LOST = 0.10  # ...and lose (U+FFFD) at most this share of the characters it yields
+MIN_REPAIRED_SHARE = 0.5  # ...and read mostly as common characters after it (real text does)
 SAME_SHARE = 1e-9  # two readings whose shares differ by less are equally good: the earlier candidate wins
 # the web's GBK decoder reads byte 0x80 as the euro sign; a byte it could not read stays lost
 _GBK_BYTES = {"\u20ac": b"\x80", "\ufffd": b"\xff"}
+# the common characters of each codec: GB2312's level 1 (lead bytes B0-D7, 3,755 characters by frequency) and Big5's
+# frequent characters (A440-C67E, 5,401)
+GB2312_LEVEL1_LEADS = (0xB0, 0xD7)
+BIG5_FREQUENT = (0xA440, 0xC67E)
+UTF16_SAMPLE = 8192  # bytes looked at to tell BOM-less UTF-16
+# zero bytes at one parity this many times more often than at the other (plus a little noise) make UTF-16
+UTF16_PARITY_RATIO = 4
+UTF16_PARITY_NOISE = 2
+GUESS_SAMPLE = 200_000  # bytes charset_normalizer reads: enough to judge, bounded time on large pages
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 
 
@@ -170,7 +180,7 @@ def _try_repair(run: str) -> str | None:
     if lost and lost > MAX_LOST * max(1, len(fixed)):
         return None
     before, after = common_share(run), common_share(fixed.replace("\ufffd", ""))
-    if after >= 0.5 and after >= before + MIN_GAIN:
+    if after >= MIN_REPAIRED_SHARE and after >= before + MIN_GAIN:
         return fixed
     return None
 
@@ -181,13 +191,13 @@ def _is_common(ch: str) -> bool:
         return True
     try:
         b = ch.encode("gb2312")
-        if len(b) == 2 and 0xB0 <= b[0] <= 0xD7:
+        if len(b) == 2 and GB2312_LEVEL1_LEADS[0] <= b[0] <= GB2312_LEVEL1_LEADS[1]:
             return True
     except UnicodeEncodeError:
         pass
     try:
         b = ch.encode("big5")
-        if len(b) == 2 and 0xA440 <= (b[0] << 8 | b[1]) <= 0xC67E:
+        if len(b) == 2 and BIG5_FREQUENT[0] <= (b[0] << 8 | b[1]) <= BIG5_FREQUENT[1]:
             return True
     except UnicodeEncodeError:
         pass
@@ -208,11 +218,11 @@ def _norm(name: str | None) -> str | None:
 
 def utf16_variant(data: bytes) -> str | None:
     """ "utf-16-le" or "utf-16-be" for BOM-less UTF-16 (the high byte of ASCII characters is zero), else None."""
-    sample = data[:8192]
+    sample = data[:UTF16_SAMPLE]
     if len(sample) < 4 or b"\x00" not in sample:
         return None
     even, odd = sample[0::2].count(0), sample[1::2].count(0)
-    if max(even, odd) <= 4 * min(even, odd) + 2:
+    if max(even, odd) <= UTF16_PARITY_RATIO * min(even, odd) + UTF16_PARITY_NOISE:
         return None
     return "utf-16-le" if odd > even else "utf-16-be"
 
@@ -222,5 +232,5 @@ def _charset_normalizer_guess(data: bytes) -> str | None:
         from charset_normalizer import from_bytes
     except ImportError:  # optional: the fixed candidates cover Chinese pages
         return None
-    best = from_bytes(data[:200_000]).best()
+    best = from_bytes(data[:GUESS_SAMPLE]).best()
     return _norm(best.encoding) if best is not None else None
