@@ -9,7 +9,7 @@ position (``unmatched-column``), never guessed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .issues import Issue
 from .model import Cell, RawTable
@@ -133,18 +133,16 @@ def _row_template(spec: TableSpec, rspec: RowSpec, d: MatchedRow, template: str 
     if template is not None and template in rspec.columns:
         return template
     tpl = rspec.templates[0]
-    issues.append(
-        Issue(
-            "template-mismatch",
-            f"row {d.key} belongs to template {tpl}, the table reads as {template}",
-            table=spec.table,
-            row=d.key,
-            table_index=d.row.table.index,
-            row_index=d.row.index,
-            raw=" | ".join(c.text for c in d.labels),
-        )
-    )
+    message = f"row {d.key} belongs to template {tpl}, the table reads as {template}"
+    issues.append(_row_issue(spec, d, "template-mismatch", message, raw=" | ".join(c.text for c in d.labels)))
     return tpl
+
+
+def _row_issue(spec: TableSpec, d: MatchedRow, code: str, message: str, **where: Any) -> Issue:
+    """An issue about a matched row as a whole, at its position in the raw table."""
+    return Issue(
+        code, message, table=spec.table, row=d.key, table_index=d.row.table.index, row_index=d.row.index, **where
+    )
 
 
 def _fits(keys: list[ColumnKey | None], expected: list[str], in_order: bool) -> bool:
@@ -188,17 +186,8 @@ def _by_position(
     placed = [_Placed(c, k, d.score, None) for c, k in zip(d.values, expected, strict=True)]
     header_keys = [ck.key if (ck := cmap.get(c.col)) else None for c in d.values]
     if header_keys != expected:
-        issues.append(
-            Issue(
-                "matched-by-position",
-                f"{d.key}: {len(d.values)} values placed by position (header lost or not lined up)",
-                table=spec.table,
-                row=d.key,
-                table_index=d.row.table.index,
-                row_index=d.row.index,
-                page=d.values[0].page,
-            )
-        )
+        message = f"{d.key}: {len(d.values)} values placed by position (header lost or not lined up)"
+        issues.append(_row_issue(spec, d, "matched-by-position", message, page=d.values[0].page))
     return placed
 
 

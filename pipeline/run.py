@@ -113,10 +113,11 @@ def _header_issues(doc: Document, agency: str | None, year: int | None) -> list[
     return issues
 
 
-def _parse_issue(kind: str, v: MatchedValue, code: str) -> Issue:
+def _value_issue(code: str, message: str, kind: str, v: MatchedValue) -> Issue:
+    """An issue about one placed value, with its raw text and where it was printed."""
     return Issue(
         code,
-        f"{kind}/{v.row}/{v.col}: {v.raw!r}" + PARSE_NOTE_TEXT[code],
+        message,
         table=kind,
         row=v.row,
         col=v.col,
@@ -130,17 +131,11 @@ def _parse_issue(kind: str, v: MatchedValue, code: str) -> Issue:
 
 def _low_confidence(matched: dict[str, MatchedTable], floor: float) -> list[Issue]:
     return [
-        Issue(
+        _value_issue(
             "low-confidence",
             f"{v.row}/{v.col}: {v.raw!r} read by OCR with confidence {v.confidence:.0f} (below {floor:g})",
-            table=k,
-            row=v.row,
-            col=v.col,
-            page=v.page,
-            raw=v.raw,
-            table_index=v.table_index,
-            row_index=v.row_index,
-            col_index=v.col_index,
+            k,
+            v,
         )
         for k, m in matched.items()
         for v in m.values
@@ -174,7 +169,10 @@ def _read_figures(matched: dict[str, MatchedTable], report: Report) -> _Figures:
         for v in m.values:
             p = parse_value(v.raw, v.unit_hint)
             if p.note in PARSE_NOTE_CODES:
-                out.issues.append(_parse_issue(kind, v, PARSE_NOTE_CODES[p.note]))
+                code = PARSE_NOTE_CODES[p.note]
+                out.issues.append(
+                    _value_issue(code, f"{kind}/{v.row}/{v.col}: {v.raw!r}" + PARSE_NOTE_TEXT[code], kind, v)
+                )
             out.cells.append(
                 dict(
                     **ident,
