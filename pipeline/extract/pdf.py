@@ -15,7 +15,10 @@ from pathlib import Path
 from ..errors import DependencyMissing, DocumentLoadError
 from ..model import Cell, Document, Origin, RawTable
 from ..settings import Settings
-from .pdf_layout import Char, Grid, HSeg, Line, VSeg, chars_to_lines, in_any, ruled_tables, stitch, text_tables
+from .pdf_borderless import text_tables
+from .pdf_layout import Char, Grid, HSeg, Line, VSeg, chars_to_lines, in_any
+from .pdf_ruled import ruled_tables
+from .pdf_stitch import stitch
 
 EDGE_TEXT_CHARS = 12  # a table continues over the page break if at most this many chars (running
 # header or footer, page number) lie between it and the page edge
