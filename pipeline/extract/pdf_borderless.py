@@ -56,9 +56,6 @@ def _median(xs: list[float]) -> float:
     return s[len(s) // 2] if s else 0.0
 
 
-# ---------------------------------------------------------------- regions
-
-
 def text_regions(lines: list[Line]) -> list[tuple[int, int]]:
     """Runs of lines (first, last index) that look like one borderless table.
 
@@ -107,10 +104,9 @@ def _grow_up(lines: list[Line], start: int, h: float, floor: int) -> int:
     return start
 
 
-# ---------------------------------------------------------------- columns
-
-
-def _column_edges(multi_lines: list[list[Seg]], x0: float, x1: float, all_segs: list[list[Seg]], lines: list[Line]):
+def _column_edges(
+    multi_lines: list[list[Seg]], x0: float, x1: float, all_segs: list[list[Seg]], lines: list[Line]
+) -> list[float]:
     """Column edges from the gaps between cells: gaps that overlap share one boundary."""
     gaps = [(a.x1, b.x0) for segs in multi_lines for a, b in itertools.pairwise(segs)]
     gaps.extend(_band_gaps(lines, all_segs))
@@ -198,6 +194,7 @@ def _assign_columns(segs_by_line: list[list[Seg]], edges: list[float]) -> None:
 
 
 def _col_range(seg: Seg, edges: list[float]) -> tuple[int, int]:
+    """The first and last column the segment reaches into."""
     cols = [k for k in range(len(edges) - 1) if min(seg.x1, edges[k + 1]) - max(seg.x0, edges[k]) > MIN_COL_OVERLAP]
     if not cols:  # a sliver: the column holding its centre
         cx = (seg.x0 + seg.x1) / 2
@@ -206,10 +203,8 @@ def _col_range(seg: Seg, edges: list[float]) -> tuple[int, int]:
     return cols[0], cols[-1]
 
 
-# ---------------------------------------------------------------- the grid
-
-
 def _region_to_grid(lines: list[Line], start: int, end: int) -> Grid | None:
+    """The grid of the table on lines ``start``..``end`` (None if no row comes out)."""
     region = lines[start : end + 1]
     segs_by_line = [line_segments(ln, start + i) for i, ln in enumerate(region)]
     x0 = min(ln.x0 for ln in region)
@@ -361,9 +356,6 @@ class _GroupBlock:
         return (self.top + self.bottom) / 2
 
 
-# ---------------------------------------------------------------- group labels
-
-
 def _group_blocks(
     groups: list[Seg], rows: list[Row], nearest: Callable[[float], int], occupied: list[set[int]]
 ) -> list[_GroupBlock]:
@@ -390,6 +382,7 @@ def _group_blocks(
 
 
 def _stack_group_labels(groups: list[Seg]) -> list[_GroupBlock]:
+    """Group-label lines of one column stacked close (``BLOCK_GAP``) into blocks; a numbered line starts a new one."""
     blocks: list[_GroupBlock] = []
     for s in sorted(groups, key=lambda s: (s.c0, s.c1, s.top)):
         b = blocks[-1] if blocks else None

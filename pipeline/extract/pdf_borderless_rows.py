@@ -173,9 +173,6 @@ def _collides(a: list[Seg], b: list[Seg]) -> bool:
     return any(s.c0 <= t.c1 and t.c0 <= s.c1 and (s.c0, s.c1) != (t.c0, t.c1) for s in a for t in b)
 
 
-# ---------------------------------------------------------------- header rows
-
-
 def _anchor_rows(
     segs_by_line: list[list[Seg]], vcol: int, is_group: IsGroup, groups: list[Seg]
 ) -> tuple[list[Row], list[Seg]]:
@@ -232,9 +229,6 @@ def _units_mid(segs: list[Seg]) -> float:
 def _taken(gaps: list[list[list[Seg]]], i: int, up: int, down: int) -> list[list[Seg]]:
     """What row ``i`` takes: the ``up`` nearest lines of the gap above it and the ``down`` nearest below."""
     return gaps[i][len(gaps[i]) - up :] + gaps[i + 1][:down]
-
-
-# ---------------------------------------------------------------- body rows
 
 
 def _body_rows(segs_by_line: list[list[Seg]], vcol: int, is_group: IsGroup, groups: list[Seg]) -> list[Row]:
@@ -412,9 +406,6 @@ def _continues(prev: _LabelBlock, cur: _LabelBlock) -> bool:
         and cur.top - prev.bottom <= BLOCK_GAP * prev.h
         and not is_numbered_line(cur.segs[0].text())  # a numbered label starts the next item
     )
-
-
-# ---------------------------------------------------------------- sharing gaps
 
 
 Cost = Callable[[int, int, int], float]

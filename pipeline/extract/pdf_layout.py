@@ -97,9 +97,6 @@ class Grid:
         return [(c.row, c.col, c.rowspan, c.colspan, cell_text(c), c.bbox, c.page) for c in self.cells]
 
 
-# ---------------------------------------------------------------- text lines and joining
-
-
 class CharRun:
     """Chars left to right: the run spans from the first char's left edge to the last one's right edge."""
 
@@ -182,9 +179,6 @@ def cell_text(c: GridCell) -> str:
     if c.text is not None:
         return c.text
     return lines_text(chars_to_lines(c.chars))
-
-
-# ---------------------------------------------------------------- geometry helpers
 
 
 def cluster_positions(values: list[float], tol: float) -> list[float]:
