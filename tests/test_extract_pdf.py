@@ -110,7 +110,10 @@ def test_borderless_table_from_text_alignment():
 def test_engines_give_the_same_grids(variant):
     a = extract(_pdf(variant), {"pdf_engine": "pdfium"})
     b = extract(_pdf(variant), {"pdf_engine": "pdfplumber"})
-    cells = lambda d: [[(c.text, c.row, c.col, c.rowspan, c.colspan, c.page) for c in t.cells] for t in d.tables]
+
+    def cells(d):
+        return [[(c.text, c.row, c.col, c.rowspan, c.colspan, c.page) for c in t.cells] for t in d.tables]
+
     assert cells(a) == cells(b)
 
 
