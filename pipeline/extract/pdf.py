@@ -26,6 +26,7 @@ EDGE_TEXT_CHARS = 12  # a table continues over the page break if at most this ma
 # header or footer, page number) lie between it and the page edge
 LINE_MAX_WIDTH = 3.0  # points; a filled or stroked path thinner than this is a ruling line
 AXIS_TOL = 0.5  # points; a straight path piece whose ends differ less than this across runs along the axis
+BBOX_DECIMALS = 2  # cell boxes are kept to 0.01 pt: finer digits are noise of font metrics and float arithmetic
 MIN_PIECE = 1.0  # points; shorter straight pieces are corners and dots, not parts of a rule
 
 
@@ -126,7 +127,7 @@ def grid_to_raw_table(g: Grid, index: int) -> RawTable:
 
 def _rounded(bbox: BBox) -> BBox:
     x0, top, x1, bottom = bbox
-    return (round(x0, 2), round(top, 2), round(x1, 2), round(bottom, 2))
+    return (round(x0, BBOX_DECIMALS), round(top, BBOX_DECIMALS), round(x1, BBOX_DECIMALS), round(bottom, BBOX_DECIMALS))
 
 
 def _text_below(lines: list[Line], g: Grid) -> int:

@@ -11,11 +11,11 @@ from bisect import bisect_right
 
 from .pdf_layout import SNAP_TOL, BBox, Grid, GridCell, box_of, cell_text, cluster_positions
 
-TEXT_STITCH_TOL = (
-    2 * SNAP_TOL
-)  # points; text of a borderless piece may overhang the other piece's outer edges this much
-EDGE_NUDGE = 0.5  # points; a text box is narrowed this much per side before its columns are found (touching an edge
-# is not reaching into the next column)
+# points; text of a borderless piece may overhang the other piece's outer edges this much
+TEXT_STITCH_TOL = 2 * SNAP_TOL
+# points; a text box is narrowed this much per side before its columns are found (touching an edge is not
+# reaching into the next column)
+EDGE_NUDGE = 0.5
 
 
 def stitch(first: Grid, second: Grid) -> Grid | None:
