@@ -62,7 +62,8 @@ def main() -> None:
         pages, s = bench(files, settings)
         summary.append(f"{name}: {len(files)} files, {pages} pages, {s:.1f} s: {s / pages:.2f} s per page")
     load = os.getloadavg()[0]
-    print(f"\n{args.engine} at {args.dpi} dpi, {args.threads} threads, load average {load:.1f} on {os.cpu_count()} cores")
+    cores = os.cpu_count()
+    print(f"\n{args.engine} at {args.dpi} dpi, {args.threads} threads, load average {load:.1f} on {cores} cores")
     print("\n".join(summary))
 
 

@@ -19,6 +19,8 @@ SUFFIXES = {
     ".shtml": Format.HTML,
     ".txt": Format.TXT,
 }
+HEAD_BYTES = 4096  # the start of a file, enough to tell every format
+PDF_MARKER_WINDOW = 1024  # a PDF may carry junk before %PDF- (the spec allows it within the first 1024 bytes)
 HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<table", b"<meta", b"<div", b"<p")
 
 
@@ -30,32 +32,43 @@ def detect_format(path: str | Path, head: bytes | None = None) -> Format | None:
     path = Path(path)
     if head is None:
         with open(path, "rb") as f:
-            head = f.read(4096)
+            head = f.read(HEAD_BYTES)
     suffix = SUFFIXES.get(path.suffix.lower())
-    if head.startswith(b"%PDF") or b"%PDF-" in head[:1024]:
+    if head.startswith(b"%PDF") or b"%PDF-" in head[:PDF_MARKER_WINDOW]:
         return Format.PDF
     if head.startswith(OLE_MAGIC):
         return Format.WPS if suffix is Format.WPS else Format.DOC
     if head.startswith(b"PK\x03\x04"):
-        try:
-            with zipfile.ZipFile(path) as z:
-                if "word/document.xml" in z.namelist():
-                    return Format.DOCX
-        except (zipfile.BadZipFile, OSError):
-            # a truncated docx still starts like a zip: let the docx reader say what is wrong
-            return Format.DOCX if suffix is Format.DOCX else None
-        return None
+        return _zip_format(path, suffix)
     text = _as_text(head)
     if text is None:
         return None
-    low = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if any(low.startswith(m) for m in HTML_MARKERS) or b"<table" in head.lower() or b"<html" in head.lower():
+    if _looks_like_html(head, text):
         return Format.HTML
-    if b"\x00" in head:  # UTF-16: look for the markers in the decoded text
-        low_text = text.lstrip("\ufeff \t\r\n").lower()
-        if any(low_text.startswith(m.decode()) for m in HTML_MARKERS) or "<table" in low_text or "<html" in low_text:
-            return Format.HTML
     return Format.TXT if text.strip() else suffix
+
+
+def _zip_format(path: Path, suffix: Format | None) -> Format | None:
+    """A zip is a .docx when it holds ``word/document.xml``; no other zip is read."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            return Format.DOCX if "word/document.xml" in z.namelist() else None
+    except (zipfile.BadZipFile, OSError):
+        # a truncated docx still starts like a zip: let the docx reader say what is wrong
+        return Format.DOCX if suffix is Format.DOCX else None
+
+
+def _looks_like_html(head: bytes, text: str) -> bool:
+    """Markup at the start, or a table or html tag anywhere in the head (in the decoded text for UTF-16)."""
+    low = head.lower()
+    if any(low.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(m) for m in HTML_MARKERS) or b"<table" in low:
+        return True
+    if b"<html" in low:
+        return True
+    if b"\x00" not in head:
+        return False
+    low_text = text.lstrip("\ufeff \t\r\n").lower()
+    return any(low_text.startswith(m.decode()) for m in HTML_MARKERS) or "<table" in low_text or "<html" in low_text
 
 
 def _as_text(head: bytes) -> str | None:

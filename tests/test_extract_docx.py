@@ -61,5 +61,5 @@ def test_official_template_grid():
 def test_corrupt_docx_raises_a_clear_error(tmp_path):
     bad = tmp_path / "cut.docx"
     bad.write_bytes((CORPUS / "docx" / "syn2021b__docx_plain.docx").read_bytes()[:3000])
-    with pytest.raises(DocumentLoadError, match="cannot read .docx"):
+    with pytest.raises(DocumentLoadError, match=r"cannot read \.docx"):
         extract(bad)

@@ -177,7 +177,8 @@ def test_nested_layout_and_data_tables(tmp_path):
 def test_spans_clipped_and_bad_attributes(tmp_path):
     f = tmp_path / "spans.html"
     f.write_text(
-        '<table><caption>表一</caption><tr><td rowspan="9">A</td><td colspan="x">B</td></tr><tr><td>C</td></tr></table>',
+        '<table><caption>表一</caption><tr><td rowspan="9">A</td><td colspan="x">B</td></tr>'
+        "<tr><td>C</td></tr></table>",
         encoding="utf-8",
     )
     doc = extract(f)

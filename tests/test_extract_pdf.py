@@ -110,7 +110,10 @@ def test_borderless_table_from_text_alignment():
 def test_engines_give_the_same_grids(variant):
     a = extract(_pdf(variant), {"pdf_engine": "pdfium"})
     b = extract(_pdf(variant), {"pdf_engine": "pdfplumber"})
-    cells = lambda d: [[(c.text, c.row, c.col, c.rowspan, c.colspan, c.page) for c in t.cells] for t in d.tables]
+
+    def cells(d):
+        return [[(c.text, c.row, c.col, c.rowspan, c.colspan, c.page) for c in t.cells] for t in d.tables]
+
     assert cells(a) == cells(b)
 
 
@@ -295,7 +298,8 @@ def _chars(text: str, x: float, top: float, size: float = 10.0):
 
 def test_borderless_numbered_group_labels_on_close_lines_are_separate_cells():
     # two one-line group labels printed on consecutive tight lines: "（二）" starts a new item
-    from pipeline.extract.pdf_layout import cell_text, chars_to_lines, text_tables
+    from pipeline.extract.pdf_borderless import text_tables
+    from pipeline.extract.pdf_layout import cell_text, chars_to_lines
 
     chars = []
     for top, group, leaf, values in ((100, "（一）甲类", "1.条目一", "34"), (112, "（二）乙类", "2.条目二", "56")):
@@ -339,7 +343,9 @@ def test_printed_web_page_row_cut_by_the_page_break_is_one_row():
 
 
 def test_cut_row_joins_only_when_both_edges_are_open():
-    from pipeline.extract.pdf_layout import Char, HSeg, VSeg, ruled_tables, stitch
+    from pipeline.extract.pdf_layout import Char, HSeg, VSeg
+    from pipeline.extract.pdf_ruled import ruled_tables
+    from pipeline.extract.pdf_stitch import stitch
 
     def piece(ys: list[float], rules: list[float], texts: dict[float, list[str]]):
         """Two columns (x 50-100-150), rows between ``ys``, horizontal rules only at ``rules``."""

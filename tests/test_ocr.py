@@ -19,8 +19,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.errors import DependencyMissing
 from pipeline.extract import ocr, ocr_engine, ocr_image, origin_of
-from pipeline.extract.pdf_layout import HSeg, VSeg, ruled_tables
+from pipeline.extract.pdf_layout import HSeg, VSeg
 from pipeline.extract.pdf_pages import grid_to_raw_table, page_tables
+from pipeline.extract.pdf_ruled import ruled_tables
 from pipeline.model import Format
 from pipeline.run import document_to_result
 from pipeline.settings import Settings
@@ -254,7 +255,7 @@ needs_font = pytest.mark.skipif(not CJK_FONT.exists(), reason="fonts-wqy-zenhei 
 def test_a_clean_page_reads_exactly():
     cells, text = read_cells(report_page(150), 150)
     assert_table_read(cells)
-    assert text.angle == pytest.approx(0, abs=0.05)
+    assert text.angle == pytest.approx(0, abs=0.1)
 
 
 @needs_rapidocr

@@ -12,6 +12,8 @@ from ..formats import detect_format
 from ..model import Document, Format, Origin
 from ..settings import Settings
 
+HASH_CHUNK = 1 << 20  # bytes read at a time while hashing: large files are never held whole
+
 # Format -> "module:function"; modules are imported on first use so a missing optional
 # dependency of one format never breaks the others.
 EXTRACTORS: dict[Format, str] = {
@@ -29,7 +31,7 @@ def origin_of(path: str | Path, fmt: Format | None = None) -> Origin:
     path = Path(path)
     h = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
+        for chunk in iter(lambda: f.read(HASH_CHUNK), b""):
             h.update(chunk)
     fmt = fmt or detect_format(path)
     if fmt is None:

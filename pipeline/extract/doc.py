@@ -81,12 +81,22 @@ def convert_to_docx(
     workdir.mkdir(parents=True, exist_ok=True)
     src = workdir / f"input.{kind}"
     outdir = workdir / "out"
-    profile = workdir / "profile"
     try:
         shutil.copyfile(path, src)
     except OSError as e:
         raise DocumentLoadError(f"cannot read .{kind} file: {e}") from e
     outdir.mkdir(parents=True)
+    cmd = _soffice_command(soffice, workdir / "profile", infilter, outdir, src)
+    returncode, said = _run_soffice(cmd, workdir, timeout, kind, soffice)
+    result = outdir / "input.docx"
+    if not result.is_file() or result.stat().st_size == 0:
+        lines = said.decode("utf-8", "replace").strip().splitlines()
+        detail = lines[-1] if lines else f"exit code {returncode}, no output"
+        raise DocumentLoadError(f"LibreOffice could not convert the .{kind} file: {detail}")
+    return result
+
+
+def _soffice_command(soffice: str, profile: Path, infilter: str | None, outdir: Path, src: Path) -> list[str]:
     cmd = [
         soffice,
         f"-env:UserInstallation={profile.as_uri()}",
@@ -98,7 +108,11 @@ def convert_to_docx(
     ]
     if infilter:
         cmd.append(f"--infilter={infilter}")
-    cmd += ["--convert-to", "docx:MS Word 2007 XML", "--outdir", str(outdir), str(src)]
+    return [*cmd, "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(outdir), str(src)]
+
+
+def _run_soffice(cmd: list[str], workdir: Path, timeout: float, kind: str, soffice: str) -> tuple[int | None, bytes]:
+    """Run soffice in its own process group; returns its exit code and what it said (stderr, else stdout)."""
     env = dict(os.environ, HOME=str(workdir))  # keep soffice's own files out of the user's home
     try:
         proc = subprocess.Popen(
@@ -122,12 +136,7 @@ def convert_to_docx(
     finally:
         if proc.poll() is None:
             _kill_group(proc)
-    result = outdir / "input.docx"
-    if not result.is_file() or result.stat().st_size == 0:
-        said = (err or out or b"").decode("utf-8", "replace").strip().splitlines()
-        detail = said[-1] if said else f"exit code {proc.returncode}, no output"
-        raise DocumentLoadError(f"LibreOffice could not convert the .{kind} file: {detail}")
-    return result
+    return proc.returncode, (err or out or b"")
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

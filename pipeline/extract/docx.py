@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DocumentLoadError
@@ -22,7 +23,8 @@ def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     except Exception as e:  # python-docx raises many types (KeyError, XMLSyntaxError, BadZipFile...)
         raise DocumentLoadError(f"cannot read .docx: {type(e).__name__}: {e}") from e
     body = d.element.body
-    tables, paragraphs = [], []
+    tables: list[RawTable] = []
+    paragraphs: list[str] = []
     max_tables = settings.max_tables
     # document order; tables nested in a layout table are tables of their own (their text is not the outer cell's)
     for el in body.iter(W + "p", W + "tbl"):
@@ -70,40 +72,62 @@ def _cell_text(tc) -> str:
 
 def tbl_to_raw_table(tbl, index: int) -> RawTable:
     """A w:tbl element as a RawTable: merged cells stored once with their spans."""
-    rows = [tr for tr in tbl.iterchildren(W + "tr")]
-    cells: list[dict] = []
-    open_vmerge: dict[int, dict] = {}  # grid column -> the cell a vMerge continues
+    rows = list(tbl.iterchildren(W + "tr"))
+    cells: list[_Placed] = []
+    open_vmerge: dict[int, _Placed] = {}  # grid column -> the cell a vMerge continues
     n_cols = 0
     for r, tr in enumerate(rows):
-        col = 0
-        trpr = tr.find(W + "trPr")
-        if trpr is not None:
-            gb = trpr.find(W + "gridBefore")
-            if gb is not None:
-                col += int(gb.get(W + "val", "0"))
-        for tc in tr.iterchildren(W + "tc"):
-            tcpr = tc.find(W + "tcPr")
-            span, vmerge = 1, None
-            if tcpr is not None:
-                gs = tcpr.find(W + "gridSpan")
-                if gs is not None:
-                    span = max(1, int(gs.get(W + "val", "1")))
-                vm = tcpr.find(W + "vMerge")
-                if vm is not None:
-                    vmerge = vm.get(W + "val", "continue")
-            if vmerge == "continue" and col in open_vmerge:
-                above = open_vmerge[col]
-                above["rowspan"] = r - above["row"] + 1
-            else:
-                cell = {"text": _cell_text(tc), "row": r, "col": col, "rowspan": 1, "colspan": span}
-                cells.append(cell)
-                for k in range(col, col + span):
-                    open_vmerge.pop(k, None)
-                if vmerge == "restart":
-                    open_vmerge[col] = cell
-            col += span
-        # a column not continued in this row closes its vertical merge
-        for k in [k for k, c in open_vmerge.items() if c["row"] + c["rowspan"] - 1 < r]:
-            del open_vmerge[k]
-        n_cols = max(n_cols, col)
-    return RawTable(index=index, cells=tuple(Cell(**c) for c in cells), n_rows=len(rows), n_cols=n_cols)
+        n_cols = max(n_cols, _place_row(tr, r, cells, open_vmerge))
+    raw_cells = tuple(Cell(text=c.text, row=c.row, col=c.col, rowspan=c.rowspan, colspan=c.colspan) for c in cells)
+    return RawTable(index=index, cells=raw_cells, n_rows=len(rows), n_cols=n_cols)
+
+
+def _place_row(tr, r: int, cells: list[_Placed], open_vmerge: dict[int, _Placed]) -> int:
+    """Place row ``r``'s cells (a vMerge continuation grows the cell above instead); returns the row's width."""
+    col = _grid_before(tr)
+    for tc in tr.iterchildren(W + "tc"):
+        span, vmerge = _cell_props(tc)
+        if vmerge == "continue" and col in open_vmerge:
+            above = open_vmerge[col]
+            above.rowspan = r - above.row + 1
+        else:
+            cell = _Placed(_cell_text(tc), r, col, 1, span)
+            cells.append(cell)
+            for k in range(col, col + span):
+                open_vmerge.pop(k, None)
+            if vmerge == "restart":
+                open_vmerge[col] = cell
+        col += span
+    # a column not continued in this row closes its vertical merge
+    for k in [k for k, c in open_vmerge.items() if c.row + c.rowspan - 1 < r]:
+        del open_vmerge[k]
+    return col
+
+
+@dataclass
+class _Placed:
+    """A cell as it is placed: its rowspan grows while the rows below continue its vertical merge."""
+
+    text: str
+    row: int
+    col: int
+    rowspan: int
+    colspan: int
+
+
+def _grid_before(tr) -> int:
+    """Grid columns left empty before the row's first cell (w:gridBefore)."""
+    trpr = tr.find(W + "trPr")
+    gb = trpr.find(W + "gridBefore") if trpr is not None else None
+    return int(gb.get(W + "val", "0")) if gb is not None else 0
+
+
+def _cell_props(tc) -> tuple[int, str | None]:
+    """The cell's column span (w:gridSpan) and vertical merge (w:vMerge: "restart", "continue" or None)."""
+    tcpr = tc.find(W + "tcPr")
+    if tcpr is None:
+        return 1, None
+    gs = tcpr.find(W + "gridSpan")
+    span = max(1, int(gs.get(W + "val", "1"))) if gs is not None else 1
+    vm = tcpr.find(W + "vMerge")
+    return span, (vm.get(W + "val", "continue") if vm is not None else None)

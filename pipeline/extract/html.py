@@ -20,6 +20,10 @@ from ..textcodec import decode_bytes, repair_mojibake
 
 LAYOUT_MAX_COLS = 3
 MAX_COLSPAN, MAX_ROWSPAN = 1000, 65534  # the HTML standard's limits
+OCCUPY_MAX_ROWS = 1000  # a rowspan blocks positions in at most this many rows below (a huge span costs no memory)
+CHARSET_SNIFF = 8192  # bytes searched for a <meta charset> before decoding
+JS_SNIFF = 200_000  # chars searched for JavaScript-escaped markup
+JS_ESCAPED_MIN = 3  # escaped attributes (``=\\"``) that mark a page as a JS string, not one stray quote
 SKIP_TAGS = {"script", "style", "noscript", "template", "head", "title", "iframe", "object", "select", "button"}
 BLOCK_TAGS = {
     "p",
@@ -75,7 +79,7 @@ def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     import lxml.html
 
     data = _read(path, settings.max_text_bytes)
-    m = _META_CHARSET.search(data[:8192])
+    m = _META_CHARSET.search(data[:CHARSET_SNIFF])
     decoded = decode_bytes(data, m.group(1).decode("ascii", "replace") if m else None)
     notes = list(decoded.notes)
     warnings = list(decoded.warnings)
@@ -118,7 +122,7 @@ def _read(path: Path, limit: int) -> bytes:
 
 def _looks_js_escaped(text: str) -> bool:
     """Markup stored as a JS string literal (``<td colspan=\\"5\\">``), as some sites embed report bodies."""
-    return len(_JS_ESCAPED_ATTR.findall(text[:200_000])) >= 3
+    return len(_JS_ESCAPED_ATTR.findall(text[:JS_SNIFF])) >= JS_ESCAPED_MIN
 
 
 def _js_unescape(text: str) -> str:
@@ -200,11 +204,18 @@ class _PageReader:
         rows = _rows(table)
         inner = [t for t in table.iter("table") if t is not table]
         if inner and _width(rows) <= LAYOUT_MAX_COLS:
-            for tr in rows:  # layout table: read its cells like the page body
-                for td in tr:
-                    if isinstance(td.tag, str) and td.tag.lower() in ("td", "th"):
-                        self.walk_children(td)
-            return
+            self._layout_table(rows)
+        else:
+            self._data_table(table, rows, inner)
+
+    def _layout_table(self, rows: list) -> None:
+        """A table used for page layout: its cells are read like the page body."""
+        for tr in rows:
+            for td in _cells(tr):
+                self.walk_children(td)
+
+    def _data_table(self, table, rows: list, inner: list) -> None:
+        """A data table: one RawTable, then each table nested in it as its own."""
         if len(self.tables) >= self.max_tables:
             raise DocumentLoadError(f"more than {self.max_tables} tables (limit max_tables)")
         self.tables.append(table_to_raw_table(rows, len(self.tables)))
@@ -264,7 +275,7 @@ def table_to_raw_table(rows: list, index: int) -> RawTable:
             colspan = _span(td, "colspan", MAX_COLSPAN)
             rowspan = _span(td, "rowspan", MAX_ROWSPAN)
             placed.append({"text": cell_text(td), "row": r, "col": c, "rowspan": rowspan, "colspan": colspan})
-            for rr in range(r, r + min(rowspan, 1000)):
+            for rr in range(r, r + min(rowspan, OCCUPY_MAX_ROWS)):
                 for cc in range(c, c + colspan):
                     occupied.add((rr, cc))
             c += colspan

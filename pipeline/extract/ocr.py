@@ -34,9 +34,11 @@ from ..settings import Settings
 from ..text import NULL_TOKENS, has_figure_shape
 from . import ocr_engine
 from .ocr_engine import Engine, Reading
-from .ocr_image import STROKE_PT, Box, Page, Rule, clean_page, print_mask, rule_segments, text_boxes, text_lines
-from .pdf_layout import Char, HSeg, Line, VSeg, chars_to_lines, ruled_tables, text_regions
+from .ocr_image import POINT_GAP_PT, STROKE_PT, Box, Page, Rule, clean_page, print_mask, rule_segments, text_boxes
+from .pdf_borderless import text_regions
+from .pdf_layout import Char, HSeg, Line, VSeg, chars_to_lines
 from .pdf_pages import grid_to_raw_table, read_pages
+from .pdf_ruled import ruled_tables
 
 OCR_NOTE = "read by OCR (no text layer): figures may be misread; see each cell's confidence"
 CELL_PAD_PT = 1.5  # a cell's content is looked for this far inside its rules
@@ -47,6 +49,7 @@ RETRY_BELOW = 90.0  # a figure read with less confidence than this is cut out ag
 RETRY_STRETCH = 2.0  # ... widened this much
 DIGIT_WIDTH = 0.6  # a digit is at most this wide for its height: a figure wider than its digits is read again
 EDGE_PT = 0.8  # print is read with this much of its surroundings; what lies further from it is made paper
+FAINT_LEVEL = 215  # beside print, a stroke darker than this is read with it (a thin minus sign is grey)
 FULL_LINE = 0.8  # a line this share of the text block's width is running text (a title line is shorter)
 MIN_FIGURE_COLUMN = 3  # a column with at least this many figures (and most of its cells) is a column of figures
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -126,7 +129,7 @@ def read_page_image(rgb: np.ndarray, scale: float, engine: Engine, text_lines_wa
     grids = ruled_tables([], out.hsegs, out.vsegs)
     ink, gray = _wipe_rules(page, h, v)
     mask = print_mask(ink, scale, page.seal)
-    gray[~_near(mask, scale)] = 255  # only print is read: not dust, nor what a seal's edge leaves
+    gray[~_readable(gray, mask, page.seal, scale)] = 255  # only print is read: not dust, nor what a seal's edge leaves
     jobs = _cell_jobs(grids, mask, scale)
     outside = mask.copy()
     for g in grids:
@@ -162,16 +165,22 @@ def _wipe_rules(page: Page, h: list[Rule], v: list[Rule]) -> tuple[np.ndarray, n
     return ink, gray
 
 
-def _near(mask: np.ndarray, scale: float) -> np.ndarray:
-    """The print and a point around it (its strokes' soft edges)."""
+def _readable(gray: np.ndarray, mask: np.ndarray, seal: np.ndarray | None, scale: float) -> np.ndarray:
+    """What is read of the page: the print, faint strokes on its lines beside it (a minus sign printed thin and
+    grey), and a point around both (their soft edges)."""
     import cv2
 
-    r = max(1, round(EDGE_PT * scale))
-    return cv2.dilate(mask.astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)).astype(bool)
+    rx, ry, r = (max(1, round(v * scale)) for v in (POINT_GAP_PT, 0.5, EDGE_PT))
+    beside = cv2.dilate(mask.astype(np.uint8), np.ones((2 * ry + 1, 2 * rx + 1), np.uint8)).astype(bool)
+    faint = beside & (gray < FAINT_LEVEL)
+    if seal is not None:
+        faint &= ~seal
+    return cv2.dilate((mask | faint).astype(np.uint8), np.ones((2 * r + 1, 2 * r + 1), np.uint8)).astype(bool)
 
 
 def _cell_jobs(grids: list, mask: np.ndarray, scale: float) -> list[_Job]:
-    """A job per line of print in each ruled cell (a wrapped label gives several; a blank cell none)."""
+    """A job per run of print in each ruled cell: per line (a wrapped label gives several; a blank cell none), and
+    apart where a wide gap parts it (a mark left by a seal or dust beside a figure)."""
     jobs = []
     pad = max(1, round(CELL_PAD_PT * scale))
     stroke = max(2, round(STROKE_PT * scale))
@@ -181,10 +190,8 @@ def _cell_jobs(grids: list, mask: np.ndarray, scale: float) -> list[_Job]:
             x0, y0, x1, y1 = x0 + pad, y0 + pad, x1 - pad, y1 - pad
             if x1 - x0 < 3 or y1 - y0 < 3:
                 continue
-            cell = mask[y0:y1, x0:x1]
-            for a, b in text_lines(cell, stroke):
-                cols = np.flatnonzero(cell[a:b].any(axis=0))
-                box = Box(x0 + int(cols[0]), y0 + a, x0 + int(cols[-1]) + 1, y0 + b)
+            for b in text_boxes(mask[y0:y1, x0:x1], stroke):
+                box = Box(x0 + b.x0, y0 + b.y0, x0 + b.x1, y0 + b.y1)
                 jobs.append(_Job(box, column=(gi, c.col), cell=(gi, c.row, c.col)))
     return jobs
 
@@ -242,11 +249,11 @@ def _crop(gray: np.ndarray, box: Box, stretch: float = 1.0) -> np.ndarray:
     sy0, sx0 = max(0, y0), max(0, x0)
     sy1, sx1 = min(gray.shape[0], y0 + h), min(gray.shape[1], x0 + w)
     out[sy0 - y0 : sy1 - y0, sx0 - x0 : sx1 - x0] = gray[sy0:sy1, sx0:sx1]
-    if stretch != 1.0:
-        import cv2
+    if stretch == 1.0:
+        return out
+    import cv2
 
-        out = cv2.resize(out, (round(w * stretch), h), interpolation=cv2.INTER_CUBIC)
-    return out
+    return np.asarray(cv2.resize(out, (round(w * stretch), h), interpolation=cv2.INTER_CUBIC), np.uint8)
 
 
 def _recognise(engine: Engine, gray: np.ndarray, jobs: list[_Job]) -> None:
@@ -300,8 +307,9 @@ def _figure_columns(jobs: list[_Job]) -> list[list[_Job]]:
 
 
 def _decide(jobs: list[_Job]) -> None:
-    """Each job's text. In columns of figures, a lone stray character is read as its digits-only reading, and
-    beside a figure in its cell, marks that are neither figure nor Chinese (what a seal or dust leaves) are dropped."""
+    """Each job's text. In columns of figures, a lone stray character is read as its digits-only reading, and in a
+    cell holding a figure, only its most confident figure is kept beside any Chinese: the other marks are what a seal
+    or dust leaves (a cell holds one figure)."""
     for j in jobs:
         if j.reading is not None:
             j.text, j.conf = _first_choice(j.reading)
@@ -316,10 +324,11 @@ def _decide(jobs: list[_Job]) -> None:
         for j in col:
             cells.setdefault(j.cell, []).append(j)
         for group in cells.values():
-            if len(group) > 1 and any(has_figure_shape(j.text) for j in group):
-                for j in group:
-                    if not has_figure_shape(j.text) and not _CJK.search(j.text):
-                        j.text = ""
+            figures = [j for j in group if has_figure_shape(j.text)]
+            best = max(figures, key=lambda j: j.conf, default=None)
+            for j in group:
+                if best is not None and j is not best and not _CJK.search(j.text):
+                    j.text = ""
 
 
 def _doubtful(job: _Job) -> bool:
@@ -335,7 +344,8 @@ def _retry_doubtful(engine: Engine, gray: np.ndarray, jobs: list[_Job]) -> None:
     """Doubtful figures cut out again, widened, and read digits-only.
 
     A widened crop gives the recogniser more columns per digit but is less sure of points and signs, so a re-read
-    is taken only with the same points and signs: where it has more digits ("11" for "1") or is more confident.
+    is taken only with the same points and signs, where it is more confident (and confident, where it finds more
+    digits: "11" for "1").
     Where the two readings agree the confidence is the higher one, where they differ the lower one.
     """
     doubtful = [j for j in jobs if _doubtful(j)]
@@ -347,7 +357,7 @@ def _retry_doubtful(engine: Engine, gray: np.ndarray, jobs: list[_Job]) -> None:
         if digits == j.text:
             j.conf = max(j.conf, r.digits_confidence)
         elif has_figure_shape(digits) and _DIGIT.sub("", digits) == _DIGIT.sub("", j.text):
-            if len(digits) > len(j.text) or r.digits_confidence > j.conf:
+            if r.digits_confidence > max(j.conf, RETRY_BELOW if len(digits) > len(j.text) else 0.0):
                 j.text, j.conf = digits, min(j.conf, r.digits_confidence)
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 INK_LEVEL = 165  # a pixel of the flattened page darker than this is ink (paper is 255)
 SEAL_INK_LEVEL = 215  # ... and under a seal, whose ink leaves print only somewhat darker than itself
@@ -152,13 +153,13 @@ def skew_angle(ink: np.ndarray, max_deg: float = MAX_SKEW) -> float:
     histogram of the ink's rows is most peaked (largest sum of squares). Tried on a sample of the ink at coarse steps,
     then refined around the best.
     """
-    ys, xs = np.nonzero(ink[::2, ::2])
+    ys, xs = np.nonzero(ink[:, ::2])  # every row: a tenth of a degree moves a line a pixel across a page
     if ys.size < 50:
         return 0.0
     if ys.size > 60000:
         pick = np.random.default_rng(0).choice(ys.size, 60000, replace=False)
         ys, xs = ys[pick], xs[pick]
-    ys, xs = ys.astype(np.float64), xs.astype(np.float64) - xs.mean()
+    ys, xs = ys.astype(np.float64), 2.0 * (xs.astype(np.float64) - xs.mean())
 
     def peakedness(deg: float) -> float:
         t = np.tan(np.radians(deg))
@@ -268,7 +269,7 @@ def _find_rules(solid: np.ndarray, ink: np.ndarray, length: int, off: int, thick
     for band in np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1):
         y0, y1 = max(0, int(band[0]) - 1), min(solid.shape[0], int(band[-1]) + 2)
         line = core[band[0] : band[-1] + 1].any(axis=0)
-        along = solid[y0:y1].any(axis=0)
+        along = np.asarray(solid[y0:y1].any(axis=0))
         edges = np.flatnonzero(np.diff(np.concatenate([[0], line.astype(np.int8), [0]])))
         for a, b in zip(edges[::2], edges[1::2], strict=True):
             a, b = _reach(along, int(a), int(b))
@@ -348,29 +349,28 @@ def print_mask(ink: np.ndarray, scale: float, seal: np.ndarray | None = None) ->
     """The ink without dust.
 
     A connected piece smaller than ``SPECK_PT`` both ways (under a seal, ``SEAL_SPECK_PT``: a seal's edge leaves
-    fragments too) is dust, unless it sits on a line of print beside a larger piece: a decimal point is as small as
-    a speck of dust, but it is printed between digits.
+    fragments too) is dust, unless it sits on a line of print beside a larger piece, clear of a seal: a decimal point
+    is as small as a speck of dust, but it is printed between digits.
     """
     import cv2
 
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     size = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT])
-    least = np.full(n, SPECK_PT * scale)
+    sealed = np.zeros(n, bool)
     if seal is not None and seal.any():
         sealed = np.bincount(labels[seal], minlength=n) > 0.5 * stats[:, cv2.CC_STAT_AREA]
-        least[sealed] = SEAL_SPECK_PT * scale
-    keep = size >= least
+    keep = size >= np.where(sealed, SEAL_SPECK_PT, SPECK_PT) * scale
     keep[0] = False
     big = keep[labels]
     reach = (max(1, round(POINT_GAP_PT * scale)), max(1, round(0.5 * scale)))
     beside = cv2.dilate(big.astype(np.uint8), np.ones((2 * reach[1] + 1, 2 * reach[0] + 1), np.uint8)).astype(bool)
-    small = ~big & ink & beside
-    keep[np.unique(labels[small])] = True
+    points = np.unique(labels[~big & ink & beside])
+    keep[points[~sealed[points]]] = True
     keep[0] = False
     return keep[labels]
 
 
-def _runs(profile: np.ndarray, min_gap: int = 1) -> list[tuple[int, int]]:
+def _runs(profile: npt.ArrayLike, min_gap: int = 1) -> list[tuple[int, int]]:
     """[start, end) runs of non-zero entries, runs closer than ``min_gap`` joined."""
     on = np.flatnonzero(profile)
     if on.size == 0:

@@ -3,8 +3,8 @@
 A reader (pdfium's or pdfplumber's text layer, or OCR of a scanned page) gives each page as ``Char`` boxes and
 ``HSeg``/``VSeg`` ruling lines in points. From there on every PDF is read by the same code: ruled and borderless
 tables found on each page (``page_tables``), a table that runs to the foot of a page joined with the one at the top
-of the next (``read_pages``), the text outside tables kept as paragraphs, and each grid made a ``RawTable``
-(``grid_to_raw_table``), carrying the OCR confidence of its characters where they have one.
+of the next (``DocumentTables``), the text outside tables kept as paragraphs (``read_pages``), and each grid made a
+``RawTable`` (``grid_to_raw_table``), carrying the OCR confidence of its characters where they have one.
 """
 
 from __future__ import annotations
@@ -13,25 +13,19 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..model import Cell, RawTable
-from .pdf_layout import (
-    Char,
-    Grid,
-    GridCell,
-    HSeg,
-    Line,
-    VSeg,
-    chars_to_lines,
-    in_any,
-    ruled_tables,
-    stitch,
-    text_tables,
-)
+from .pdf_borderless import text_tables
+from .pdf_layout import BBox, Char, Grid, GridCell, HSeg, Line, VSeg, chars_to_lines, in_any
+from .pdf_ruled import ruled_tables
+from .pdf_stitch import stitch
 
 EDGE_TEXT_CHARS = 12  # a table continues over the page break if at most this many chars (running
 # header or footer, page number) lie between it and the page edge
+BBOX_DECIMALS = 2  # cell boxes are kept to 0.01 pt: finer digits are noise of font metrics and float arithmetic
 
 
 class PageReader(Protocol):
+    """What the page loop reads: the number of pages, and each page's chars and rules (points, top-down)."""
+
     n_pages: int
 
     def page(self, pno: int) -> tuple[list[Char], list[HSeg], list[VSeg]]: ...
@@ -48,41 +42,47 @@ class Pages:
 
 def read_pages(reader: PageReader) -> Pages:
     """Every page of ``reader``: its tables (a table cut by a page break stitched back into one) and other text."""
-    out = Pages()
-    grids = out.grids
-    open_end = False  # the last table found runs to the foot of its page
+    tables = DocumentTables()
+    out = Pages(grids=tables.grids)
     for pno in range(reader.n_pages):
         chars, hsegs, vsegs = reader.page(pno)
         out.n_chars += len(chars)
         found, rest = page_tables(chars, hsegs, vsegs)
+        tables.add_page(pno + 1, found, rest)
+        out.paragraphs.extend(t for t in (ln.text() for ln in rest) if t.strip())
+    return out
+
+
+class DocumentTables:
+    """The document's tables as its pages are read; a table continued over a page break is stitched into one."""
+
+    def __init__(self) -> None:
+        self.grids: list[Grid] = []
+        self.open_end = False  # the last table runs to the foot of its page
+
+    def add_page(self, page: int, found: list[Grid], rest: list[Line]) -> None:
+        """Add one page's tables (``rest``: its text lines outside them)."""
         for g in found:
             for c in g.cells:
-                c.page = pno + 1
-        if found and open_end and grids and _text_above(rest, found[0]) <= EDGE_TEXT_CHARS:
-            joined = stitch(grids[-1], found[0])
+                c.page = page
+        if found and self.open_end and _text_above(rest, found[0]) <= EDGE_TEXT_CHARS:
+            joined = stitch(self.grids[-1], found[0])
             if joined is not None:
-                grids[-1] = joined
+                self.grids[-1] = joined
                 found = found[1:]
-        grids.extend(found)
-        if found or (grids and open_end):
-            open_end = (
-                bool(grids)
-                and _text_below(rest, grids[-1]) <= EDGE_TEXT_CHARS
-                and any(c.page == pno + 1 for c in grids[-1].cells)
-            )
-        else:
-            open_end = False
-        out.paragraphs.extend(ln.text() for ln in rest)
-    out.paragraphs = [p for p in out.paragraphs if p.strip()]
-    return out
+        self.grids.extend(found)
+        self.open_end = bool(self.grids) and self._runs_to_foot(self.grids[-1], page, rest)
+
+    @staticmethod
+    def _runs_to_foot(grid: Grid, page: int, rest: list[Line]) -> bool:
+        """Whether ``grid`` is on ``page`` with no more than a running footer below it."""
+        return _text_below(rest, grid) <= EDGE_TEXT_CHARS and any(c.page == page for c in grid.cells)
 
 
 def page_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> tuple[list[Grid], list[Line]]:
     """Tables on one page, top to bottom (ruled and borderless), and the text lines outside them."""
     ruled = [g for g in ruled_tables(chars, hsegs, vsegs) if any(c.chars for c in g.cells)]
-    boxes = [g.bbox for g in ruled]
-    rest = [ch for ch in chars if not in_any(ch, boxes)] if boxes else chars
-    lines = chars_to_lines(rest)
+    lines = chars_to_lines(_outside(chars, [g.bbox for g in ruled]))
     loose, used = text_tables(lines)
     if used:
         used_set = set(used)
@@ -91,8 +91,12 @@ def page_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> tupl
     return grids, lines
 
 
+def _outside(chars: list[Char], boxes: list[BBox]) -> list[Char]:
+    return [ch for ch in chars if not in_any(ch, boxes)] if boxes else chars
+
+
 def cell_confidence(cell: GridCell) -> float | None:
-    """The OCR confidence of a cell: its least confident character's (None for text-layer chars)."""
+    """The OCR confidence of a cell: its least confident character's (None for a text layer's chars)."""
     confs = [c for c in (getattr(ch, "conf", None) for ch in cell.chars) if c is not None]
     return round(min(confs), 1) if confs else None
 
@@ -101,15 +105,15 @@ def grid_to_raw_table(g: Grid, index: int) -> RawTable:
     cells = tuple(
         Cell(
             text=text,
-            row=gc.row,
-            col=gc.col,
-            rowspan=gc.rowspan,
-            colspan=gc.colspan,
-            page=gc.page,
-            bbox=tuple(round(v, 2) for v in bbox),
+            row=r,
+            col=c,
+            rowspan=rs,
+            colspan=cs,
+            page=page,
+            bbox=_rounded(bbox),
             confidence=cell_confidence(gc),
         )
-        for gc, (_, _, _, _, text, bbox, _) in zip(g.cells, g.texts(), strict=True)
+        for gc, (r, c, rs, cs, text, bbox, page) in zip(g.cells, g.texts(), strict=True)
     )
     return RawTable(
         index=index,
@@ -118,6 +122,11 @@ def grid_to_raw_table(g: Grid, index: int) -> RawTable:
         n_cols=g.n_cols,
         page=min((c.page for c in cells if c.page), default=None),
     )
+
+
+def _rounded(bbox: BBox) -> BBox:
+    x0, top, x1, bottom = bbox
+    return (round(x0, BBOX_DECIMALS), round(top, BBOX_DECIMALS), round(x1, BBOX_DECIMALS), round(bottom, BBOX_DECIMALS))
 
 
 def _text_below(lines: list[Line], g: Grid) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import DocumentLoadError
@@ -25,6 +26,8 @@ from ..textcodec import decode_bytes, repair_mojibake
 _ARTEFACT = re.compile(r"\[bookmark: [^\]]*\]")  # Tika writes Word bookmarks this way; they are not printed text
 _VALUE = re.compile(r"^[+\-−－]?\s*[0-9０-９]+(?:[.,，．][0-9０-９]+)*\s*[^\d\s.．、]{0,3}$")  # 12, +4, 2.5, 128668元
 _NOTHING = {"", "/", "／", "-", "－", "—", "——", "无", "空"}
+TABLE_END_BLANKS = 2  # this many blank lines before a cell line end the table: one only ends a row
+NOTE_SNIPPET = 20  # chars of the text quoted in a note
 
 
 def extract(path: Path, origin: Origin, settings: Settings) -> Document:
@@ -69,57 +72,72 @@ def dump_to_blocks(lines: list[str]) -> tuple[list[str], list[list[list[str]]], 
 
     Returns (paragraphs, tables, notes).
     """
-    paragraphs: list[str] = []
-    tables: list[list[list[str]]] = []
-    notes: list[str] = []
-    table: list[list[list[str]]] | None = None  # rows of cells of lines
-    row: list[list[str]] | None = None
-    blanks = 0
-    after_cell = False  # the previous line was a cell line or its continuation
-
-    def close_table() -> None:
-        nonlocal table, row
-        if row:
-            table.append(row)
-        if table:
-            tables.append([[_clean_cell(c) for c in r] for r in table])
-        table, row = None, None
-
+    reader = _DumpReader()
     for line in lines:
+        reader.read(line)
+    reader.close_table()
+    return reader.paragraphs, reader.tables, reader.notes
+
+
+@dataclass
+class _DumpReader:
+    """Reads a dump line by line: cell lines (after a tab) into table rows, other lines into paragraphs."""
+
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[list[list[str]]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    table: list[list[list[str]]] | None = None  # the open table: rows of cells of lines
+    row: list[list[str]] | None = None  # the open row: cells of lines
+    blanks: int = 0  # blank lines since the last cell or text line
+    after_cell: bool = False  # the previous line was a cell line or its continuation
+
+    def read(self, line: str) -> None:
         if line.startswith("\t"):
-            if table is None or blanks >= 2:
-                if table is not None:
-                    close_table()
-                table = []
-            if row is None:
-                row = []
-            row.append([line[1:]])
-            blanks, after_cell = 0, True
+            self._cell(line[1:])
         elif not line.strip():
-            blanks += 1
-            if row:
-                table.append(row)
-            row = None
-            after_cell = False
+            self._blank()
         else:
-            if table is not None and after_cell and row:
-                prev = row[-1][-1]
-                if not (_is_value(prev) and prev.strip() and not _is_value(line)):
-                    row[-1].append(line)  # a cell's further paragraph
-                    continue
-                notes.append(
-                    f"table {len(tables)}: no blank line between its last cell and the text "
-                    f"{line.strip()[:20]!r}; took the text as a paragraph after the table"
-                )
-            if table is not None:
-                close_table()
-            text = _ARTEFACT.sub("", line).strip()
-            if text:
-                paragraphs.append(text)
-            blanks, after_cell = 0, False
-    if table is not None:
-        close_table()
-    return paragraphs, tables, notes
+            self._text(line)
+
+    def close_table(self) -> None:
+        if self.table is not None:
+            if self.row:
+                self.table.append(self.row)
+            if self.table:
+                self.tables.append([[_clean_cell(c) for c in r] for r in self.table])
+        self.table, self.row = None, None
+
+    def _cell(self, text: str) -> None:
+        if self.table is None or self.blanks >= TABLE_END_BLANKS:
+            self.close_table()
+            self.table = []
+        if self.row is None:
+            self.row = []
+        self.row.append([text])
+        self.blanks, self.after_cell = 0, True
+
+    def _blank(self) -> None:
+        self.blanks += 1
+        if self.row and self.table is not None:
+            self.table.append(self.row)
+        self.row = None
+        self.after_cell = False
+
+    def _text(self, line: str) -> None:
+        if self.table is not None and self.after_cell and self.row:
+            prev = self.row[-1][-1]
+            if not (_is_value(prev) and prev.strip() and not _is_value(line)):
+                self.row[-1].append(line)  # a cell's further paragraph
+                return
+            self.notes.append(
+                f"table {len(self.tables)}: no blank line between its last cell and the text "
+                f"{line.strip()[:NOTE_SNIPPET]!r}; took the text as a paragraph after the table"
+            )
+        self.close_table()
+        text = _ARTEFACT.sub("", line).strip()
+        if text:
+            self.paragraphs.append(text)
+        self.blanks, self.after_cell = 0, False
 
 
 def split_run_on_rows(rows: list[list[str]]) -> tuple[list[list[str]], int]:
@@ -129,43 +147,49 @@ def split_run_on_rows(rows: list[list[str]]) -> tuple[list[list[str]], int]:
     the empty continuation cells of merged group labels), except those a row needs to reach
     the usual number of value cells of the table's other rows. Returns (rows, splits made).
     """
-    out: list[list[str]] = []
-    splits = 0
-    for cells in rows:
-        start = 0
-        seen_value = False
-        for k, c in enumerate(cells):
-            if c and not _is_value(c):
-                if seen_value:
-                    j = k
-                    while j > start and cells[j - 1] == "":
-                        j -= 1
-                    out.append(cells[start:j])
-                    out.append(None)  # marker: the next piece was split off the one before
-                    start, splits = j, splits + 1
-                    seen_value = False
-            elif c:
-                seen_value = True
-        out.append(cells[start:])
+    pieces_by_row = [_split_at_labels(cells) for cells in rows]
+    splits = sum(len(pieces) - 1 for pieces in pieces_by_row)
     if not splits:
         return rows, 0
-    # give back leading empties to the row before where it falls short of the usual value count
-    pieces = [p for p in out if p is not None]
-    counts = Counter(_n_values(p) for p in pieces if _n_values(p))
-    usual = counts.most_common(1)[0][0] if counts else 0
+    usual = _usual_values(pieces_by_row)
     result: list[list[str]] = []
-    split_before = False
-    for p in out:
-        if p is None:
-            split_before = True
-            continue
-        if split_before and result:
-            prev = result[-1]
-            while p and p[0] == "" and _n_values(prev) < usual:
-                prev.append(p.pop(0))
-        result.append(list(p))
-        split_before = False
+    for pieces in pieces_by_row:
+        for k, p in enumerate(pieces):
+            if k and result:  # split off the piece before: give back what that one needs
+                _give_back_empties(result[-1], p, usual)
+            result.append(list(p))
     return [r for r in result if r], splits
+
+
+def _usual_values(pieces_by_row: list[list[list[str]]]) -> int:
+    """The most common number of value cells among the pieces that have any (0 if none has)."""
+    counts = Counter(n for pieces in pieces_by_row for p in pieces if (n := _n_values(p)))
+    return counts.most_common(1)[0][0] if counts else 0
+
+
+def _split_at_labels(cells: list[str]) -> list[list[str]]:
+    """A row cut before each label cell that follows a value cell, the empty cells before the label going with it."""
+    pieces: list[list[str]] = []
+    start = 0
+    seen_value = False
+    for k, c in enumerate(cells):
+        if c and not _is_value(c):
+            if seen_value:
+                j = k
+                while j > start and cells[j - 1] == "":
+                    j -= 1
+                pieces.append(cells[start:j])
+                start, seen_value = j, False
+        elif c:
+            seen_value = True
+    pieces.append(cells[start:])
+    return pieces
+
+
+def _give_back_empties(prev: list[str], piece: list[str], usual: int) -> None:
+    """Move leading empty cells of ``piece`` back to ``prev`` while ``prev`` falls short of ``usual`` value cells."""
+    while piece and piece[0] == "" and _n_values(prev) < usual:
+        prev.append(piece.pop(0))
 
 
 def rows_to_raw_table(rows: list[list[str]], index: int) -> RawTable:
