@@ -61,6 +61,7 @@ def main():
 @setting("format")
 @setting("pdf_engine")
 @setting("ocr", "--ocr/--no-ocr")
+@setting("ocr_engine")
 @setting("workers")
 @setting("timeout")
 @setting("engine")

@@ -47,7 +47,7 @@ WIPE_PIECE = 24  # pixels of a rule wiped at a time, each piece where its own in
 CROP_MARGIN = 0.3  # paper kept around a line of print when it is cut out, in line heights
 RETRY_BELOW = 90.0  # a figure read with less confidence than this is cut out again and read once more
 RETRY_STRETCH = 2.0  # ... widened this much
-DIGIT_WIDTH = 0.6  # a digit is at most this wide for its height: a figure wider than its digits is read again
+DIGIT_WIDTH = 0.7  # a digit is at most this wide for its height: a figure wider than its digits is read again
 EDGE_PT = 0.8  # print is read with this much of its surroundings; what lies further from it is made paper
 FAINT_LEVEL = 215  # beside print, a stroke darker than this is read with it (a thin minus sign is grey)
 FULL_LINE = 0.8  # a line this share of the text block's width is running text (a title line is shorter)
@@ -206,11 +206,8 @@ def _outside_jobs(mask: np.ndarray, scale: float, wanted: int | None) -> tuple[l
     stand_ins = [_blank_chars(b, scale) for b in boxes]
     owner = {id(ch): i for i, chs in enumerate(stand_ins) for ch in chs}
     lines = chars_to_lines([ch for chs in stand_ins for ch in chs])
-    chosen: set[int] = set()
-    for start, end in text_regions(lines):
-        chosen |= {owner[id(ch)] for ln in lines[start : end + 1] for ch in ln.chars}
-    for ln in _title_lines(lines, wanted):
-        chosen |= {owner[id(ch)] for ch in ln.chars}
+    read = [ln for start, end in text_regions(lines) for ln in lines[start : end + 1]] + _title_lines(lines, wanted)
+    chosen = {owner[id(ch)] for ln in read for ch in ln.chars}
     jobs = [_Job(b) for i, b in enumerate(boxes) if i in chosen]
     return jobs, [ch for i, chs in enumerate(stand_ins) if i not in chosen for ch in chs]
 
@@ -284,9 +281,13 @@ def _first_choice(r: Reading) -> tuple[str, float]:
     """The text of a reading: the free reading, or the digits-only one where the free one may be a misread figure
     and the digits-only one is a figure."""
     text = r.text.strip()
+    digits = _trim(r.digits.strip())
+    if has_figure_shape(text) and _trim(text) == digits:
+        # read the same as a figure: how sure the digits are is the figure's confidence (a "0" that might be an
+        # "O" in running text is a 0 here)
+        return digits, r.digits_confidence
     if has_figure_shape(text) or not _maybe_figure(text):
         return _trim(text), r.confidence
-    digits = _trim(r.digits.strip())
     if has_figure_shape(digits):
         return digits, r.digits_confidence
     return text, r.confidence
@@ -307,28 +308,37 @@ def _figure_columns(jobs: list[_Job]) -> list[list[_Job]]:
 
 
 def _decide(jobs: list[_Job]) -> None:
-    """Each job's text. In columns of figures, a lone stray character is read as its digits-only reading, and in a
-    cell holding a figure, only its most confident figure is kept beside any Chinese: the other marks are what a seal
-    or dust leaves (a cell holds one figure)."""
+    """Each job's text; then, in each column of figures, stray characters and marks beside figures dealt with."""
     for j in jobs:
         if j.reading is not None:
             j.text, j.conf = _first_choice(j.reading)
     for col in _figure_columns(jobs):
         for j in col:
-            stray = len(j.text) == 1 and _CJK.match(j.text) and j.text not in NULL_TOKENS
-            digits = _trim(j.reading.digits.strip()) if j.reading else ""
-            if stray and has_figure_shape(digits) and j.reading is not None:
-                # the lower of the two confidences: the first reading disagreed
-                j.text, j.conf = digits, min(j.reading.digits_confidence, j.conf)
+            _stray_to_digits(j)
         cells: dict[tuple[int, int, int] | None, list[_Job]] = {}
         for j in col:
             cells.setdefault(j.cell, []).append(j)
         for group in cells.values():
-            figures = [j for j in group if has_figure_shape(j.text)]
-            best = max(figures, key=lambda j: j.conf, default=None)
-            for j in group:
-                if best is not None and j is not best and not _CJK.search(j.text):
-                    j.text = ""
+            _one_figure(group)
+
+
+def _stray_to_digits(j: _Job) -> None:
+    """In a column of figures, a lone stray Chinese character ("了" for 7) is read as its digits-only reading, with
+    the lower of the two confidences (the first reading disagreed)."""
+    if j.reading is None or len(j.text) != 1 or not _CJK.match(j.text) or j.text in NULL_TOKENS:
+        return
+    digits = _trim(j.reading.digits.strip())
+    if has_figure_shape(digits):
+        j.text, j.conf = digits, min(j.reading.digits_confidence, j.conf)
+
+
+def _one_figure(group: list[_Job]) -> None:
+    """The runs of print of one cell in a column of figures: a cell holds one figure, so beside its most confident
+    figure only Chinese is kept; other marks are what a seal or dust leaves."""
+    best = max((j for j in group if has_figure_shape(j.text)), key=lambda j: j.conf, default=None)
+    for j in group:
+        if best is not None and j is not best and not _CJK.search(j.text):
+            j.text = ""
 
 
 def _doubtful(job: _Job) -> bool:
@@ -337,28 +347,28 @@ def _doubtful(job: _Job) -> bool:
     if job.column is None or not has_figure_shape(job.text):
         return False
     digits = len(_DIGIT.findall(job.text))
-    return job.conf < RETRY_BELOW or job.box.w > (digits + 0.6) * DIGIT_WIDTH * job.box.h
+    return job.conf < RETRY_BELOW or job.box.w > (digits + 0.5) * DIGIT_WIDTH * job.box.h
 
 
 def _retry_doubtful(engine: Engine, gray: np.ndarray, jobs: list[_Job]) -> None:
-    """Doubtful figures cut out again, widened, and read digits-only.
-
-    A widened crop gives the recogniser more columns per digit but is less sure of points and signs, so a re-read
-    is taken only with the same points and signs, where it is more confident (and confident, where it finds more
-    digits: "11" for "1").
-    Where the two readings agree the confidence is the higher one, where they differ the lower one.
-    """
+    """Doubtful figures cut out again, widened, and read digits-only (see ``_take_retry``)."""
     doubtful = [j for j in jobs if _doubtful(j)]
-    if not doubtful:
-        return
-    again = engine.read([_crop(gray, j.box, RETRY_STRETCH) for j in doubtful])
-    for j, r in zip(doubtful, again, strict=True):
-        digits = _trim(r.digits.strip())
-        if digits == j.text:
-            j.conf = max(j.conf, r.digits_confidence)
-        elif has_figure_shape(digits) and _DIGIT.sub("", digits) == _DIGIT.sub("", j.text):
-            if r.digits_confidence > max(j.conf, RETRY_BELOW if len(digits) > len(j.text) else 0.0):
-                j.text, j.conf = digits, min(j.conf, r.digits_confidence)
+    if doubtful:
+        for j, r in zip(doubtful, engine.read([_crop(gray, j.box, RETRY_STRETCH) for j in doubtful]), strict=True):
+            _take_retry(j, r)
+
+
+def _take_retry(j: _Job, r: Reading) -> None:
+    """A widened crop gives the recogniser more columns per digit but is less sure of points and signs, so a re-read
+    is taken only with the same points and signs, where it is more confident (and confident, where it finds more
+    digits: "11" for "1"). Where the two readings agree the confidence is the higher one, where they differ the
+    lower one."""
+    digits = _trim(r.digits.strip())
+    if digits == j.text:
+        j.conf = max(j.conf, r.digits_confidence)
+    elif has_figure_shape(digits) and _DIGIT.sub("", digits) == _DIGIT.sub("", j.text):
+        if r.digits_confidence > max(j.conf, RETRY_BELOW if len(digits) > len(j.text) else 0.0):
+            j.text, j.conf = digits, min(j.conf, r.digits_confidence)
 
 
 def _chars(job: _Job, scale: float) -> list[Char]:

@@ -97,22 +97,14 @@ class RapidOcr:
         self.digit_classes = np.array([0, *digit_ids])
 
     def read(self, images: list[np.ndarray]) -> list[Reading]:
-        out: list[Reading | None] = [None] * len(images)
+        out: list[Reading] = [Reading("", 0.0)] * len(images)
         widths = [self._width(im) for im in images]
-        order = sorted(range(len(images)), key=lambda i: widths[i])
-        start = 0
-        while start < len(order):
-            end = start + 1
-            while (
-                end < len(order) and end - start < MAX_BATCH and widths[order[end]] * (end - start + 1) <= BATCH_PIXELS
-            ):
-                end += 1
-            batch = order[start:end]
+        for batch in _batches(widths):
             probs = self._run([images[i] for i in batch], [widths[i] for i in batch])
+            widest = max(widths[i] for i in batch)
             for k, i in enumerate(batch):
-                out[i] = self._decode(probs[k], widths[i] / max(widths[j] for j in batch))
-            start = end
-        return [r if r is not None else Reading("", 0.0) for r in out]
+                out[i] = self._decode(probs[k], widths[i] / widest)
+        return out
 
     @staticmethod
     def _width(img: np.ndarray) -> int:
@@ -133,13 +125,26 @@ class RapidOcr:
         steps = max(1, min(len(probs), round(len(probs) * share)))
         probs = probs[:steps]
         text, conf, pos = _ctc(probs.argmax(axis=1), probs.max(axis=1), self.chars, steps)
-        # digits-only: the same columns with every other class masked out, each column's probabilities renormalised
-        # over what is left (how sure the digit is *which* digit, once it is taken to be one)
+        # digits-only: the same columns with every other class masked out; a character's confidence is its share
+        # of the digits' probability (how sure the digit is *which* digit, once a digit is taken to be there)
         sub = probs[:, self.digit_classes]
-        sub = sub / np.maximum(sub.sum(axis=1, keepdims=True), 1e-9)
         ids = self.digit_classes[sub.argmax(axis=1)]
-        digits, dconf, _ = _ctc(ids, sub.max(axis=1), self.chars, steps)
+        share = np.asarray(sub[:, 1:].max(axis=1) / np.maximum(sub[:, 1:].sum(axis=1), 1e-9))
+        digits, dconf, _ = _ctc(ids, share, self.chars, steps)
         return Reading(text, conf, pos, digits, dconf)
+
+
+def _batches(widths: list[int]) -> list[list[int]]:
+    """Indices of the lines in batches of similar width (narrow first): a batch is padded to its widest line, so
+    lines are sorted by width, and a batch holds at most ``MAX_BATCH`` lines and ``BATCH_PIXELS`` of padded width."""
+    order = sorted(range(len(widths)), key=lambda i: widths[i])
+    out: list[list[int]] = []
+    for i in order:
+        if out and len(out[-1]) < MAX_BATCH and widths[i] * (len(out[-1]) + 1) <= BATCH_PIXELS:
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out
 
 
 def _ctc(ids: np.ndarray, probs: np.ndarray, chars: list[str], steps: int) -> tuple[str, float, tuple[float, ...]]:
