@@ -47,6 +47,8 @@ WIPE_PIECE = 24  # pixels of a rule wiped at a time, each piece where its own in
 CROP_MARGIN = 0.3  # paper kept around a line of print when it is cut out, in line heights
 RETRY_BELOW = 90.0  # a figure read with less confidence than this is cut out again and read once more
 RETRY_STRETCH = 2.0  # ... widened this much
+SQUEEZE_FROM = 3.0  # a line longer than this many heights (a label, mostly) is read narrowed ...
+SQUEEZE = 0.6  # ... to this share of its width
 DIGIT_WIDTH = 0.7  # a digit is at most this wide for its height: a figure wider than its digits is read again
 EDGE_PT = 0.8  # print is read with this much of its surroundings; what lies further from it is made paper
 FAINT_LEVEL = 215  # beside print, a stroke darker than this is read with it (a thin minus sign is grey)
@@ -237,8 +239,8 @@ def _blank_chars(box: Box, scale: float) -> list[Char]:
 
 
 def _crop(gray: np.ndarray, box: Box, stretch: float = 1.0) -> np.ndarray:
-    """A line of print cut out with a margin of paper (the page beyond its edge is paper too), widened ``stretch``
-    times (more columns for the recogniser to tell "11" from "1")."""
+    """A line of print cut out with a margin of paper (the page beyond its edge is paper too), made ``stretch``
+    times as wide (wider: more columns for the recogniser to tell "11" from "1"; narrower: fewer to pay for)."""
     m = max(2, round(CROP_MARGIN * box.h))
     h, w = box.h + 2 * m, box.w + 2 * m
     out = np.full((h, w), 255, np.uint8)
@@ -250,12 +252,21 @@ def _crop(gray: np.ndarray, box: Box, stretch: float = 1.0) -> np.ndarray:
         return out
     import cv2
 
-    return np.asarray(cv2.resize(out, (round(w * stretch), h), interpolation=cv2.INTER_CUBIC), np.uint8)
+    size = (max(8, round(w * stretch)), h)
+    return np.asarray(cv2.resize(out, size, interpolation=cv2.INTER_CUBIC if stretch > 1 else cv2.INTER_AREA), np.uint8)
 
 
 def _recognise(engine: Engine, gray: np.ndarray, jobs: list[_Job]) -> None:
-    readings = engine.read([_crop(gray, j.box) for j in jobs]) if jobs else []
+    """Each job's reading. A long line (most are labels, whose characters are square) is read narrowed, which costs
+    less and reads Chinese as well; one that then reads as a figure is read again at its width (digits are narrow:
+    narrowed, "11" may run together)."""
+    squeeze = [SQUEEZE if j.box.w > SQUEEZE_FROM * j.box.h else 1.0 for j in jobs]
+    readings = engine.read([_crop(gray, j.box, f) for j, f in zip(jobs, squeeze, strict=True)]) if jobs else []
     for j, r in zip(jobs, readings, strict=True):
+        j.reading = r
+    again = [j for j, f in zip(jobs, squeeze, strict=True) if f != 1.0 and j.reading and _DIGIT.search(j.reading.text)]
+    again = [j for j in again if j.reading is not None and _maybe_figure(_trim(j.reading.text.strip()))]
+    for j, r in zip(again, engine.read([_crop(gray, j.box) for j in again]) if again else [], strict=True):
         j.reading = r
 
 

@@ -129,8 +129,8 @@ class RapidOcr:
         # of the digits' probability (how sure the digit is *which* digit, once a digit is taken to be there)
         sub = probs[:, self.digit_classes]
         ids = self.digit_classes[sub.argmax(axis=1)]
-        share = np.asarray(sub[:, 1:].max(axis=1) / np.maximum(sub[:, 1:].sum(axis=1), 1e-9))
-        digits, dconf, _ = _ctc(ids, share, self.chars, steps)
+        sure = np.asarray(sub[:, 1:].max(axis=1) / np.maximum(sub[:, 1:].sum(axis=1), 1e-9))
+        digits, dconf, _ = _ctc(ids, sure, self.chars, steps)
         return Reading(text, conf, pos, digits, dconf)
 
 
