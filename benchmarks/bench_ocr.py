@@ -1,6 +1,6 @@
 """Seconds per scanned page: OCR of image-only PDFs (render, clean up, rules, cells recognised), whole reports.
 
-    python benchmarks/bench_ocr.py [PDF ...] [--dpi 150] [--engine rapidocr|tesseract] [--threads N]
+    python benchmarks/bench_ocr.py [PDF ...] [--dpi 150] [--engine rapidocr|tesseract] [--threads N] [--limit N]
 
 Without paths it reads the clean scans (``../shared/corpus/scanned``) and the real-looking ones
 (``../shared/corpus/scanned_real``: skewed, sealed, grey, noisy, ~120 dpi JPEG), and prints one line per file, then
@@ -50,10 +50,13 @@ def main() -> None:
     ap.add_argument("--dpi", type=int, default=DEFAULTS.ocr_dpi)
     ap.add_argument("--engine", choices=OCR_ENGINES, default=DEFAULTS.ocr_engine)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--limit", type=int, default=0, help="read only the first N files of each set (0: all)")
     args = ap.parse_args()
-    settings = Settings(ocr_dpi=args.dpi, ocr_engine=args.engine, ocr_threads=args.threads)
+    settings = Settings(ocr_dpi=args.dpi, ocr_engine=args.engine, ocr_threads=args.threads, timeout=None)
     ocr_engine.get_engine(settings.ocr_engine, settings.ocr_lang, settings.ocr_threads)  # loaded off the clock
     sets = {"given": args.paths} if args.paths else {k: sorted(d.glob("*.pdf")) for k, d in SETS.items()}
+    if args.limit:
+        sets = {k: v[: args.limit] for k, v in sets.items()}
     summary = []
     for name, files in sets.items():
         if not files:

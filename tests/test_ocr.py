@@ -248,8 +248,11 @@ def test_figures_read_exactly_and_blank_cells_stay_blank():
 
 
 needs_font = pytest.mark.skipif(not CJK_FONT.exists(), reason="fonts-wqy-zenhei not installed")
+# a whole page read by the engine takes seconds: these run with the corpus checks, out of the fast set
+page_read = pytest.mark.corpus
 
 
+@page_read
 @needs_rapidocr
 @needs_font
 def test_a_clean_page_reads_exactly():
@@ -258,6 +261,7 @@ def test_a_clean_page_reads_exactly():
     assert text.angle == pytest.approx(0, abs=0.1)
 
 
+@page_read
 @needs_rapidocr
 @needs_font
 @pytest.mark.parametrize("deg", [2.0, -2.0])
@@ -267,6 +271,7 @@ def test_a_page_skewed_by_two_degrees_reads_exactly(deg):
     assert_table_read(cells)
 
 
+@page_read
 @needs_rapidocr
 @needs_font
 def test_figures_under_a_seal_read_exactly():
@@ -276,6 +281,7 @@ def test_figures_under_a_seal_read_exactly():
     assert_table_read(cells)
 
 
+@page_read
 @needs_rapidocr
 @needs_font
 def test_a_110_dpi_scan_reads_exactly():
@@ -391,3 +397,16 @@ def test_a_rule_failure_on_an_ocr_report_names_its_ocr_cells(schema, confidence)
         assert "1 read with confidence below 60: a misread digit may be the cause" in message
     else:
         assert "as printed, the figures do not add up" in message
+
+
+@needs_rapidocr
+def test_a_scan_over_its_time_is_read_in_part_with_a_warning(tmp_path, monkeypatch):
+    """On a machine too busy to read every page within the file's time limit, the pages left are skipped with a
+    warning (the figures read so far are kept) instead of the whole file failing."""
+    blank = Image.new("L", (300, 400), 255)
+    scan = tmp_path / "three.pdf"
+    blank.save(scan, save_all=True, append_images=[blank, blank], resolution=72)
+    clock = iter([0.0, 0.0, 100.0, 100.0, 100.0, 100.0])
+    monkeypatch.setattr(ocr.time, "monotonic", lambda: next(clock))
+    doc = ocr.extract_scanned(scan, origin_of(scan, Format.PDF), Settings(timeout=60.0))
+    assert any("stopped before page 2 of 3" in w and "timeout 60 s" in w for w in doc.warnings), doc.warnings

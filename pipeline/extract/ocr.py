@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,6 +41,7 @@ from .pdf_layout import Char, HSeg, Line, VSeg, chars_to_lines
 from .pdf_pages import grid_to_raw_table, read_pages
 from .pdf_ruled import ruled_tables
 
+TIME_SHARE = 0.75  # share of the file's time limit (Settings.timeout) OCR may spend before it stops reading pages
 OCR_NOTE = "read by OCR (no text layer): figures may be misread; see each cell's confidence"
 CELL_PAD_PT = 1.5  # a cell's content is looked for this far inside its rules
 RULE_WIPE_PT = 1.2  # a rule's ink is looked for this far (x2) either side of its line, and wiped
@@ -419,6 +421,9 @@ class ScanReader:
         self.n_pages = min(self.total, settings.ocr_max_pages)
         self.scale = settings.ocr_dpi / 72
         self.angles: list[float] = []
+        # pages are read while a share of the file's time limit remains, so a slow machine costs pages, not the file
+        self.deadline = time.monotonic() + TIME_SHARE * settings.timeout if settings.timeout else None
+        self.unread: list[int] = []
 
     def __enter__(self):
         return self
@@ -427,6 +432,9 @@ class ScanReader:
         self.doc.close()
 
     def page(self, pno: int) -> tuple[list[Char], list[HSeg], list[VSeg]]:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.unread.append(pno + 1)
+            return [], [], []
         page = self.doc[pno]
         try:
             rgb = np.asarray(page.render(scale=self.scale).to_pil().convert("RGB"))
@@ -444,7 +452,8 @@ def extract_scanned(path: Path, origin: Origin, settings: Settings) -> Document:
 
     Settings: ``ocr_engine``, ``ocr_dpi`` (render resolution), ``ocr_max_pages`` (later pages are skipped with a
     warning), ``ocr_text_pages`` and ``ocr_text_lines`` (running text recognised for the title), ``ocr_threads``,
-    ``ocr_lang`` (Tesseract).
+    ``ocr_lang`` (Tesseract); ``timeout``: pages left once ``TIME_SHARE`` of it is spent are skipped with a warning
+    (on a busy machine the file is read in part rather than lost whole).
 
     Raises:
         DependencyMissing: the OCR engine is not installed.
@@ -460,6 +469,11 @@ def extract_scanned(path: Path, origin: Origin, settings: Settings) -> Document:
             )
         pages = read_pages(reader)
         angles = [a for a in reader.angles if abs(a) >= 0.05]
+        if reader.unread:
+            warnings.append(
+                f"OCR stopped before page {reader.unread[0]} of {reader.n_pages}: {TIME_SHARE:.0%} of the file's time "
+                f"limit (timeout {settings.timeout:g} s) was spent; figures on the pages left are missing"
+            )
     notes = [OCR_NOTE + f" ({engine.name})"]
     if angles:
         notes.append(f"scanned pages turned straight by up to {max(angles, key=abs):+.1f}°")
