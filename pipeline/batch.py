@@ -144,11 +144,11 @@ class _Run:
         """A row decided without reading the file (duplicate, unreadable)."""
         if report.status != Status.FAILED:
             self.unread.add(report.source_path)  # shown as progress, not counted as read
+        report.came_from(self.provenance.get(report.source_path) or {})
         self._out(report, {})
 
     def _out(self, report: Report, records: dict[str, list[dict]]) -> None:
-        """A file's rows, with where it came from; a candidate's wait for the rest of its group."""
-        report.provenance = dict(self.provenance.get(report.source_path) or {})
+        """A file's rows; a candidate's wait for the rest of its group."""
         if report.source_path in self.choice:
             self._write(self.choice.hold(report, records))
         else:
@@ -165,9 +165,11 @@ class _Run:
     def on_result(self, t: Task, payload: Payload | None, error: str | None) -> None:
         if payload is None:
             report, records = Report.failed(t.path, error or "no result", t.rid), {}
+            report.came_from(self.provenance.get(t.path) or {})
         else:
             payload = own_id(payload, t.rid)
             report, records = payload.report, payload.records
+            report.came_from(self.provenance.get(t.path) or {})
             records.setdefault("issues", [])
             add_place(report, records["issues"], payload.place_query)
             self.stats.per_format.setdefault(report.format or "unknown", []).append(payload.seconds)

@@ -10,6 +10,7 @@ then the fewest issues, then the earlier candidate.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from .issues import Issue, issues_to_records
@@ -86,19 +87,15 @@ def _what_it_gave(report: Report, records: dict[str, list[dict]]) -> str:
 
 
 def _not_kept(report: Report, records: dict[str, list[dict]], kept: str) -> Report:
-    return Report(
-        source_path=report.source_path,
+    """The row of a candidate not kept: what it is and where from, but no cells or issues (the kept file has them)."""
+    error = f"another candidate file of the same report read better ({Path(kept).name}); this one: "
+    return replace(
+        report,
         status=Status.SKIPPED,
-        report_id=report.report_id,
-        format=report.format,
-        agency=report.agency,
-        year=report.year,
-        template=report.template,
-        error=f"another candidate file of the same report read better ({Path(kept).name}); this one: "
-        + _what_it_gave(report, records),
+        n_cells=0,
+        n_issues=0,
+        error=error + _what_it_gave(report, records),
         duplicate_of=kept,
-        place=report.place,
-        provenance=report.provenance,
     )
 
 

@@ -448,7 +448,14 @@ class Report:
     error: str | None = None
     duplicate_of: str | None = None
     place: dict[str, str | None] = field(default_factory=dict)  # PLACE_COLUMNS -> value
-    provenance: dict[str, Any] = field(default_factory=dict)  # PROVENANCE_COLUMNS -> value (downloaded files)
+    # where a downloaded file came from (PROVENANCE); null for a file given on disk
+    listed_url: str | None = None
+    page_url: str | None = None
+    url: str | None = None
+    final_url: str | None = None
+    fetched_at: str | None = None
+    http_status: int | None = None
+    content_type: str | None = None
 
     @classmethod
     def failed(cls, path: str, error: str, report_id: str | None = None, fmt: str | None = None) -> Report:
@@ -467,6 +474,11 @@ class Report:
     def record(self) -> dict[str, Any]:
         """The row as ``REPORTS`` columns."""
         d = asdict(self)
-        place, provenance = d.pop("place"), d.pop("provenance")
+        place = d.pop("place")
         d["status"] = self.status.value
-        return {**d, **{c: place.get(c) for c in PLACE_COLUMNS}, **{c: provenance.get(c) for c in PROVENANCE_COLUMNS}}
+        return {**d, **{c: place.get(c) for c in PLACE_COLUMNS}}
+
+    def came_from(self, provenance: Mapping[str, Any]) -> None:
+        """Set the PROVENANCE columns (where a downloaded file came from) from ``provenance``."""
+        for name in PROVENANCE_COLUMNS:
+            setattr(self, name, provenance.get(name))
