@@ -153,6 +153,15 @@ def _ingest_inputs(paths, downloads: Path, settings: Settings):
         return gather(paths, downloads, settings)
     except (AddressError, OutputDirError) as e:
         raise click.UsageError(str(e)) from None
+    except KeyboardInterrupt:
+        _interrupted(downloads)
+
+
+def _interrupted(downloads: Path):
+    click.echo(
+        f"\ninterrupted: what was downloaded is kept in {downloads}; run the same command again to go on", err=True
+    )
+    sys.exit(130)
 
 
 def _no_reports(missing: list[tuple[str, str]]):
@@ -204,6 +213,8 @@ def fetch(addresses, out_dir, **options):
         run = fetch_all(given.addresses, out_dir, settings)
     except OutputDirError as e:
         raise click.UsageError(str(e)) from None
+    except KeyboardInterrupt:
+        _interrupted(out_dir)
     click.echo(
         f"{run.addresses} addresses: {len(run.reports)} report files found, {len(run.missing)} reports not "
         f"downloaded; {run.requested} addresses requested, {run.reused} answered by earlier runs → "

@@ -69,6 +69,7 @@ class Crawler:
         self._url_locks: dict[str, threading.Lock] = {}
         self._got: dict[str, Record] = {}
         self.requested = self.reused = 0
+        self.stop = threading.Event()  # set on Ctrl-C: walks end after the request in flight
 
     def get(self, url: str, referrer: str | None = None, hint: str | None = None) -> Record:
         """The outcome for ``url``: from this run, from an earlier one, or fetched now."""
@@ -112,14 +113,18 @@ class _Walk:
         self.why: list[str] = []  # why nothing was found, should nothing be
 
     def run(self) -> list[Record]:
-        while self.queue:
+        while self.queue and not self.c.stop.is_set():
             if self.pages >= self.page_limit:
                 self.why.append(f"stopped after {self.pages} pages (crawl_max_pages)")
                 break
             url, depth, referrer = self.queue.popleft()
             self.visit(url, depth, referrer)
         if not any(r["status"] == "ok" for r in self.rows):
-            self.rows.append(self.row(None, status="failed", error="; ".join(self.why) or "no report found"))
+            tried = len(self.rows)
+            why = "; ".join(self.why) or (
+                f"none of the {tried} report files found could be downloaded" if tried else ""
+            )
+            self.rows.append(self.row(None, status="failed", error=why or "no report found"))
         return self.rows
 
     def visit(self, url: str, depth: int, referrer: str | None) -> None:
@@ -229,9 +234,15 @@ def fetch_all(
                 on_address(a, rows)
             return rows
 
-        with ThreadPoolExecutor(max_workers=settings.fetch_threads, thread_name_prefix="xxgk-fetch") as pool:
+        pool = ThreadPoolExecutor(max_workers=settings.fetch_threads, thread_name_prefix="xxgk-fetch")
+        try:
             for rows in pool.map(one, addresses):
                 run.rows += rows
+        except BaseException:  # Ctrl-C: what was stored is logged; the index stays as the last whole run wrote it
+            crawler.stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown()
         run.requested, run.reused = crawler.requested, crawler.reused
         run.written = folder.write_index(run.rows)
         return run

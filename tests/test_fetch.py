@@ -364,3 +364,21 @@ def test_address_lists(tmp_path):
         ("https://a.gov.cn/1.html", 1, {"机关": "甲区"}),
         ("https://b.gov.cn/2.html", 3, {"机关": "乙区"}),
     ]
+
+
+def test_an_interrupted_fetch_stops_soon_and_the_next_run_goes_on(site, tmp_path):
+    names = [f"/files/{i}.pdf" for i in range(6)]
+    site.routes.update({n: Route(f"%PDF-1.4 {n}".encode(), content_type=PDF_TYPE) for n in names})
+    out = tmp_path / "dl"
+
+    def ctrl_c(address, rows):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        fetch_all(_addresses(site, *names), out, {**FAST, "fetch_threads": 1}, on_address=ctrl_c)
+    first = [p for p in site.paths() if p in names]
+    assert 1 <= len(first) < len(names)
+    assert not (out / "downloads.csv").exists()  # no index from an interrupted run
+    run = fetch_all(_addresses(site, *names), out, FAST)
+    assert sorted(p for p in site.paths() if p in names) == sorted(names)  # each fetched once over both runs
+    assert len(run.reports) == len(names) and run.reused == len(first)
