@@ -44,6 +44,7 @@ FILES = "files"
 PARTIAL = ".partial"  # bodies being downloaded
 URL_COLUMNS = ("url", "urls", "address", "link", "href", "网址", "链接", "地址", "网页地址", "报告地址")
 MAX_LIST_BYTES = 50 * 1024 * 1024
+LIST_SNIFF = 4096  # bytes read to tell a list of addresses from a report dumped as text
 NAME_CHARS = 80  # a stored file's name is cut to this many characters before its suffix
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
 _URL = re.compile(r"^https?://\S+$", re.I)
@@ -77,12 +78,21 @@ def list_kind(path: Path) -> str | None:
         return "csv"
     if path.suffix.lower() not in (".txt", ".list", "") or path.stat().st_size > MAX_LIST_BYTES:
         return None
+    with open(path, "rb") as f:
+        head = _lines(f.read(LIST_SNIFF))
+    if not head or not is_url(head[0][1]):  # a report dumped as text: not read whole here
+        return None
     lines = _list_lines(path)
     return "txt" if lines and all(is_url(x) for _, x in lines) else None
 
 
 def _list_lines(path: Path) -> list[tuple[int, str]]:
-    text = decode_bytes(path.read_bytes()).text
+    return _lines(path.read_bytes())
+
+
+def _lines(data: bytes) -> list[tuple[int, str]]:
+    """(line number, text) of the lines that are neither blank nor ``#`` comments."""
+    text = decode_bytes(data).text
     return [(n, s) for n, line in enumerate(text.splitlines(), 1) if (s := line.strip()) and not s.startswith("#")]
 
 

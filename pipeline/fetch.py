@@ -176,6 +176,8 @@ class Fetcher:
                 r = self._session().get(url, stream=True, allow_redirects=False, timeout=(t, t), headers=self.headers)
             except requests.Timeout:
                 raise _Failure(f"timed out after {t:g} s (fetch_timeout)", retry=True) from None
+            except requests.exceptions.SSLError as e:  # a certificate does not mend itself between retries
+                raise _Failure(f"TLS failed: {_short(e)}", retry=False) from None
             except requests.ConnectionError as e:
                 raise _Failure(f"connection failed: {_short(e)}", retry=True) from None
             except requests.RequestException as e:  # an address requests cannot send (bad host name, port …)
@@ -286,7 +288,6 @@ class Fetcher:
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
-            session.trust_env = False  # no proxy or .netrc from the environment: the addresses go where they say
         return session
 
 

@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from pipeline.cli import main
 from pipeline.crawl import fetch_all
 from pipeline.dataset import read_dataset
-from pipeline.downloads import Address, read_list
+from pipeline.downloads import Address, list_kind, read_list
 from tests.conftest import CORPUS
 from tests.website import Route, Site, serve
 
@@ -355,8 +355,14 @@ def _cli(options: dict) -> list[str]:
 
 def test_address_lists(tmp_path):
     txt = tmp_path / "urls.txt"
-    txt.write_text("https://a.gov.cn/1.html\n# a comment\n\nhttp://b.gov.cn/2.pdf\n")
+    txt.write_text("# the reports\nhttps://a.gov.cn/1.html\n# a comment\n\nhttp://b.gov.cn/2.pdf\n")
+    assert list_kind(txt) == "txt"
     assert [a.url for a in read_list(txt)] == ["https://a.gov.cn/1.html", "http://b.gov.cn/2.pdf"]
+    dump = next((CORPUS / "txt").glob("*.txt"))
+    assert list_kind(dump) is None  # a report dumped as text is a report
+    mixed = tmp_path / "mixed.txt"
+    mixed.write_text("https://a.gov.cn/1.html\n政府信息公开工作年度报告\n")
+    assert list_kind(mixed) is None
     lst = tmp_path / "list.csv"
     lst.write_bytes("地址,机关\nhttps://a.gov.cn/1.html,甲区\n,\nhttps://b.gov.cn/2.html,乙区\n".encode("gb18030"))
     got = read_list(lst)
@@ -382,3 +388,15 @@ def test_an_interrupted_fetch_stops_soon_and_the_next_run_goes_on(site, tmp_path
     run = fetch_all(_addresses(site, *names), out, FAST)
     assert sorted(p for p in site.paths() if p in names) == sorted(names)  # each fetched once over both runs
     assert len(run.reports) == len(names) and run.reused == len(first)
+
+
+def test_a_page_printing_the_report_and_attaching_it_gives_two_candidates(site, tmp_path):
+    page = INLINE.read_bytes().replace(
+        b"</h1>", "</h1><p><a href='/files/P020200115.pdf'>附件：年度报告.pdf</a></p>".encode(), 1
+    )
+    site.routes["/ndbg/both.html"] = Route(page)
+    run = fetch_all(_addresses(site, "/ndbg/both.html"), tmp_path / "dl", FAST)
+    assert [(r["found_as"], r["n_candidates"], r["candidates"]) for r in run.rows] == [
+        ("page", 2, site.base + "/ndbg/both.html"),
+        ("attachment", 2, site.base + "/ndbg/both.html"),
+    ]
