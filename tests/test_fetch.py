@@ -23,6 +23,7 @@ from pipeline.cli import main
 from pipeline.crawl import fetch_all
 from pipeline.dataset import read_dataset
 from pipeline.downloads import Address, list_kind, read_list
+from pipeline.run import process_file
 from tests.conftest import CORPUS
 from tests.website import Route, Site, serve
 
@@ -297,7 +298,11 @@ def test_ingest_reads_every_report_with_where_it_came_from(site, tmp_path):
         assert row["final_url"].startswith(site.base) and row["listed_url"].startswith(site.base)
         assert Path(row["source_path"]).is_relative_to(out / "downloads")
     assert kept.loc[site.base + "/ndbg/old-2021.html", "final_url"] == site.base + "/ndbg/2021-pingtan.html"
-    assert kept.loc[site.base + "/ndbg/old-2021.html", "year"] == 2021  # the GBK page read right
+    assert kept.loc[site.base + "/ndbg/old-2021.html", "year"] == 2021
+    # the page served in GBK reads as the corpus's UTF-8 file does, figure for figure
+    gbk_path = kept.loc[site.base + "/ndbg/old-2021.html", "source_path"]
+    got = batch.cells[batch.cells["source_path"] == gbk_path]
+    assert _figures(got) == _figures(pd.DataFrame(process_file(GBK_INLINE).cells))
     assert kept.loc[site.base + "/files/download.jsp?id=77", "format"] == "doc"
     assert kept.loc[site.base + "/files/direct.pdf", "listed_url"] == site.base + "/files/direct.pdf"
     # the two candidates: both read, the better kept, the choice recorded on both sides
@@ -347,6 +352,11 @@ def test_the_page_count_limit_stops_a_crawl(site, tmp_path):
     pages = [p for p in site.paths() if p.startswith("/ndbg/")]
     assert len(pages) == 2
     assert all(r["url"] is None or r["url"].startswith(site.base) for r in run.rows)
+
+
+def _figures(cells: pd.DataFrame) -> dict:
+    rows = zip(cells["table"], cells["row"], cells["col"], cells["value"], strict=True)
+    return {(t, r, c): None if pd.isna(v) else float(v) for t, r, c, v in rows}
 
 
 def _cli(options: dict) -> list[str]:
