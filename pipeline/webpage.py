@@ -4,7 +4,8 @@ A page is read as the HTML extractor reads it (``textcodec.decode_bytes``, the c
 ``<meta>`` tag winning only among equally good readings), so a GBK page's links read right. It is then:
 
 - a **report page** when its tables look like the statistics tables (``prints_report``) or its title names one
-  report, a year and 年度报告/年报 (``names_report``): the page itself, when it prints the tables, and its attachments
+  report, a year and 年度报告/年报 (``names_report``), and it does not link several reports of that year (a channel of
+  the year's reports is titled so too): the page itself, when it prints the tables, and its attachments
   of a readable type (.pdf .doc .docx .wps) are the candidates for that one report, except attachments whose text
   names another year or something that is not a report (申请表, 指南 …);
 - otherwise a **channel**: attachments whose link text or file name says 年度报告/年报 are reports of their own,
@@ -27,6 +28,7 @@ REPORT_WORDS = ("年度报告", "年报")
 TABLE_WORDS = ("政府信息公开申请", "予以公开", "行政复议", "行政诉讼", "行政许可", "行政处罚", "本年新收", "自然人")
 TABLE_WORDS_NEEDED = 3
 NOT_REPORT_WORDS = ("申请表", "指南", "目录", "流程", "样表", "范本", "模板", "登记表", "说明书")
+CHANNEL_MIN_REPORTS = 3  # a page linking this many reports of its own year lists them
 PAGER_WORDS = ("下一页", "下页", "后页", "尾页", "末页", "上一页", "上页", "前页")
 SECOND_LEVEL = ("gov.cn", "com.cn", "org.cn", "net.cn", "edu.cn", "ac.cn")  # a site is one label under these
 CHARSET_SNIFF = 8192
@@ -91,8 +93,15 @@ class Page:
         return self.year is not None and any(w in self.title for w in REPORT_WORDS)
 
     @property
+    def lists_reports(self) -> bool:
+        """Links to several reports of the page's own year: a channel of that year (2020年政府信息公开年度报告 over
+        each department's report), not one report (whose sidebar links other years')."""
+        same_year = {link.url for link in self.page_links if link.says(REPORT_WORDS) and link.year == self.year}
+        return len(same_year) >= CHANNEL_MIN_REPORTS
+
+    @property
     def is_report(self) -> bool:
-        return self.prints_report or self.names_report
+        return self.prints_report or (self.names_report and not self.lists_reports)
 
     def candidates(self) -> list[Link]:
         """The attachments that may be this report page's report: readable, not another year's, not a form."""

@@ -97,3 +97,16 @@ def test_sites_and_attachment_types():
     assert Link("http://h/dl?name=%E5%B9%B4%E6%8A%A5.DOCX", "").suffix == ".docx"
     assert Link("http://h/dl?id=3", "年报.wps").suffix == ".wps"
     assert Link("http://h/a.pdfx", "").suffix is None
+
+
+def test_a_channel_of_one_year_is_not_a_report_and_a_report_linking_other_years_is():
+    departments = "".join(
+        f"<a href='/ndbg/2020/{i}.html'>某区{name}2020年政府信息公开工作年度报告</a>"
+        for i, name in enumerate(("教育局", "财政局", "民政局", "卫健委"))
+    )
+    channel = _page(f"<h1>2020年政府信息公开工作年度报告</h1>{departments}")
+    assert channel.names_report and channel.lists_reports and not channel.is_report
+    assert len(channel.report_pages()) == 4
+    sidebar = "".join(f"<a href='/ndbg/{y}.html'>某区{y}年政府信息公开工作年度报告</a>" for y in (2017, 2018, 2019))
+    report = _page(f"<h1>某区2020年政府信息公开工作年度报告</h1><a href='/f/a.pdf'>年度报告.pdf</a>{sidebar}")
+    assert report.is_report and [a.url.rsplit("/", 1)[1] for a in report.candidates()] == ["a.pdf"]
