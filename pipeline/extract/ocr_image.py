@@ -37,7 +37,7 @@ RULE_FILL = 0.8  # share of a rule's length that must be ink (noise and JPEG bre
 RULE_THICK_PT = 2.5  # a rule is thin: at most this thick (points), and ...
 RULE_SIDE_PT = 1.5  # ... this far beside it on either side ...
 THIN_SIDE_FILL = 0.35  # ... at most this share of its length is ink
-RULE_INK = 0.3  # share of a rule that must be print (a seal stamped over it hides the rest)
+RULE_INK = 0.5  # share of a rule that must be print (a seal stamped over it may hide the rest)
 SNAP_REACH_PT = 20.0  # a rule's end is moved back onto a crossing rule this far inside it (a stroke ran on) ...
 SNAP_TOL_PT = 2.0  # ... or this far outside it (a rule stopping just short)
 SEAL_CHROMA = 60  # a pixel whose channels differ by more than this is coloured ink (a seal), not print
@@ -246,23 +246,17 @@ def _thin(solid: np.ndarray, ink: np.ndarray, rows: np.ndarray, a: int, b: int, 
 
     A row of characters can be as inky as a rule along one pixel row, but it is inky over several rows and a few
     pixels above and below them too; a rule is at most ``thick`` rows, with paper ``off`` pixels beside it. A share
-    ``RULE_INK`` of it must be print: a seal may hide much of a rule, but not make one. The test is made on the
-    print with what a seal hides counted in, then on the print alone (a rule that a seal's ring runs along).
+    ``RULE_INK`` of it must be print: a seal may hide part of a rule, but not make one.
     """
-    if ink[rows[0] : rows[-1] + 1, a:b].any(axis=0).mean() < RULE_INK:
-        return None
-    pos = _thin_band(solid, rows, a, b, off, thick, 0.5)
-    return pos if pos is not None or solid is ink else _thin_band(ink, rows, a, b, off, thick, RULE_INK)
-
-
-def _thin_band(mask: np.ndarray, rows: np.ndarray, a: int, b: int, off: int, thick: int, fill: float) -> float | None:
-    rows = rows[mask[rows, a:b].mean(axis=1) >= fill]
+    rows = rows[solid[rows, a:b].mean(axis=1) >= 0.5]
     if rows.size == 0 or rows[-1] - rows[0] + 1 > thick:
         return None
+    if ink[rows[0] : rows[-1] + 1, a:b].any(axis=0).mean() < RULE_INK:
+        return None
     y0, y1 = int(rows[0]) - off, int(rows[-1]) + off
-    above = mask[y0, a:b].mean() if y0 >= 0 else 0.0
-    below = mask[y1, a:b].mean() if y1 < mask.shape[0] else 0.0
-    return float(rows[0] + rows[-1]) / 2 if max(above, below) <= THIN_SIDE_FILL else None
+    above = solid[y0, a:b].mean() if y0 >= 0 else 0.0
+    below = solid[y1, a:b].mean() if y1 < solid.shape[0] else 0.0
+    return (rows[0] + rows[-1]) / 2 if max(above, below) <= THIN_SIDE_FILL else None
 
 
 def _find_rules(solid: np.ndarray, ink: np.ndarray, length: int, off: int, thick: int) -> list[Rule]:
