@@ -266,10 +266,13 @@ def _recognise(engine: Engine, gray: np.ndarray, jobs: list[_Job]) -> None:
     readings = engine.read([_crop(gray, j.box, f) for j, f in zip(jobs, squeeze, strict=True)]) if jobs else []
     for j, r in zip(jobs, readings, strict=True):
         j.reading = r
-    again = [j for j, f in zip(jobs, squeeze, strict=True) if f != 1.0 and j.reading and _DIGIT.search(j.reading.text)]
-    again = [j for j in again if j.reading is not None and _maybe_figure(_trim(j.reading.text.strip()))]
+    again = [j for j, f in zip(jobs, squeeze, strict=True) if f != 1.0 and _read_as_figure(j.reading)]
     for j, r in zip(again, engine.read([_crop(gray, j.box) for j in again]) if again else [], strict=True):
         j.reading = r
+
+
+def _read_as_figure(r: Reading | None) -> bool:
+    return r is not None and bool(_DIGIT.search(r.text)) and _maybe_figure(_trim(r.text.strip()))
 
 
 # --- figures -------------------------------------------------------------------------------------------------------
