@@ -113,34 +113,57 @@ def _ingest_summary(stats: BatchStats, n_files: int, n_reports: int, n_cells: in
 
 @main.command()
 @click.argument("out_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--wide", is_flag=True, help="One row per report, one column per (table, row, col) key.")
+@click.option("--wide", is_flag=True, help="One row per file read, one column per (table, row, col) key.")
+@click.option(
+    "--panel",
+    is_flag=True,
+    help="One row per (agency, year): one file chosen among a report's copies, keys harmonised across the "
+    "templates, blank totals derived from printed parts, and rates (schemas/crosswalk.yaml, rates.yaml).",
+)
 @click.option(
     "--labels",
     type=click.Choice(["zh", "en"]),
     default="en",
     show_default=True,
-    help="Column headers: the printed Chinese labels or the canonical keys.",
+    help="Column headers of the wide table: the printed Chinese labels or the canonical keys.",
 )
 @click.option(
     "--out",
     "out_file",
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write: .csv (UTF-8 with BOM, Excel-ready) or .parquet.",
+    help="File to write: .csv (UTF-8 with BOM, Excel-ready) or .parquet. The panel's default is DIR/panel.<format>, "
+    "described in DIR/datapackage.json; elsewhere <name>.datapackage.json beside it describes it.",
 )
-def export(out_dir, wide, labels, out_file):
-    """Reshape the output of `xxgk ingest` in DIR for spreadsheets and other tools."""
-    from .export import export_wide
+def export(out_dir, wide, panel, labels, out_file):
+    """Reshape the output of `xxgk ingest` in DIR for spreadsheets and research.
 
-    if not wide:
-        raise click.UsageError("only the wide export exists so far: add --wide")
-    if out_file.suffix.lower() not in (".csv", ".parquet"):
+    \b
+    Examples:
+      xxgk export out --panel                      # out/panel.parquet, one row per agency and year
+      xxgk export out --panel --out panel.csv
+      xxgk export out --wide --labels zh --out wide.csv
+    """
+    from .dataset import dataset_format
+
+    if wide == panel:
+        raise click.UsageError("give one of --wide or --panel")
+    if out_file is None and wide:
+        raise click.UsageError("--wide needs --out FILE")
+    if out_file is not None and out_file.suffix.lower() not in (".csv", ".parquet"):
         raise click.UsageError(f"--out {out_file}: the file name must end in .csv or .parquet")
     try:
-        path = export_wide(out_dir, out_file, labels)
+        dataset_format(out_dir)
     except FileNotFoundError as e:
         raise click.UsageError(str(e)) from None
-    click.echo(f"wide table ({labels} headers) → {path}")
+    if wide:
+        from .export import export_wide
+
+        click.echo(f"wide table ({labels} headers) → {export_wide(out_dir, out_file, labels)}")
+        return
+    from .panel import export_panel
+
+    path = export_panel(out_dir, out_file, _schema_or_exit())
+    click.echo(f"panel (one row per agency and year) → {path}")
 
 
 @main.command()
