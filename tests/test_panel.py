@@ -37,7 +37,9 @@ def _as_file(batch: Batch, source: str, rid: str, path: str, **report) -> Batch:
 
 
 def _concat(*batches: Batch) -> Batch:
-    return Batch(*(pd.concat([getattr(b, t) for b in batches], ignore_index=True) for t in ("cells", "reports", "issues")))
+    return Batch(
+        *(pd.concat([getattr(b, t) for b in batches], ignore_index=True) for t in ("cells", "reports", "issues"))
+    )
 
 
 def test_the_same_report_in_three_files_is_one_row_with_the_others_listed(two):
@@ -171,7 +173,10 @@ def test_each_report_as_docx_web_page_and_pdf_is_one_row(tmp_path):
 def _assert_received_as_truth(panel: pd.DataFrame, ids: list[str]) -> None:
     """Each report's row (found by any of its files) holds the truth's received requests (new, total)."""
     for i in ids:
-        row = panel[panel["source_path"].str.contains(i, regex=False) | panel["other_files"].fillna("").str.contains(i, regex=False)]
+        row = panel[
+            panel["source_path"].str.contains(i, regex=False)
+            | panel["other_files"].fillna("").str.contains(i, regex=False)
+        ]
         assert len(row) == 1, (i, row[["agency", "source_path"]])
         expected = truth(i)["values"].get("requests", {}).get("new", {}).get("total")
         got = row["requests:new:total"].item()
