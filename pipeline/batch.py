@@ -22,9 +22,10 @@ from pathlib import Path
 
 from .engines import BatchStats, Payload, Task, own_id, run_dask, run_local
 from .parts import DoneState, PartWriter, lock_output, merge_parts, prepare_output, read_done
-from .run import add_place, find_files
+from .run import find_files, finish_report
 from .schema import Schema, load_schema
 from .settings import Settings
+from .sidecar import side_file
 from .tables import Report, Status
 
 __all__ = ["BatchStats", "Progress", "file_id", "plan", "run_batch"]
@@ -85,6 +86,7 @@ def run_batch(
     files = find_files(paths) if files is None else files
     schema = schema or load_schema()
     stats = BatchStats(files=len(files))
+    side_file(settings.meta)  # a malformed side file stops the run before the folder is touched
     lock = lock_output(out)
     try:
         return _Run(out, schema, settings, progress or Progress(len(files), enabled=False), stats).run(files)
@@ -97,6 +99,7 @@ class _Run:
 
     def __init__(self, out: Path, schema: Schema, settings: Settings, progress: Progress, stats: BatchStats):
         self.out, self.schema, self.settings, self.progress, self.stats = out, schema, settings, progress, stats
+        self.side = side_file(settings.meta)  # a malformed side file stops the run before any file is read
         prepare_output(out)
         self.done = read_done(out)
         self.writer = PartWriter(out, settings.part_files, settings.flush_seconds)
@@ -141,7 +144,7 @@ class _Run:
             payload = own_id(payload, t.rid)
             report, records = payload.report, payload.records
             records.setdefault("issues", [])
-            add_place(report, records["issues"], payload.place_query)
+            finish_report(report, records["issues"], payload.place_query, self.side)
             self.stats.per_format.setdefault(report.format or "unknown", []).append(payload.seconds)
         self.writer.add(report, records)
         self.stats.processed += 1

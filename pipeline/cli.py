@@ -14,7 +14,7 @@ import click
 
 from .batch import BatchStats, Progress, run_batch
 from .datapackage import write_datapackage
-from .errors import SchemaFileError, SettingsError
+from .errors import MetaFileError, SchemaFileError, SettingsError
 from .parts import OutputDirError, count_rows, read_parts
 from .run import Result, find_files, process_file
 from .schema import Schema, TableSpec, load_schema
@@ -59,6 +59,7 @@ def main():
     help="Folder for cells, reports and issues (re-running into it resumes: files done are skipped).",
 )
 @setting("format")
+@setting("meta", metavar="FILE.csv")
 @setting("pdf_engine")
 @setting("ocr", "--ocr/--no-ocr")
 @setting("workers")
@@ -84,7 +85,7 @@ def ingest(paths, out_dir, debug, **options):
         raise click.UsageError("no report files (.docx .doc .wps .pdf .html .htm .txt) under the paths given")
     try:
         stats = run_batch(paths, out_dir, settings, progress=Progress(len(files)), files=files, schema=schema)
-    except OutputDirError as e:
+    except (OutputDirError, MetaFileError) as e:
         raise click.UsageError(str(e)) from None
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: what was read is kept in {out_dir}; run the same command again to go on", err=True)
@@ -98,7 +99,23 @@ def ingest(paths, out_dir, debug, **options):
     click.echo(_ingest_summary(stats, len(files), len(reports), count_rows(out_dir, "cells"), out_dir))
     for path, error in stats.failed:
         click.echo(f"  failed: {path}: {error}", err=True)
+    _meta_summary(settings.meta)
     sys.exit(1 if (reports["status"] == "failed").any() else 0)
+
+
+def _meta_summary(path: str | None) -> None:
+    """Say which rows of the side file fitted no file read in this run, and which columns were ignored."""
+    from .sidecar import side_file
+
+    side = side_file(path)
+    if side is None:
+        return
+    unused = side.unused()
+    if side.ignored_columns:
+        click.echo(f"  --meta {path}: columns ignored: {', '.join(side.ignored_columns)}", err=True)
+    if unused:
+        lines = ", ".join(str(m.line) for m in unused[:10]) + (" …" if len(unused) > 10 else "")
+        click.echo(f"  --meta {path}: {len(unused)} rows fit no file read in this run (lines {lines})", err=True)
 
 
 def _ingest_summary(stats: BatchStats, n_files: int, n_reports: int, n_cells: int, out_dir: Path) -> str:

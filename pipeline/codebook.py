@@ -1,4 +1,5 @@
-"""The code book: every key a template prints, with its Chinese labels, template, unit and panel column; every rate.
+"""The code book: every key a template prints, with its Chinese labels, template, unit and panel column; every rate;
+and the panel's columns, described from the same sources.
 
 An output folder carries it (``codebook.csv``/``.parquet``, described in ``datapackage.json``) so that a person who
 opens ``cells`` and meets ``denied.state_secret`` or ``review.upheld`` finds the printed label without reading
@@ -11,7 +12,7 @@ import pandas as pd
 
 from .schema import Schema, load_schema
 from .specs import PanelKey, TableSpec
-from .tables import CODEBOOK
+from .tables import CODEBOOK, PANEL_ID, Column, Table
 
 MONEY = "yuan"
 COUNT = "count"
@@ -98,3 +99,21 @@ def codebook_frame(schema: Schema | None = None) -> pd.DataFrame:
             }
         )
     return CODEBOOK.frame(rows)
+
+
+def panel_table(schema: Schema | None = None) -> Table:
+    """The panel's columns: who and which file, then one per panel key, then one per rate."""
+    schema = schema or load_schema()
+    keys = [Column(k.name, "float64", key_title(k, schema), key_description(k, schema)) for k in schema.panel.keys]
+    rates = [
+        Column(r.name, "float64", r.label, f"{r.description}: {r.formula}. {schema.panel.na_rule}")
+        for r in schema.panel.rates
+    ]
+    return Table(
+        "panel",
+        (*PANEL_ID, *keys, *rates),
+        "One row per (agency, year): the chosen file's figures on keys harmonised across the templates "
+        "(schemas/crosswalk.yaml), with rates (schemas/rates.yaml)",
+        ("panel_id",),
+        foreign_key=False,
+    )

@@ -87,7 +87,7 @@ def descriptor(files: dict[str, Path], name: str = "xxgk-dataset", tables: dict[
 def write_datapackage(files: dict[str, Path], out_dir: str | Path, schema=None) -> Path:
     """Write the code book and ``datapackage.json`` (atomically) describing every table file of the folder:
     ``files`` and those already there (the audit's, the panel)."""
-    from .codebook import codebook_frame
+    from .codebook import codebook_frame, panel_table
 
     d = Path(out_dir)
     fmt = next((Path(p).suffix.lstrip(".") for p in files.values()), None) or dataset_format(d)
@@ -95,8 +95,6 @@ def write_datapackage(files: dict[str, Path], out_dir: str | Path, schema=None) 
     found[CODEBOOK.name] = write_frame(codebook_frame(schema), d / CODEBOOK.name, fmt)
     tables = {}
     if PANEL in found:
-        from .panel import panel_table
-
         tables[PANEL] = panel_table(schema)
     return write_text(d / "datapackage.json", json.dumps(descriptor(found, tables=tables), **_JSON) + "\n")
 

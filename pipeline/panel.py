@@ -36,12 +36,12 @@ import pandas as pd
 
 from .audit import agency_key
 from .checks import CHECKS, CellKey, ReportCtx, Scope, Values
-from .codebook import key_description, key_title
+from .codebook import panel_table
 from .dataset import dataset_format, read_dataset, write_frame
 from .schema import Schema, expand, load_schema
 from .settings import FORMATS
 from .specs import PanelKey, Rate
-from .tables import PANEL_ID, PLACE_COLUMNS, Batch, Column, Table
+from .tables import PLACE_COLUMNS, Batch
 
 MIN_COMMON = 20  # figures printed by both files, for files one of which names no agency
 MIN_NONZERO = 5  # ... of them equal and not 0: small offices print tables of zeros, alike for every office
@@ -370,24 +370,6 @@ def panel_frame(batch: Batch, schema: Schema | None = None) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------------------------ the columns
-def panel_table(schema: Schema | None = None) -> Table:
-    """The panel's columns: who and which file, then one per panel key, then one per rate."""
-    schema = schema or load_schema()
-    keys = [Column(k.name, "float64", key_title(k, schema), key_description(k, schema)) for k in schema.panel.keys]
-    rates = [
-        Column(r.name, "float64", r.label, f"{r.description}: {r.formula}. {schema.panel.na_rule}")
-        for r in schema.panel.rates
-    ]
-    return Table(
-        "panel",
-        (*PANEL_ID, *keys, *rates),
-        "One row per (agency, year): the chosen file's figures on keys harmonised across the templates "
-        "(schemas/crosswalk.yaml), with rates (schemas/rates.yaml)",
-        ("panel_id",),
-        foreign_key=False,
-    )
-
-
 def export_panel(out_dir: str | Path, path: str | Path | None = None, schema: Schema | None = None) -> Path:
     """Write the panel of an ingest's output folder and describe it.
 

@@ -26,6 +26,7 @@ from .places import heading_candidates, place_from_candidates
 from .reconcile import reconcile
 from .schema import Schema, load_schema
 from .settings import Settings
+from .sidecar import SideFile, apply_meta, side_file
 from .tables import CELLS, ISSUES, NARRATIVE, REPORTS, Batch, Report, Status
 
 PARSE_NOTE_CODES = {"unparsed": "unparsed-value", "null-token": "null-token", "unit-unknown": "unit-unknown"}
@@ -96,7 +97,7 @@ def process_file(
     try:
         result = document_to_result(doc, schema, settings)
         if place:
-            add_place(result.report, result.issues, result.place_query)
+            finish_report(result.report, result.issues, result.place_query, side_file(settings.meta))
         return result
     except Exception as e:  # a defect in a later stage: the file fails, the batch goes on, the place is named
         return Result(Report.failed(path, _internal("matching", e), rid, fmt))
@@ -251,6 +252,13 @@ def document_to_result(doc: Document, schema: Schema, settings: Settings | dict 
         narrative=narrative,
         place_query=place_query,
     )
+
+
+def finish_report(report: Report, issues: list[dict], place_query: list[str], side: SideFile | None) -> None:
+    """What the process writing the reports adds to a file's row: its side-file metadata, then its place."""
+    candidates = apply_meta(report, issues, side, place_query)
+    if candidates is not None:
+        add_place(report, issues, candidates)
 
 
 def add_place(report: Report, issues: list[dict], candidates: list[str] | None) -> None:

@@ -57,6 +57,11 @@ class Settings:
         60.0, "OCR confidence (0-100) below which a figure is reported for a look.", minimum=0
     )
     # -- the batch
+    meta: str | None = _opt(
+        None,
+        "CSV of what you know per report (file, path or url -> agency, region_code, year, published, url): "
+        "it overrides the titles and is kept in reports.",
+    )
     format: str = _opt("parquet", "Output format of the tidy tables.", choices=FORMATS)
     workers: int | None = _opt(None, "Worker processes (default: the number of cores).", minimum=1)
     timeout: float | None = _opt(60.0, "Seconds allowed per file; a file over it is recorded as failed.", above=0)

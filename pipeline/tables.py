@@ -114,6 +114,17 @@ PLACE = (
     _col("level", "string", "机关层级", "province, city, county, township, street or department", LEVELS),
 )
 PLACE_COLUMNS = [c.name for c in PLACE]
+META = (
+    _col("published", "string", "发布日期", "Publication date (YYYY-MM-DD), from the metadata side file (--meta)"),
+    _col("url", "string", "网址", "Where the report was published, from the metadata side file (--meta)"),
+    _col(
+        "meta",
+        "string",
+        "元数据来源",
+        "The fields the metadata side file (--meta) gave, over what the title gave: agency, region_code (the place "
+        "columns), year, published, url",
+    ),
+)
 
 CELLS = Table(
     "cells",
@@ -166,6 +177,7 @@ REPORTS = Table(
             "For a skipped file: the path of the file with the same bytes that was read",
         ),
         *PLACE,
+        *META,
     ),
     "One row per input file: what it is and where from",
     # one row per input path: a duplicate file repeats its report_id (status skipped, duplicate_of set)
@@ -461,6 +473,9 @@ class Report:
     error: str | None = None
     duplicate_of: str | None = None
     place: dict[str, str | None] = field(default_factory=dict)  # PLACE_COLUMNS -> value
+    published: str | None = None  # from the metadata side file, like url and meta
+    url: str | None = None
+    meta: str | None = None
 
     @classmethod
     def failed(cls, path: str, error: str, report_id: str | None = None, fmt: str | None = None) -> Report:
