@@ -36,7 +36,10 @@ def test_a_meta_file_fills_agency_and_place_for_the_two_real_files(tmp_path):
     assert "columns ignored: remark" in res.output
     r = _by_name(pd.read_parquet(out / "reports.parquet"))
     assert r.loc["shanghai", "agency"] == "上海市人民政府办公厅" and r.loc["shanghai", "province_code"] == "310000"
-    assert r.loc["shanghai", "published"] == "2020-01-20" and r.loc["shanghai", "url"] == "https://www.shanghai.gov.cn/x.html"
+    assert (
+        r.loc["shanghai", "published"] == "2020-01-20"
+        and r.loc["shanghai", "url"] == "https://www.shanghai.gov.cn/x.html"
+    )
     assert r.loc["shanghai", "meta"] == "agency region_code published url"
     assert (r.loc["xiuzhou", "agency"], r.loc["xiuzhou", "county_code"]) == ("嘉兴市秀洲区应急管理局", "330411")
     assert (r.loc["xiuzhou", "city"], r.loc["xiuzhou", "level"]) == ("嘉兴市", "department")
