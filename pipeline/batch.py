@@ -15,13 +15,14 @@ This module plans the run and ties the two together:
 from __future__ import annotations
 
 import hashlib
-import sys
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .engines import BatchStats, Payload, Task, own_id, run_dask, run_local
 from .parts import DoneState, PartWriter, lock_output, merge_parts, prepare_output, read_done
+from .progress import Progress
 from .run import find_files, finish_report
 from .schema import Schema, load_schema
 from .settings import Settings
@@ -29,6 +30,8 @@ from .sidecar import side_file
 from .tables import Report, Status
 
 __all__ = ["BatchStats", "Progress", "file_id", "plan", "run_batch"]
+
+log = logging.getLogger(__name__)
 
 
 def file_id(path: Path) -> str:
@@ -89,7 +92,7 @@ def run_batch(
     side_file(settings.meta)  # a malformed side file stops the run before the folder is touched
     lock = lock_output(out)
     try:
-        return _Run(out, schema, settings, progress or Progress(len(files), enabled=False), stats).run(files)
+        return _Run(out, schema, settings, progress or Progress(len(files)), stats).run(files)
     finally:
         lock.close()
 
@@ -122,12 +125,23 @@ class _Run:
         self.stats.seconds = time.perf_counter() - t0
         return self.stats
 
-    def count(self, report: Report) -> None:
+    def count(self, report: Report, seconds: float | None = None) -> None:
         status = self.stats.status
         status[report.status.value] = status.get(report.status.value, 0) + 1
         if report.status == Status.FAILED:
             self.stats.failed.append((report.source_path, report.error or ""))
-        self.progress.advance(failed=report.status == Status.FAILED)
+            log.warning("failed: %s: %s", report.source_path, report.error)
+        else:
+            took = f", {seconds:.1f} s" if seconds is not None else ""
+            log.info(
+                "%s: %s, %d cells, %d issues%s",
+                report.source_path,
+                report.status.value,
+                report.n_cells,
+                report.n_issues,
+                took,
+            )
+        self.progress.advance(status=report.status.value, path=report.source_path, seconds=seconds)
 
     def emit_record(self, report: Report) -> None:
         """A row decided without reading the file (duplicate, unreadable)."""
@@ -135,9 +149,11 @@ class _Run:
         if report.status == Status.FAILED:
             self.count(report)
         else:
-            self.progress.advance()
+            log.info("%s: same bytes as %s, not read again", report.source_path, report.duplicate_of)
+            self.progress.advance(status=report.status.value, path=report.source_path)
 
     def on_result(self, t: Task, payload: Payload | None, error: str | None) -> None:
+        seconds = None
         if payload is None:
             report, records = Report.failed(t.path, error or "no result", t.rid), {}
         else:
@@ -145,53 +161,21 @@ class _Run:
             report, records = payload.report, payload.records
             records.setdefault("issues", [])
             finish_report(report, records["issues"], payload.place_query, self.side)
-            self.stats.per_format.setdefault(report.format or "unknown", []).append(payload.seconds)
+            seconds = payload.seconds
+            self.stats.per_format.setdefault(report.format or "unknown", []).append(seconds)
         self.writer.add(report, records)
         self.stats.processed += 1
-        self.count(report)
+        self.count(report, seconds)
 
 
 def _advancing(tasks: Iterator[Task], progress: Progress, stats: BatchStats) -> Iterator[Task]:
+    """The tasks, telling the progress which file is handed out and how many were done in an earlier run."""
     seen = 0
     for t in tasks:
         if stats.skipped_done > seen:
-            progress.advance(n=stats.skipped_done - seen)
+            progress.advance(n=stats.skipped_done - seen, status="done earlier")
             seen = stats.skipped_done
+        progress.reading(t.path)
         yield t
     if stats.skipped_done > seen:
-        progress.advance(n=stats.skipped_done - seen)
-
-
-class Progress:
-    """A one-line progress display on stderr: files, files/s, ETA and failures; silent when stderr is no terminal."""
-
-    def __init__(self, total: int, enabled: bool | None = None, stream=None):
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
-        self.total, self.done, self.failed = total, 0, 0
-        self.t0 = time.monotonic()
-        self.last = 0.0
-
-    def advance(self, n: int = 1, failed: bool = False) -> None:
-        self.done += n
-        self.failed += int(failed)
-        if self.enabled and (time.monotonic() - self.last > 0.2 or self.done >= self.total):
-            self.render()
-
-    def line(self) -> str:
-        el = max(time.monotonic() - self.t0, 1e-9)
-        rate = self.done / el
-        eta = (self.total - self.done) / rate if rate > 0 else float("nan")
-        eta_s = "--:--" if eta != eta else f"{int(eta // 60):d}:{int(eta % 60):02d}"
-        return f"{self.done}/{self.total} files  {rate:.1f} files/s  ETA {eta_s}  failed {self.failed}"
-
-    def render(self) -> None:
-        self.last = time.monotonic()
-        self.stream.write("\r" + self.line() + "\x1b[K")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.render()
-            self.stream.write("\n")
-            self.stream.flush()
+        progress.advance(n=stats.skipped_done - seen, status="done earlier")
