@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,10 +76,13 @@ class _File:
     values: Values = field(default_factory=dict)
     templates: dict[str, str] = field(default_factory=dict)  # table -> template its cells were read as
     copies: list[str] = field(default_factory=list)  # paths skipped as byte copies of this file
+    _key: str | None = field(default=None, repr=False)
 
     @property
     def key(self) -> str:
-        return agency_key(self.agency)
+        if self._key is None:
+            self._key = agency_key(self.agency)
+        return self._key
 
     def rank(self) -> tuple:
         """Preference: smaller is better (see the module docstring)."""
@@ -103,7 +106,6 @@ def _files(batch: Batch) -> list[_File]:
     by_ocr = set(notes["report_id"])
     failing = serious[serious["rule"].notna()].groupby("report_id")["rule"].nunique()
     copies = reports[reports["status"] == "skipped"].groupby("report_id")["source_path"].agg(list)
-    by_rid = {rid: part for rid, part in cells.groupby("report_id", sort=False)}
     out = []
     for r in read.itertuples(index=False):
         f = _File(
@@ -118,22 +120,26 @@ def _files(batch: Batch) -> list[_File]:
             failing_rules=int(failing.get(r.report_id, 0)),
             copies=list(copies.get(r.report_id, [])),
         )
-        part = by_rid.get(r.report_id)
-        if part is not None:
-            _add_figures(f, part)
-        f.ocr = f.ocr or r.report_id in by_ocr
+        f.ocr = r.report_id in by_ocr
         out.append(f)
+    _add_figures({f.rid: f for f in out}, cells)
     return out
 
 
-def _add_figures(f: _File, cells: pd.DataFrame) -> None:
-    vals = cells["value"].to_numpy()
-    keys = zip(cells["table"], cells["row"], cells["col"], strict=True)
-    f.values = {k: (None if np.isnan(v) else float(v)) for k, v in zip(keys, vals, strict=True)}
-    f.templates = dict(zip(cells["table"], cells["template"], strict=True))
-    f.ocr = bool(cells["confidence"].notna().any())
-    f.n_tables = cells["table"].nunique()
-    f.n_values = int(np.count_nonzero(~np.isnan(vals)))
+def _add_figures(files: dict[str, _File], cells: pd.DataFrame) -> None:
+    """Each file's figures, templates by table, and whether any figure was read by OCR (one pass over the cells)."""
+    vals = cells["value"].to_numpy(dtype=float, na_value=np.nan)
+    conf = cells["confidence"].notna().to_numpy()
+    columns = (cells[c].tolist() for c in ("report_id", "table", "row", "col", "template"))
+    for n, (rid, t, r, c, tpl) in enumerate(zip(*columns, strict=True)):
+        f = files[rid]
+        v = vals[n]
+        f.values[(t, r, c)] = None if np.isnan(v) else float(v)
+        f.templates[t] = tpl
+        f.ocr = f.ocr or bool(conf[n])
+        f.n_values += not np.isnan(v)
+    for f in files.values():
+        f.n_tables = len(f.templates)
 
 
 # ------------------------------------------------------------------------------------------------ the same report
@@ -154,18 +160,6 @@ class _Union:
 def _places_conflict(a: dict, b: dict) -> bool:
     """Two places that name different divisions at some level (one unknown is no conflict)."""
     return any(a.get(c) and b.get(c) and a[c] != b[c] for c in ("province_code", "city_code", "county_code"))
-
-
-def _names_close(a: _File, b: _File) -> bool:
-    """Whether two printed names (both known) may be one agency's, misread or cut short."""
-    from rapidfuzz import fuzz
-
-    ka, kb = a.key, b.key
-    short, long_ = sorted((ka, kb), key=len)
-    if short in long_:
-        return True
-    floor = OCR_NAME_MIN_SCORE if (a.ocr or b.ocr) else NAME_MIN_SCORE
-    return fuzz.ratio(ka, kb) >= floor
 
 
 class _Figures:
@@ -210,29 +204,48 @@ def group_files(files: list[_File]) -> list[list[int]]:
                 j = next((j for j in members[:n] if not _places_conflict(files[i].place, files[j].place)), None)
                 if j is not None:
                     u.join(j, i)
-        _link_by_figures(files, idx, figures, u)
+        for i, js in _close_names(files, by_name):
+            _link_if_agree(files, i, js, True, figures, u)
+        for i in (i for i in idx if not files[i].key):
+            _link_if_agree(files, i, [j for j in idx if j != i], False, figures, u)
     groups: dict[int, list[int]] = {}
     for i in range(len(files)):
         groups.setdefault(u.find(i), []).append(i)
     return list(groups.values())
 
 
-def _link_by_figures(files: list[_File], idx: list[int], figures: _Figures, u: _Union) -> None:
-    """Link files of one year whose names differ but whose figures agree, as far as their names allow."""
-    for n, i in enumerate(idx):
-        later, named = [], []
-        for j in idx[n + 1 :]:
-            a, b = files[i], files[j]
-            if u.find(i) == u.find(j) or a.key == b.key or _places_conflict(a.place, b.place):
-                continue
-            close = bool(a.key and b.key) and _names_close(a, b)
-            if close or not (a.key and b.key):
-                later.append(j)
-                named.append(close)
-        if later:
-            for j, ok in zip(later, figures.agree(i, later, np.array(named)), strict=True):
-                if ok:
-                    u.join(i, j)
+def _close_names(files: list[_File], by_name: dict[str, list[int]]) -> Iterator[tuple[int, list[int]]]:
+    """(file, files of another name close to its own) within one year: one name holds the other, or they are
+    nearly equal (less so when a file was read by OCR). Compared name by name in C (rapidfuzz), not file by file."""
+    from rapidfuzz import fuzz, process
+
+    keys = list(by_name)
+    if len(keys) < 2:
+        return
+    ratio = process.cdist(keys, keys, scorer=fuzz.ratio, score_cutoff=OCR_NAME_MIN_SCORE, dtype=np.uint8)
+    holds = process.cdist(keys, keys, scorer=fuzz.partial_ratio, score_cutoff=100, dtype=np.uint8)
+    ocr = {k: any(files[i].ocr for i in members) for k, members in by_name.items()}
+    for a, b in zip(*np.nonzero(np.triu(np.maximum(ratio, holds), 1)), strict=True):
+        ka, kb = keys[a], keys[b]
+        if holds[a, b] or ratio[a, b] >= NAME_MIN_SCORE or (ocr[ka] or ocr[kb]):
+            for i in by_name[ka]:
+                others = [
+                    j
+                    for j in by_name[kb]
+                    if holds[a, b] or ratio[a, b] >= NAME_MIN_SCORE or files[i].ocr or files[j].ocr
+                ]
+                if others:
+                    yield i, others
+
+
+def _link_if_agree(files: list[_File], i: int, js: list[int], named: bool, figures: _Figures, u: _Union) -> None:
+    """Link file ``i`` to each of ``js`` (not linked yet, places not contradicting) whose figures agree with its own:
+    enough for close names (``named``), beyond chance otherwise."""
+    js = [j for j in js if u.find(i) != u.find(j) and not _places_conflict(files[i].place, files[j].place)]
+    if js:
+        for j, ok in zip(js, figures.agree(i, js, np.full(len(js), named)), strict=True):
+            if ok:
+                u.join(i, j)
 
 
 # ---------------------------------------------------------------------------------------------------- the figures
