@@ -200,10 +200,7 @@ def group_files(files: list[_File]) -> list[list[int]]:
             if files[i].key:
                 by_name.setdefault(files[i].key, []).append(i)
         for members in by_name.values():
-            for n, i in enumerate(members[1:], 1):
-                j = next((j for j in members[:n] if not _places_conflict(files[i].place, files[j].place)), None)
-                if j is not None:
-                    u.join(j, i)
+            _link_same_name(files, members, u)
         for i, js in _close_names(files, by_name):
             _link_if_agree(files, i, js, True, figures, u)
         for i in (i for i in idx if not files[i].key):
@@ -212,6 +209,14 @@ def group_files(files: list[_File]) -> list[list[int]]:
     for i in range(len(files)):
         groups.setdefault(u.find(i), []).append(i)
     return list(groups.values())
+
+
+def _link_same_name(files: list[_File], members: list[int], u: _Union) -> None:
+    """Files of one year printing one name are one report, unless their places say they are two agencies."""
+    for n, i in enumerate(members[1:], 1):
+        j = next((j for j in members[:n] if not _places_conflict(files[i].place, files[j].place)), None)
+        if j is not None:
+            u.join(j, i)
 
 
 def _close_names(files: list[_File], by_name: dict[str, list[int]]) -> Iterator[tuple[int, list[int]]]:
@@ -227,15 +232,13 @@ def _close_names(files: list[_File], by_name: dict[str, list[int]]) -> Iterator[
     ocr = {k: any(files[i].ocr for i in members) for k, members in by_name.items()}
     for a, b in zip(*np.nonzero(np.triu(np.maximum(ratio, holds), 1)), strict=True):
         ka, kb = keys[a], keys[b]
-        if holds[a, b] or ratio[a, b] >= NAME_MIN_SCORE or (ocr[ka] or ocr[kb]):
-            for i in by_name[ka]:
-                others = [
-                    j
-                    for j in by_name[kb]
-                    if holds[a, b] or ratio[a, b] >= NAME_MIN_SCORE or files[i].ocr or files[j].ocr
-                ]
-                if others:
-                    yield i, others
+        close = bool(holds[a, b]) or ratio[a, b] >= NAME_MIN_SCORE  # close for any file; else only for OCR'd ones
+        if not (close or ocr[ka] or ocr[kb]):
+            continue
+        for i in by_name[ka]:
+            others = [j for j in by_name[kb] if close or files[i].ocr or files[j].ocr]
+            if others:
+                yield i, others
 
 
 def _link_if_agree(files: list[_File], i: int, js: list[int], named: bool, figures: _Figures, u: _Union) -> None:

@@ -187,17 +187,11 @@ def apply_meta(report: Report, issues: list[dict], side: SideFile | None, place_
         if why:
             _add(report, issues, [Issue("meta-ambiguous", why)])
         return place_query
+    _override(report, meta)
     settled = {"agency-unknown"} if meta.agency else set()
     if meta.year is not None:
         settled.add("year-unknown")
-    report.agency = meta.agency or report.agency
-    report.year = meta.year if meta.year is not None else report.year
-    report.published, report.url = meta.published or report.published, meta.url or report.url
-    report.meta = " ".join(meta.given) or None
-    issues[:] = [i for i in issues if i["code"] not in settled]
-    report.n_issues = len(issues)
-    if report.status == Status.PARTIAL and not any(i["severity"] in SERIOUS for i in issues):
-        report.status = Status.OK
+    _settle(report, issues, settled)
     if meta.region_code:
         from .places import place_of_code
 
@@ -206,6 +200,23 @@ def apply_meta(report: Report, issues: list[dict], side: SideFile | None, place_
             report.place = place.as_record()
             return None
     return [meta.agency, *place_query] if meta.agency else place_query
+
+
+def _override(report: Report, meta: Meta) -> None:
+    """The side file's values over the title's, and which fields it gave."""
+    report.agency = meta.agency or report.agency
+    report.year = meta.year if meta.year is not None else report.year
+    report.published = meta.published or report.published
+    report.url = meta.url or report.url
+    report.meta = " ".join(meta.given) or None
+
+
+def _settle(report: Report, issues: list[dict], codes: set[str]) -> None:
+    """Drop the issues the side file answers; a row left with no doubt is ok again."""
+    issues[:] = [i for i in issues if i["code"] not in codes]
+    report.n_issues = len(issues)
+    if report.status == Status.PARTIAL and not any(i["severity"] in SERIOUS for i in issues):
+        report.status = Status.OK
 
 
 def _add(report: Report, issues: list[dict], new: list[Issue]) -> None:
