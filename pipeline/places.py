@@ -167,18 +167,22 @@ def _coded(plain: str, loc: dict) -> Place:
     # province-administered counties have no prefecture-level city
     if city and _DIRECT_COUNTIES.match(city):
         city = None
-    depth = "county" if county else "city" if city and city != prov else "province"
+    divisions, depth = _divisions(prov, city, county)
+    return Place(**divisions, town=loc.get("town"), level=_level(plain, depth, loc.get("detail")))
+
+
+def _divisions(prov: str | None, city: str | None, county: str | None) -> tuple[dict[str, str | None], str]:
+    """The names with their GB/T 2260 codes, and the depth they reach (province, city or county)."""
     codes = gazetteer()["codes"]
-    return Place(
-        province=prov,
-        province_code=codes.get((prov,)),
-        city=city,
-        city_code=codes.get((prov, city)) if city else None,
-        county=county,
-        county_code=codes.get((prov, city, county)) if county else None,
-        town=loc.get("town"),
-        level=_level(plain, depth, loc.get("detail")),
-    )
+    depth = "county" if county else "city" if city and city != prov else "province"
+    return {
+        "province": prov,
+        "province_code": codes.get((prov,)),
+        "city": city,
+        "city_code": codes.get((prov, city)) if city else None,
+        "county": county,
+        "county_code": codes.get((prov, city, county)) if county else None,
+    }, depth
 
 
 def _short(name: str) -> list[str]:
@@ -235,20 +239,11 @@ def place_of_code(code: str, agency: str | None) -> Place | None:
     if key is None:
         return None
     prov, city, county = (*key, None, None)[:3]
-    depth = "county" if county else "city" if city and city != prov else "province"
-    codes = gazetteer()["codes"]
+    divisions, depth = _divisions(prov, city, county)
     plain = _BRACKETS.sub("", compact(agency or "")) or compact(agency or "")
     # the part of the name after the place it names tells a government from its departments
     rest = plain.split(county or city or prov or "", 1)[-1] if plain else ""
-    return Place(
-        province=prov,
-        province_code=codes.get((prov,)),
-        city=city,
-        city_code=codes.get((prov, city)) if city else None,
-        county=county,
-        county_code=code if county else None,
-        level=_level(plain, depth, rest) if agency else None,
-    )
+    return Place(**divisions, level=_level(plain, depth, rest) if agency else None)
 
 
 @lru_cache(maxsize=1)
