@@ -11,9 +11,10 @@
   of zeros alike). Byte copies (reports rows ``skipped``) join the file they copy. Two reports merged wrongly stay
   visible: the row lists its files (``other_files``) and counts the figures they print otherwise.
 - **One file is chosen** per row, and its figures are the row's (never a mix of files): the text layer over OCR,
-  then all three tables over fewer, then fewer doubts (issues of warning or error severity that are not failed
-  rules), then more figures printed, then the format (docx, doc, html, pdf, txt) and the path. The other files are
-  listed (``other_files``), with how many figures they print otherwise (``n_conflicts``).
+  then the complete over the partial (all three tables over fewer, then more figures printed: a copy that prints
+  a 0 as a blank loses), then fewer doubts (issues of warning or error severity that are not failed rules), then
+  the format (docx, doc, html, pdf, txt) and the path. The other files are listed (``other_files``), with how
+  many figures they print otherwise (``n_conflicts``).
 - **Keys harmonised** through ``schemas/crosswalk.yaml``: a key printed alike in both templates is one column; a row
   2021 splits in three (（六）其他处理) is summed back; what cannot be harmonised keeps its own column, NA for
   reports of the other template (the code book says which and why).
@@ -87,7 +88,7 @@ class _File:
     def rank(self) -> tuple:
         """Preference: smaller is better (see the module docstring)."""
         fmt = FORMAT_ORDER.index(self.fmt) if self.fmt in FORMAT_ORDER else len(FORMAT_ORDER)
-        return (self.ocr, -self.n_tables, self.n_doubts, -self.n_values, fmt, self.path)
+        return (self.ocr, -self.n_tables, -self.n_values, self.n_doubts, fmt, self.path)
 
 
 def _text(x) -> str | None:

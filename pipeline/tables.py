@@ -429,7 +429,7 @@ PANEL_ID = (
         "string",
         "其他文件",
         "The other files of this report, separated by '; ' (the choice: text layer over OCR, all tables over "
-        "fewer, fewer doubts, more figures)",
+        "fewer, more figures printed, fewer doubts)",
     ),
     _col(
         "n_conflicts",
