@@ -6,10 +6,11 @@
   report when they name the same agency (names folded: 人民政府 → 政府, widths, brackets); or when their names are
   close (one holds the other, or they are nearly equal: ``NAME_MIN_SCORE``, ``OCR_NAME_MIN_SCORE`` when a file was
   read by OCR, whose titles are often misread) and the figures both print agree (at least ``MIN_COMMON_NAMED``,
-  ``MIN_AGREE`` of them equal); or when one name is unknown and the figures agree beyond chance (at least
-  ``MIN_COMMON`` printed by both, ``MIN_AGREE`` equal, ``MIN_NONZERO`` of those not 0: small offices print tables
-  of zeros alike). Byte copies (reports rows ``skipped``) join the file they copy. Two reports merged wrongly stay
-  visible: the row lists its files (``other_files``) and counts the figures they print otherwise.
+  ``MIN_AGREE`` of them equal); or when one name is unknown (or spelt by the metadata side file, which may spell
+  it otherwise than the title) and the figures agree beyond chance (at least ``MIN_COMMON`` printed by both,
+  ``MIN_AGREE`` equal, ``MIN_NONZERO`` of those not 0: small offices print tables of zeros alike). Byte copies (reports rows ``skipped``) join the file they copy. Two reports merged wrongly stay
+  visible: the row lists its files (``other_files``) and counts the figures they print otherwise. The row's agency
+  and place are those a metadata side file gave any of its files, else those of the best file that names one.
 - **One file is chosen** per row, and its figures are the row's (never a mix of files): the text layer over OCR,
   then the complete over the partial (all three tables over fewer, then more figures printed: a copy that prints
   a 0 as a blank loses), then fewer doubts (issues of warning or error severity that are not failed rules), then
@@ -77,6 +78,7 @@ class _File:
     values: Values = field(default_factory=dict)
     templates: dict[str, str] = field(default_factory=dict)  # table -> template its cells were read as
     copies: list[str] = field(default_factory=list)  # paths skipped as byte copies of this file
+    meta: tuple[str, ...] = ()  # the fields the metadata side file gave (reports.meta)
     _key: str | None = field(default=None, repr=False)
 
     @property
@@ -120,6 +122,7 @@ def _files(batch: Batch) -> list[_File]:
             n_doubts=int(doubts.get(r.report_id, 0)),
             failing_rules=int(failing.get(r.report_id, 0)),
             copies=list(copies.get(r.report_id, [])),
+            meta=tuple((_text(r.meta) or "").split()),
         )
         f.ocr = r.report_id in by_ocr
         out.append(f)
@@ -204,7 +207,8 @@ def group_files(files: list[_File]) -> list[list[int]]:
             _link_same_name(files, members, u)
         for i, js in _close_names(files, by_name):
             _link_if_agree(files, i, js, True, figures, u)
-        for i in (i for i in idx if not files[i].key):
+        # a file without a name, or named by the side file (spelt as the researcher spells it), against every file
+        for i in (i for i in idx if not files[i].key or "agency" in files[i].meta):
             _link_if_agree(files, i, [j for j in idx if j != i], False, figures, u)
     groups: dict[int, list[int]] = {}
     for i in range(len(files)):
@@ -337,7 +341,9 @@ def _row(group: list[_File], schema: Schema) -> dict:
     """The panel row of one report's files."""
     files = sorted(group, key=_File.rank)
     chosen, others = files[0], files[1:]
-    named = next((f for f in files if f.agency), chosen)  # the name (and place) of the best file that prints one
+    # the name: the metadata side file's, else the best file's that prints one; the place likewise
+    named = next((f for f in files if "agency" in f.meta), None) or next((f for f in files if f.agency), chosen)
+    placed = next((f for f in files if "region_code" in f.meta), named if named.agency else chosen)
     values = dict(chosen.values)
     derived = derive_totals(values, chosen.templates, schema)
     figures, not_printed = harmonise(values, chosen.templates, schema.panel.keys, derived)
@@ -347,7 +353,7 @@ def _row(group: list[_File], schema: Schema) -> dict:
         "agency": named.agency,
         "year": chosen.year,
         "template": chosen.template,
-        **(named.place if named.agency else chosen.place),
+        **placed.place,
         "report_id": chosen.rid,
         "source_path": chosen.path,
         "format": chosen.fmt,
@@ -386,7 +392,7 @@ def panel_frame(batch: Batch, schema: Schema | None = None) -> pd.DataFrame:
     return panel_table(schema).frame(rows)
 
 
-# ------------------------------------------------------------------------------------------------------ the columns
+# --------------------------------------------------------------------------------------------------------- writing
 def export_panel(out_dir: str | Path, path: str | Path | None = None, schema: Schema | None = None) -> Path:
     """Write the panel of an ingest's output folder and describe it.
 

@@ -212,3 +212,13 @@ def test_the_corpus_with_its_duplicates_gives_one_row_per_report(tmp_path):
     _assert_received_as_truth(panel, ids)
     manifest = json.loads((CORPUS / "manifest.json").read_text())
     assert len(batch.reports) == sum(1 for m in manifest.values() if m["variant"] != "pdf_scanned") + 2
+
+
+def test_the_side_file_names_the_report_whichever_file_is_chosen(two):
+    src = str(PLAIN_2019)
+    scraped = _as_file(two, src, "8" * 16, "/x/page.html", format="html", agency="青山区人社局")
+    scraped.reports = scraped.reports.assign(meta="agency region_code", province="内蒙古自治区", county="青山区")
+    p = panel_frame(_concat(two, scraped))
+    row = p[p["year"] == 2019].iloc[0]
+    assert row["source_path"] == src and row["n_files"] == 2  # the docx is chosen for its figures
+    assert (row["agency"], row["province"], row["county"]) == ("青山区人社局", "内蒙古自治区", "青山区")
