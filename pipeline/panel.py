@@ -8,9 +8,10 @@
   read by OCR, whose titles are often misread) and the figures both print agree (at least ``MIN_COMMON_NAMED``,
   ``MIN_AGREE`` of them equal); or when one name is unknown (or spelt by the metadata side file, which may spell
   it otherwise than the title) and the figures agree beyond chance (at least ``MIN_COMMON`` printed by both,
-  ``MIN_AGREE`` equal, ``MIN_NONZERO`` of those not 0: small offices print tables of zeros alike). Byte copies (reports rows ``skipped``) join the file they copy. Two reports merged wrongly stay
-  visible: the row lists its files (``other_files``) and counts the figures they print otherwise. The row's agency
-  and place are those a metadata side file gave any of its files, else those of the best file that names one.
+  ``MIN_AGREE`` equal, ``MIN_NONZERO`` of those not 0: small offices print tables of zeros alike). Byte copies
+  (reports rows ``skipped``) join the file they copy. Two reports merged wrongly stay visible: the row lists its
+  files (``other_files``) and counts the figures they print otherwise. The row's agency and place are those a
+  metadata side file gave any of its files, else those of the best file that names one.
 - **One file is chosen** per row, and its figures are the row's (never a mix of files): the text layer over OCR,
   then the complete over the partial (all three tables over fewer, then more figures printed: a copy that prints
   a 0 as a blank loses), then fewer doubts (issues of warning or error severity that are not failed rules), then
@@ -77,7 +78,7 @@ class _File:
     failing_rules: int = 0
     values: Values = field(default_factory=dict)
     templates: dict[str, str] = field(default_factory=dict)  # table -> template its cells were read as
-    copies: list[str] = field(default_factory=list)  # paths skipped as byte copies of this file
+    copies: list[str] = field(default_factory=list)  # paths skipped for this file (byte copies, other candidates)
     meta: tuple[str, ...] = ()  # the fields the metadata side file gave (reports.meta)
     _key: str | None = field(default=None, repr=False)
 
@@ -108,7 +109,8 @@ def _files(batch: Batch) -> list[_File]:
     notes = issues[(issues["code"] == "extractor-note") & issues["message"].str.contains(OCR_NOTE, regex=False)]
     by_ocr = set(notes["report_id"])
     failing = serious[serious["rule"].notna()].groupby("report_id")["rule"].nunique()
-    copies = reports[reports["status"] == "skipped"].groupby("report_id")["source_path"].agg(list)
+    # rows skipped for a file read (the same bytes, or another candidate file of its web page), by that file's path
+    copies = reports[reports["status"] == "skipped"].groupby("duplicate_of")["source_path"].agg(list)
     out = []
     for r in read.itertuples(index=False):
         f = _File(
@@ -121,7 +123,7 @@ def _files(batch: Batch) -> list[_File]:
             place={c: _text(getattr(r, c)) for c in PLACE_COLUMNS},
             n_doubts=int(doubts.get(r.report_id, 0)),
             failing_rules=int(failing.get(r.report_id, 0)),
-            copies=list(copies.get(r.report_id, [])),
+            copies=list(copies.get(r.source_path, [])),
             meta=tuple((_text(r.meta) or "").split()),
         )
         f.ocr = r.report_id in by_ocr
