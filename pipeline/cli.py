@@ -80,7 +80,7 @@ def ingest(paths, out_dir, debug, **options):
     schema = _schema_or_exit()
     files = find_files(paths)
     if not files:
-        raise click.UsageError("no report files (.docx .doc .wps .pdf .html .htm .txt) under the paths given")
+        raise click.UsageError("no report files (.docx .doc .wps .pdf .html .htm .txt .md) under the paths given")
     try:
         stats = run_batch(paths, out_dir, settings, progress=Progress(len(files)), files=files, schema=schema)
     except OutputDirError as e:

@@ -1,0 +1,239 @@
+"""Markdown that other converters wrote (pandoc, markitdown, pymupdf4llm, html2text, OCR and language-model tools).
+
+Every table becomes a RawTable in reading order: pipe tables of every dialect and grid tables (see ``md_tables``),
+HTML ``<table>`` blocks read by the HTML extractor. The text between them becomes paragraphs, with the Markdown
+markup (headings, emphasis, escapes, inline HTML) taken off. A table cut by a page footer or a heading stays two
+tables: the locate stage joins consecutive tables of one kind. Doubts about a table's rows (a row longer than its
+header, a short row in a table whose other rows are full) are ``Document.warnings``, never silent guesses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..errors import DocumentLoadError
+from ..model import Document, Origin, RawTable
+from ..settings import Settings
+from . import html as html_extract
+from .md_tables import (
+    clean_cell,
+    generic_header,
+    grid_to_table,
+    has_pipe,
+    is_figure,
+    is_grid_border,
+    is_separator,
+    rows_to_table,
+    split_pipe_row,
+)
+from .txt import read_dump
+
+_TABLE_OPEN = re.compile(r"<table\b", re.I)
+_TABLE_CLOSE = re.compile(r"</table\s*>", re.I)
+_HEADING = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?)")
+_BULLET = re.compile(r"^\s*[-*+]\s+")
+_RULE = re.compile(r"^\s*(?:(?:-\s*){3,}|(?:\*\s*){3,}|(?:_\s*){3,}|(?:=\s*){3,})$")
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_CJK_END = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]$")
+_CJK_START = re.compile(r"^[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+FULL_ROWS_SHARE = 0.75  # a table is "full" (a short row in it is a doubt) when this share of its rows are full width
+
+
+def extract(path: Path, origin: Origin, settings: Settings) -> Document:
+    """Read a Markdown file into a Document: its tables in order, the text between them as paragraphs."""
+    text, notes, warnings = read_dump(path, settings)
+    return markdown_to_document(text, origin, settings, notes, warnings)
+
+
+def markdown_to_document(
+    text: str, origin: Origin, settings: Settings, notes: list[str], warnings: list[str]
+) -> Document:
+    reader = _MarkdownReader(settings.max_tables)
+    reader.read(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    return Document(
+        origin=origin,
+        tables=tuple(reader.tables),
+        paragraphs=tuple(reader.paragraphs),
+        title=reader.paragraphs[0] if reader.paragraphs else None,
+        notes=tuple(notes),
+        warnings=tuple(warnings + reader.warnings),
+    )
+
+
+@dataclass
+class _MarkdownReader:
+    """Reads Markdown lines into tables and paragraphs, block by block."""
+
+    max_tables: int
+    tables: list[RawTable] = field(default_factory=list)
+    paragraphs: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    _para: list[str] = field(default_factory=list)
+
+    def read(self, lines: list[str]) -> None:
+        i = 0
+        while i < len(lines):
+            i = self._block(lines, i)
+        self._end_paragraph()
+
+    def _block(self, lines: list[str], i: int) -> int:
+        """Read the block starting at line ``i``; returns the index of the line after it."""
+        line = lines[i]
+        if _TABLE_OPEN.search(line):
+            return self._html_table(lines, i)
+        if is_grid_border(line):
+            end = _grid_end(lines, i)
+            self._add(grid_to_table(lines[i:end], len(self.tables)))
+            return end
+        end = _pipe_table_end(lines, i)
+        if end > i:
+            self._pipe_table(lines[i:end])
+            return end
+        self._text(line)
+        return i + 1
+
+    def _text(self, line: str) -> None:
+        if not line.strip():
+            self._end_paragraph()
+        elif _RULE.match(line):  # a rule or a setext heading's underline ends the paragraph
+            self._end_paragraph()
+        else:
+            self._para.append(line.strip())
+
+    def _end_paragraph(self) -> None:
+        if not self._para:
+            return
+        joined = self._para[0]
+        for ln in self._para[1:]:  # a soft line break: nothing between Chinese characters, a space elsewhere
+            joined += ln if _CJK_END.search(joined) or _CJK_START.match(ln) else " " + ln
+        self._para = []
+        text = _paragraph_text(joined)
+        if text:
+            self.paragraphs.append(text)
+
+    def _add(self, table: RawTable) -> None:
+        self._end_paragraph()
+        if len(self.tables) >= self.max_tables:
+            raise DocumentLoadError(f"more than {self.max_tables} tables (limit max_tables)")
+        if table.cells:
+            self.tables.append(replace(table, index=len(self.tables)))
+
+    def _pipe_table(self, lines: list[str]) -> None:
+        lines = _join_wrapped_rows(lines)
+        rows: list[list[str]] = []
+        width = None
+        for k, line in enumerate(lines):
+            if is_separator(line):
+                if k == 1 and rows:
+                    rows[0] = generic_header(rows[0])
+                    width = len(split_pipe_row(line))
+                continue
+            rows.append(split_pipe_row(line))
+        bordered = all(ln.lstrip().startswith("|") for ln in lines)
+        self._add(rows_to_table(rows, len(self.tables), width if bordered else None))
+        self._check_rows(rows, width if bordered else None)
+
+    def _check_rows(self, rows: list[list[str]], width: int | None) -> None:
+        """Warn of rows whose figures may sit in the wrong columns."""
+        index = len(self.tables) - 1
+        counts = Counter(len(r) for r in rows)
+        full = max(counts) if counts else 0
+        for r, row in enumerate(rows):
+            n_figures = sum(1 for c in row if c and is_figure(c))
+            if width is not None and len(row) > width:
+                self.warnings.append(
+                    f"table {index} row {r}: {len(row)} cells under a header of {width}; all kept "
+                    f"(the positions of its figures are in doubt)"
+                )
+            elif len(row) < full and n_figures and counts[full] >= FULL_ROWS_SHARE * len(rows):
+                self.warnings.append(
+                    f"table {index} row {r}: {len(row)} cells where the table's other rows have {full}; "
+                    f"a cell may be lost or merged (the positions of its figures are in doubt)"
+                )
+
+    def _html_table(self, lines: list[str], i: int) -> int:
+        end = _html_table_end(lines, i)
+        block = "\n".join(lines[i:end])
+        head, _, _ = block.partition(_TABLE_OPEN.search(block).group(0))  # type: ignore[union-attr]
+        if head.strip():
+            self._text(head)
+        tables, paragraphs = html_extract.fragment_to_tables(block[len(head) :], self.max_tables)
+        self._end_paragraph()
+        for t in tables:
+            self._add(t)
+        self.paragraphs += paragraphs
+        return end
+
+
+def _join_wrapped_rows(lines: list[str]) -> list[str]:
+    """Rows that html2text wrapped over several lines joined again.
+
+    html2text ends every table row with a hard break (two spaces); where most rows end so, a line that does not is
+    a row wrapped at a space, and runs on in the next line.
+    """
+    ends = [ln.endswith("  ") for ln in lines]
+    if sum(ends) * 2 < len(lines):
+        return lines
+    out: list[str] = []
+    carry = ""
+    for line, ended in zip(lines, ends, strict=True):
+        carry = f"{carry} {line.strip()}" if carry else line
+        if ended:
+            out.append(carry)
+            carry = ""
+    if carry:
+        out.append(carry)
+    return out
+
+
+def _paragraph_text(text: str) -> str:
+    text = _HEADING.sub("", text)
+    text = _BULLET.sub("", text)
+    text = _IMAGE.sub("", text)
+    text = _LINK.sub(r"\1", text)
+    return clean_cell(text).replace("\n", " ")
+
+
+def _grid_end(lines: list[str], i: int) -> int:
+    j = i + 1
+    while j < len(lines) and lines[j].strip()[:1] in ("+", "|"):
+        j += 1
+    return j
+
+
+def _html_table_end(lines: list[str], i: int) -> int:
+    """The line after the one that closes the ``<table>`` opened on line ``i`` (nested tables counted)."""
+    depth = 0
+    for j in range(i, len(lines)):
+        depth += len(_TABLE_OPEN.findall(lines[j])) - len(_TABLE_CLOSE.findall(lines[j]))
+        if depth <= 0:
+            return j + 1
+    return len(lines)
+
+
+def _pipe_table_end(lines: list[str], i: int) -> int:
+    """The end of a pipe table starting at line ``i``, or ``i`` if none starts there.
+
+    A table starts with a header line and its separator, or with two pipe lines. With a separator it runs to the
+    next blank line (html2text writes rows of one cell without a pipe); without one, to the last pipe line.
+    """
+    line = lines[i]
+    nxt = lines[i + 1] if i + 1 < len(lines) else ""
+    after = lines[i + 2] if i + 2 < len(lines) else ""
+    if not line.strip() or line.startswith("\t") or is_separator(line):
+        return i
+    if is_separator(nxt) and (has_pipe(line) or has_pipe(nxt) or has_pipe(after)):
+        j = i + 2
+        while j < len(lines) and lines[j].strip():
+            j += 1
+        return j
+    if has_pipe(line) and has_pipe(nxt) and max(len(split_pipe_row(line)), len(split_pipe_row(nxt))) > 1:
+        j = i + 2
+        while j < len(lines) and has_pipe(lines[j]):
+            j += 1
+        return j
+    return i
