@@ -64,11 +64,11 @@ def detect_format(path: str | Path, head: bytes | None = None) -> Format | None:
     text = _as_text(head)
     if text is None:
         return None
+    if suffix is Format.MD or _has_markdown_tables(path, text, len(head)):
+        return Format.MD  # Markdown may hold HTML blocks (<div>, <table>) too
     low = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if any(low.startswith(m) for m in HTML_MARKERS):
         return Format.HTML
-    if suffix is Format.MD or _has_markdown_tables(path, text, len(head)):
-        return Format.MD
     if b"<table" in head.lower():
         return Format.HTML
     if b"\x00" in head:  # UTF-16: look for the markers in the decoded text

@@ -18,6 +18,7 @@ from ..errors import DocumentLoadError
 from ..model import Document, Origin, RawTable
 from ..settings import Settings
 from . import html as html_extract
+from .md_columns import dash_table, dash_table_end
 from .md_tables import (
     clean_cell,
     generic_header,
@@ -40,6 +41,8 @@ _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _CJK_END = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]$")
 _CJK_START = re.compile(r"^[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+_LOOSE_ROW = re.compile(r"^(\S.*?\D)\s+((?:[-+]?\d[\d,.]*\s+)+[-+]?\d[\d,.]*)$")  # a label, then figures
+NOTE_SNIPPET = 20  # chars of a line quoted in a warning
 FULL_ROWS_SHARE = 0.75  # a table is "full" (a short row in it is a doubt) when this share of its rows are full width
 
 
@@ -73,6 +76,7 @@ class _MarkdownReader:
     paragraphs: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     _para: list[str] = field(default_factory=list)
+    _last: tuple[list[list[str]], int | None] | None = None  # the rows (and width) of a pipe table just read
 
     def read(self, lines: list[str]) -> None:
         i = 0
@@ -89,6 +93,10 @@ class _MarkdownReader:
             end = _grid_end(lines, i)
             self._add(grid_to_table(lines[i:end], len(self.tables)))
             return end
+        end = dash_table_end(lines, i)
+        if end > i:
+            self._add(dash_table(lines[i:end], len(self.tables)))
+            return end
         end = _pipe_table_end(lines, i)
         if end > i:
             self._pipe_table(lines[i:end])
@@ -97,6 +105,10 @@ class _MarkdownReader:
         return i + 1
 
     def _text(self, line: str) -> None:
+        if self._last and line.strip():
+            if self._loose_row(line):
+                return
+            self._last = None
         if not line.strip():
             self._end_paragraph()
         elif _RULE.match(line):  # a rule or a setext heading's underline ends the paragraph
@@ -134,8 +146,29 @@ class _MarkdownReader:
                 continue
             rows.append(split_pipe_row(line))
         bordered = all(ln.lstrip().startswith("|") for ln in lines)
-        self._add(rows_to_table(rows, len(self.tables), width if bordered else None))
-        self._check_rows(rows, width if bordered else None)
+        width = width if bordered else None
+        self._add(rows_to_table(rows, len(self.tables), width))
+        self._check_rows(rows, width)
+        self._last = (rows, width)
+
+    def _loose_row(self, line: str) -> bool:
+        """A line of a label and figures right after a pipe table, as pymupdf4llm leaves a last row it did not
+        see as the table's: the table's last row when its figures are as many as the row above it has."""
+        assert self._last is not None
+        rows, width = self._last
+        m = _LOOSE_ROW.match(line.strip())
+        figures = m.group(2).split() if m else []
+        above = [c for c in rows[-1] if c.strip() and is_figure(c)] if rows else []
+        n_cols = max(len(r) for r in rows) if rows else 0
+        if not m or is_figure(m.group(1)) or len(figures) != len(above) or len(figures) >= n_cols:
+            return False
+        rows.append([clean_cell(m.group(1)), *[""] * (n_cols - len(figures) - 1), *figures])
+        self.tables[-1] = replace(rows_to_table(rows, len(self.tables) - 1, width), index=self.tables[-1].index)
+        self.warnings.append(
+            f"table {len(self.tables) - 1}: the line {line.strip()[:NOTE_SNIPPET]!r} after it read as its last row "
+            f"(its {len(figures)} figures under the last {len(figures)} columns, as in the row above)"
+        )
+        return True
 
     def _check_rows(self, rows: list[list[str]], width: int | None) -> None:
         """Warn of rows whose figures may sit in the wrong columns."""

@@ -27,6 +27,7 @@ _PIPE = re.compile(r"(?<!\\)\|")
 _SEPARATOR_CELL = re.compile(r"^\s*:?-+:?\s*$")
 _BR = re.compile(r"<br\s*/?>", re.I)
 _TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
+_BRACKETED_SPAN = re.compile(r"\[([^\[\]]*)\]\{[^{}]*\}")  # pandoc's [text]{style="..."}: the text
 _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # a backslash before ASCII punctuation: the punctuation itself
 _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 _SPACES = re.compile(r"[ \t\u3000]+")
@@ -75,6 +76,7 @@ def split_raw(line: str) -> list[str]:
 def clean_cell(text: str) -> str:
     """A cell's printed text: ``<br>`` a line break, markup and escapes gone, white space tidied."""
     text = _BR.sub("\n", text)
+    text = _BRACKETED_SPAN.sub(r"\1", text)
     text = _TAG.sub("", text)
     text = _EMPHASIS.sub(r"\2", text)
     text = _ESCAPE.sub(r"\1", text)
