@@ -22,7 +22,7 @@ EXTRACTORS: dict[Format, str] = {
     Format.WPS: "pipeline.extract.doc:extract",
     Format.PDF: "pipeline.extract.pdf:extract",
     Format.HTML: "pipeline.extract.html:extract",
-    Format.TXT: "pipeline.extract.txt:extract",
+    Format.TXT: "pipeline.extract.md:extract_text",  # a Word dump, else Markdown or OCR text
     Format.MD: "pipeline.extract.md:extract",
 }
 

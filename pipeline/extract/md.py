@@ -10,7 +10,6 @@ header, a short row in a table whose other rows are full) are ``Document.warning
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -19,8 +18,11 @@ from ..model import Document, Origin, RawTable
 from ..settings import Settings
 from . import html as html_extract
 from .md_columns import dash_table, dash_table_end
+from .md_lines import line_rows, line_table_end
 from .md_tables import (
+    align_rows,
     clean_cell,
+    fill_rowspans,
     generic_header,
     grid_to_table,
     has_pipe,
@@ -28,9 +30,10 @@ from .md_tables import (
     is_grid_border,
     is_separator,
     rows_to_table,
+    split_label_column,
     split_pipe_row,
 )
-from .txt import read_dump
+from .txt import dump_to_document, read_dump
 
 _TABLE_OPEN = re.compile(r"<table\b", re.I)
 _TABLE_CLOSE = re.compile(r"</table\s*>", re.I)
@@ -43,12 +46,21 @@ _CJK_END = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]$")
 _CJK_START = re.compile(r"^[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 _LOOSE_ROW = re.compile(r"^(\S.*?\D)\s+((?:[-+]?\d[\d,.]*\s+)+[-+]?\d[\d,.]*)$")  # a label, then figures
 NOTE_SNIPPET = 20  # chars of a line quoted in a warning
-FULL_ROWS_SHARE = 0.75  # a table is "full" (a short row in it is a doubt) when this share of its rows are full width
 
 
 def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     """Read a Markdown file into a Document: its tables in order, the text between them as paragraphs."""
     text, notes, warnings = read_dump(path, settings)
+    return markdown_to_document(text, origin, settings, notes, warnings)
+
+
+def extract_text(path: Path, origin: Origin, settings: Settings) -> Document:
+    """A plain-text file: a Word dump (cells after tabs) read as such, any other text as Markdown, whose readers
+    also find tables an OCR tool wrote as lines of a label and figures."""
+    text, notes, warnings = read_dump(path, settings)
+    doc = dump_to_document(text, origin, settings, notes, warnings)
+    if doc.tables:
+        return doc
     return markdown_to_document(text, origin, settings, notes, warnings)
 
 
@@ -76,7 +88,7 @@ class _MarkdownReader:
     paragraphs: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     _para: list[str] = field(default_factory=list)
-    _last: tuple[list[list[str]], int | None] | None = None  # the rows (and width) of a pipe table just read
+    _last: list[list[str]] | None = None  # the rows of the pipe table just read
 
     def read(self, lines: list[str]) -> None:
         i = 0
@@ -101,14 +113,18 @@ class _MarkdownReader:
         if end > i:
             self._pipe_table(lines[i:end])
             return end
+        if self._last and line.strip():
+            if self._loose_row(line):
+                return i + 1
+            self._last = None
+        end = line_table_end(lines, i)
+        if end > i:
+            self._add(rows_to_table(split_label_column(line_rows(lines[i:end]))[0], len(self.tables)))
+            return end
         self._text(line)
         return i + 1
 
     def _text(self, line: str) -> None:
-        if self._last and line.strip():
-            if self._loose_row(line):
-                return
-            self._last = None
         if not line.strip():
             self._end_paragraph()
         elif _RULE.match(line):  # a rule or a setext heading's underline ends the paragraph
@@ -136,26 +152,27 @@ class _MarkdownReader:
 
     def _pipe_table(self, lines: list[str]) -> None:
         lines = _join_wrapped_rows(lines)
-        rows: list[list[str]] = []
-        width = None
-        for k, line in enumerate(lines):
-            if is_separator(line):
-                if k == 1 and rows:
-                    rows[0] = generic_header(rows[0])
-                    width = len(split_pipe_row(line))
-                continue
-            rows.append(split_pipe_row(line))
-        bordered = all(ln.lstrip().startswith("|") for ln in lines)
-        width = width if bordered else None
-        self._add(rows_to_table(rows, len(self.tables), width))
-        self._check_rows(rows, width)
-        self._last = (rows, width)
+        rows = [split_pipe_row(ln) for k, ln in enumerate(lines) if not (k and is_separator(ln))]
+        width = len(split_pipe_row(lines[1])) if len(lines) > 1 and is_separator(lines[1]) else None
+        doubts: list[str] = []
+        if width and all(ln.lstrip().startswith("|") for ln in lines):
+            if not any(c.strip() for c in rows[0]):  # markitdown: an empty header, rowspans left out below
+                rows = fill_rowspans(rows[1:], width) or rows
+            else:
+                rows[0] = generic_header(rows[0])
+                rows, added = split_label_column(rows)
+                rows, doubts = align_rows(rows, width + added)
+        elif width:
+            rows[0] = generic_header(rows[0])
+        self._add(rows_to_table(rows, len(self.tables)))
+        self.warnings += [f"table {len(self.tables) - 1} {d}" for d in doubts]
+        self._last = rows
 
     def _loose_row(self, line: str) -> bool:
         """A line of a label and figures right after a pipe table, as pymupdf4llm leaves a last row it did not
         see as the table's: the table's last row when its figures are as many as the row above it has."""
         assert self._last is not None
-        rows, width = self._last
+        rows = self._last
         m = _LOOSE_ROW.match(line.strip())
         figures = m.group(2).split() if m else []
         above = [c for c in rows[-1] if c.strip() and is_figure(c)] if rows else []
@@ -163,30 +180,12 @@ class _MarkdownReader:
         if not m or is_figure(m.group(1)) or len(figures) != len(above) or len(figures) >= n_cols:
             return False
         rows.append([clean_cell(m.group(1)), *[""] * (n_cols - len(figures) - 1), *figures])
-        self.tables[-1] = replace(rows_to_table(rows, len(self.tables) - 1, width), index=self.tables[-1].index)
+        self.tables[-1] = replace(rows_to_table(rows, self.tables[-1].index))
         self.warnings.append(
             f"table {len(self.tables) - 1}: the line {line.strip()[:NOTE_SNIPPET]!r} after it read as its last row "
             f"(its {len(figures)} figures under the last {len(figures)} columns, as in the row above)"
         )
         return True
-
-    def _check_rows(self, rows: list[list[str]], width: int | None) -> None:
-        """Warn of rows whose figures may sit in the wrong columns."""
-        index = len(self.tables) - 1
-        counts = Counter(len(r) for r in rows)
-        full = max(counts) if counts else 0
-        for r, row in enumerate(rows):
-            n_figures = sum(1 for c in row if c and is_figure(c))
-            if width is not None and len(row) > width:
-                self.warnings.append(
-                    f"table {index} row {r}: {len(row)} cells under a header of {width}; all kept "
-                    f"(the positions of its figures are in doubt)"
-                )
-            elif len(row) < full and n_figures and counts[full] >= FULL_ROWS_SHARE * len(rows):
-                self.warnings.append(
-                    f"table {index} row {r}: {len(row)} cells where the table's other rows have {full}; "
-                    f"a cell may be lost or merged (the positions of its figures are in doubt)"
-                )
 
     def _html_table(self, lines: list[str], i: int) -> int:
         end = _html_table_end(lines, i)

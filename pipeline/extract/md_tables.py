@@ -34,6 +34,8 @@ _SPACES = re.compile(r"[ \t\u3000]+")
 # header names a tool makes up where the table had none: Col2 (pymupdf4llm), 数据1 (OCR and language-model tools)
 _GENERIC = re.compile(r"^(?:col(?:umn)?|列|数据|data|field|字段|unnamed:?)\s*[_\-]?\s*(\d+)$|^第\s*(\d+)\s*列$", re.I)
 _PYMUPDF_FILLER = re.compile(r"^Col(\d+)$")  # pymupdf4llm's name for a header position covered by a merged cell
+# a space in a label cell before a list number (（一） 1. 一、): where a tool ran two row labels together
+_LABEL_CUT = re.compile(r"\s+(?=(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|\d{1,2}[.、．]\D))")
 MIN_SEPARATOR_DASHES = 3  # a line of dashes without a pipe separates a table only with this many (else a list dash)
 
 
@@ -92,23 +94,29 @@ def is_figure(text: str) -> bool:
 
 
 def generic_header(row: list[str]) -> list[str]:
-    """A header row with made-up names blanked.
+    """A header row with made-up names blanked (a row made up of them, the whole row).
 
     pymupdf4llm names ``ColN`` the header positions it found no text at: in a row of labels, the positions a
     merged cell covers (so they continue the cell to their left); in a row of figures (a table continued from the
     page before, its first row taken as the header), empty cells.
     """
+    if sum(1 for k, t in enumerate(row) if _GENERIC.match(t) and not _is_filler(t, k)) * 2 >= len(row):
+        return [""] * len(row)  # made up whole (项目 | 数据1 | 数据2 ...): no row of the report
     labels_only = not any(t.strip() and is_figure(t) and not _GENERIC.match(t) for t in row)
     out: list[str] = []
     for k, text in enumerate(row):
-        filler = _PYMUPDF_FILLER.match(text)
-        if filler and int(filler.group(1)) == k + 1 and out and out[-1] and labels_only:
+        if _is_filler(text, k) and out and out[-1] and labels_only:
             out.append(out[-1])  # a repeat: merged with the cell to the left below
         elif _GENERIC.match(text):
             out.append("")
         else:
             out.append(text)
     return out
+
+
+def _is_filler(text: str, k: int) -> bool:
+    m = _PYMUPDF_FILLER.match(text)
+    return bool(m) and int(m.group(1)) == k + 1
 
 
 @dataclass
@@ -120,22 +128,67 @@ class _Span:
     colspan: int = 1
 
 
-def rows_to_table(rows: Sequence[Sequence[str]], index: int, width: int | None = None) -> RawTable:
-    """Rows of cell texts as a RawTable: a full grid with its merged cells rebuilt, ragged rows as written.
-
-    ``width`` is the table's width where the dialect states it (a separator row with outer pipes, as markitdown
-    writes): its short rows left out the positions that cells merged from above cover, which are put back.
-    """
+def rows_to_table(rows: Sequence[Sequence[str]], index: int) -> RawTable:
+    """Rows of cell texts as a RawTable: a full grid with its merged cells rebuilt, ragged rows as written."""
     rows = [list(r) for r in rows if any(c.strip() for c in r)]
     widest = max((len(r) for r in rows), default=0)
-    if width and widest <= width and any(len(r) < width for r in rows):
-        rows = fill_rowspans(rows, width) or rows
-        widest = max((len(r) for r in rows), default=0)
     if rows and all(len(r) == widest for r in rows):
         spans = _FullGrid(rows).spans()
     else:
         spans = [_Span(t, r, k) for r, row in enumerate(rows) for k, t in enumerate(row)]
     return _table(spans, len(rows), widest, index)
+
+
+def split_label_column(rows: list[list[str]]) -> tuple[list[list[str]], int]:
+    """Row labels that a tool ran together (``三、本年度办理结果 （一）予以公开``) given a column each again.
+
+    A first cell that holds several numbered labels (each after a space starts with a list number) is cut
+    there; the table gets as many label columns as the most cut cell has parts, each row's parts at the right of
+    them, so that the last is the row's own label and the ones before it its groups. Returns the rows and the
+    number of columns added.
+    """
+    parts = [_label_parts(r[0]) if r else [] for r in rows]
+    n = max((len(p) for p in parts), default=1)
+    if n < 2:
+        return rows, 0
+    return [[""] * (n - len(p)) + p + r[1:] if r else r for p, r in zip(parts, rows, strict=True)], n - 1
+
+
+def _label_parts(text: str) -> list[str]:
+    if not text.strip() or is_figure(text):
+        return [text]
+    return [p for p in _LABEL_CUT.split(text) if p.strip()] or [text]
+
+
+def align_rows(rows: list[list[str]], width: int) -> tuple[list[list[str]], list[str]]:
+    """The rows of a table whose width is stated (a pipe table's separator) made that wide; with the doubts.
+
+    A row that falls short or runs over has lost or gained a cell somewhere (an OCR or language-model tool's
+    displaced cell). Its figures are put under the figure columns when they fill them exactly, right-aligned
+    (the cell went missing among the labels); otherwise which figure belongs to which column is in doubt, so
+    the row is left out of the table and said in a doubt, raw. Empty cells past the width are dropped.
+    """
+    first = min((k for r in rows if len(r) == width for k, c in enumerate(r) if c.strip() and is_figure(c)), default=0)
+    out: list[list[str]] = []
+    doubts: list[str] = []
+    for r, row in enumerate(rows):
+        while len(row) > width and not row[-1].strip():
+            row = row[:-1]
+        start = next((k for k, c in enumerate(row) if c.strip() and is_figure(c)), len(row))
+        labels, values = row[:start], row[start:]
+        if len(row) == width or (not values and len(row) < width):
+            out.append(row + [""] * (width - len(row)))
+        elif len(values) == width - first and len(labels) <= first:
+            out.append(labels + [""] * (first - len(labels)) + values)
+            doubts.append(
+                f"row {r}: {len(row)} cells for {width} columns; its figures set under the last {len(values)}"
+            )
+        else:  # the row is left out: a label without its figures would read as figures printed blank
+            doubts.append(
+                f"row {r}: {len(row)} cells for {width} columns; which column each figure belongs to is in doubt, "
+                f"so they are not read: {' | '.join(row)}"
+            )
+    return out, doubts
 
 
 def fill_rowspans(rows: list[list[str]], width: int) -> list[list[str]] | None:

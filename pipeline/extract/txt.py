@@ -33,6 +33,12 @@ NOTE_SNIPPET = 20  # chars of the text quoted in a note
 def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     """Read a text dump into a Document: tables from tab-indented blocks, other lines as paragraphs."""
     text, notes, warnings = read_dump(path, settings)
+    return dump_to_document(text, origin, settings, notes, warnings)
+
+
+def dump_to_document(text: str, origin: Origin, settings: Settings, notes: list[str], warnings: list[str]) -> Document:
+    """The Document of a dump's text (``notes`` and ``warnings`` on reading it passed on)."""
+    warnings = list(warnings)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     paragraphs, blocks, found = dump_to_blocks(lines)
     warnings += found
