@@ -29,6 +29,19 @@ MAX_LOST = 0.10  # ...and lose (U+FFFD) at most this share of the characters it 
 # the web's GBK decoder reads byte 0x80 as the euro sign; a byte it could not read stays lost
 _GBK_BYTES = {"\u20ac": b"\x80", "\ufffd": b"\xff"}
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+WEB_GBK = "xxgk-web-gbk"  # decode error handler: byte 0x80 is the euro sign (the web's GBK), other bad bytes U+FFFD
+
+
+def _web_gbk(err: UnicodeError) -> tuple[str, int]:
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    bad = err.object[err.start : err.end]
+    if bad[:1] == b"\x80":
+        return "\u20ac", err.start + 1
+    return "\ufffd", err.end
+
+
+codecs.register_error(WEB_GBK, _web_gbk)
 
 
 @dataclass
@@ -80,13 +93,14 @@ def decode_bytes(data: bytes, declared: str | None = None) -> Decoded:
             best = (score, enc, text)
     notes = []
     if best is None:
-        # nothing decodes cleanly: GB18030 with replacement keeps most of a damaged Chinese file
+        # nothing decodes cleanly: GB18030 as browsers read GBK pages (byte 0x80 the euro sign), other bad bytes
+        # replaced, keeps most of a damaged Chinese file
         enc = declared_norm if declared_norm in ("gb18030", "big5") else "gb18030"
-        text = data.decode(enc, errors="replace")
-        warning = (
-            f"bytes are not valid in any known encoding; read as {enc} with "
-            f"{text.count(chr(0xFFFD))} unreadable characters replaced"
-        )
+        text = data.decode(enc, errors=WEB_GBK if enc == "gb18030" else "replace")
+        lost = text.count(chr(0xFFFD))
+        if not lost:
+            return Decoded(text, enc, [f"read as {enc}, byte 0x80 as the euro sign (as browsers read GBK)"])
+        warning = f"bytes are not valid in any known encoding; read as {enc} with {lost} unreadable characters replaced"
         return Decoded(text, enc, notes, [warning])
     _, enc, text = best
     if declared_norm and declared_norm != enc:

@@ -44,7 +44,7 @@ _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _CJK_END = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]$")
 _CJK_START = re.compile(r"^[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
-_LOOSE_ROW = re.compile(r"^(\S.*?\D)\s+((?:[-+]?\d[\d,.]*\s+)+[-+]?\d[\d,.]*)$")  # a label, then figures
+_LOOSE_ROW = re.compile(r"^(\S.*?\D)\s+((?:[-+]?\d[\d,.]*\s+)*[-+]?\d[\d,.]*)$")  # a label, then figures
 NOTE_SNIPPET = 20  # chars of a line quoted in a warning
 
 

@@ -5,6 +5,7 @@ labels beside it (such as （二）部分公开（区分处理的，只计这一
 Run: python3 make_wps_vertical_label.py OUT.html, then print OUT.html with headless Chromium:
 chromium --headless --no-sandbox --disable-gpu --no-pdf-header-footer --print-to-pdf=wps-vertical-label.pdf OUT.html
 """
+
 import sys
 
 COLS = [40, 90, 340]  # x of: group label, row label, first figure column
@@ -28,7 +29,8 @@ HEAD = ["自然人", "商业企业", "科研机构", "社会公益组织", "法�
 
 def span(x, y, text, w=None, size=11):
     width = f"width:{w}px;" if w else ""
-    return f'<div style="position:absolute;left:{x}px;top:{y}px;{width}font-size:{size}px;line-height:{LINE}px">{text}</div>'
+    style = f"position:absolute;left:{x}px;top:{y}px;{width}font-size:{size}px;line-height:{LINE}px"
+    return f'<div style="{style}">{text}</div>'
 
 
 def page():
