@@ -27,9 +27,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.batch import read_output, run_batch  # noqa: E402
+from pipeline.batch import run_batch  # noqa: E402
 from pipeline.extract import EXTRACTORS  # noqa: E402
 from pipeline.model import Format  # noqa: E402
+from pipeline.parts import read_parts  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 FOLDERS = {Format.DOCX: "docx", Format.PDF: "pdf", Format.HTML: "html", Format.TXT: "txt"}
@@ -161,11 +162,11 @@ def main() -> None:
             a, b = counts_w[0], counts_w[1]
             print(f"\nspeed-up {b} vs {a} worker(s): {results[a]['seconds'] / results[b]['seconds']:.2f}x")
             same = all(
-                read_output(tmp / f"out-{a}", n)
+                read_parts(tmp / f"out-{a}", n)
                 .sort_values(["source_path"], kind="stable")
                 .reset_index(drop=True)
                 .equals(
-                    read_output(tmp / f"out-{b}", n).sort_values(["source_path"], kind="stable").reset_index(drop=True)
+                    read_parts(tmp / f"out-{b}", n).sort_values(["source_path"], kind="stable").reset_index(drop=True)
                 )
                 for n in ("reports",)
             )

@@ -45,7 +45,8 @@ def make_long_pdf(dest: Path, pages: int) -> None:
 MEASURE = """
 import resource, subprocess, sys
 p = subprocess.run([sys.executable, "-m", "pipeline", "ingest", *sys.argv[1:]], capture_output=True, text=True)
-print(p.stdout.strip().splitlines()[-1] if p.stdout.strip() else "", "|", p.stderr.strip().splitlines()[-1] if p.stderr.strip() else "")
+last = lambda text: text.strip().splitlines()[-1] if text.strip() else ""
+print(last(p.stdout), "|", last(p.stderr))
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 

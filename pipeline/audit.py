@@ -2,7 +2,8 @@
 
 Three scopes, one rule file:
 
-- ``report``: the within-report rules, already evaluated at ingest (rows of ``issues`` with a ``rule``);
+- ``report``: the within-report rules, already evaluated at ingest (rows of ``issues`` with a ``rule``, each with the
+  cells the rule read in its ``cells`` column);
 - ``years``: the same agency in consecutive years (rules 14–16), evaluated here on the batch's ``cells``;
 - ``narrative``: figures that 一、总体情况 states in a recognisable form (rule 17). They are read at ingest by
   ``narrative.narrative_figures`` and written as a fourth small table, ``narrative`` (one row per stated figure: rule,
@@ -10,7 +11,8 @@ Three scopes, one rule file:
 
 Agencies are linked across years by their folded names (width, script, spacing, 人民政府 → 政府, 街道办事处 → 街道);
 names that still differ link when one contains the other or they are nearly equal. Every link is written out
-(``agency_links``) with its method and score so a person can check it.
+(``agency_links``) with its method and score so a person can check it. The audit's tables are declared in
+``tables`` (``AUDIT_FAILURES``, ``AGENCY_LINKS``, ``CROSS_YEAR_CHECKS``).
 """
 
 from __future__ import annotations
@@ -19,15 +21,18 @@ import json
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import pandas as pd
 
-from .issues import Issue
-from .reconcile import CHECK_SCOPES, CHECKS, NarrativeCtx, YearPairCtx
-from .schema import Rule, Schema, expand, load_schema
-from .tables import NARRATIVE
+from .dataset import dataset_files, dataset_format, read_dataset, write_frame, write_text
+from .issues import Issue, parse_cells
+from .reconcile import CHECK_SCOPES, CHECKS, NarrativeCtx, Values, YearPairCtx
+from .schema import Rule, Schema, load_schema
+from .tables import AGENCY_LINKS, AUDIT_FAILURES, CROSS_YEAR_CHECKS, Batch
 from .text import fold
 
 # ------------------------------------------------------------------------------------------------- agency identity
@@ -71,54 +76,36 @@ def link_names(a: str, b: str) -> tuple[str, float] | None:
     return None
 
 
-def agency_groups(names) -> dict[str, tuple[str, str, float]]:
-    """name -> (group name, method, score): names linked transitively; the group is named by its first name."""
-    names = sorted({n for n in names if isinstance(n, str) and n})
-    parent = {n: n for n in names}
-    how: dict[str, tuple[str, float]] = {n: ("same-name", 100.0) for n in names}
+def _printed_names(names: Iterable[Any]) -> list[str]:
+    return sorted({n for n in names if isinstance(n, str) and n})
 
-    def root(n):
+
+def agency_groups(names: Iterable[Any]) -> dict[str, tuple[str, str, float]]:
+    """name -> (group name, method, score): names linked transitively; the group is named by its first name."""
+    ordered = _printed_names(names)
+    parent = {n: n for n in ordered}
+    how: dict[str, tuple[str, float]] = {n: ("same-name", 100.0) for n in ordered}
+
+    def root(n: str) -> str:
         while parent[n] != n:
             n = parent[n]
         return n
 
-    for i, a in enumerate(names):
-        for b in names[i + 1 :]:
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1 :]:
+            if root(a) == root(b):
+                continue
             link = link_names(a, b)
-            if link and root(a) != root(b):
+            if link:
                 parent[root(b)] = root(a)
                 how[b] = link
-    return {n: (root(n), *how[n]) for n in names}
+    return {n: (root(n), *how[n]) for n in ordered}
 
 
 # --------------------------------------------------------------------------------------------------------- reading
 
 
-@dataclass
-class Output:
-    """An ingest's output folder read back: the three tidy frames and the format they were written in."""
-
-    cells: pd.DataFrame
-    reports: pd.DataFrame
-    issues: pd.DataFrame
-    fmt: str
-    narrative: pd.DataFrame | None = None
-
-
-def read_output(directory: str | Path) -> Output:
-    """Read ``cells``, ``reports`` and ``issues`` (Parquet, else CSV) from an ingest's output folder."""
-    d = Path(directory)
-    for fmt in ("parquet", "csv"):
-        if all((d / f"{n}.{fmt}").exists() for n in ("cells", "reports", "issues")):
-            read = pd.read_parquet if fmt == "parquet" else (lambda p: pd.read_csv(p, encoding="utf-8-sig"))
-            frames = [read(d / f"{n}.{fmt}") for n in ("cells", "reports", "issues")]
-            nar = d / f"narrative.{fmt}"  # absent in outputs written before rule 17: no text checks then
-            narrative = read(nar) if nar.exists() else NARRATIVE.frame()
-            return Output(*frames, fmt=fmt, narrative=narrative)
-    raise FileNotFoundError(f"{d}: no cells, reports and issues (.parquet or .csv) from `xxgk ingest` here")
-
-
-def _num(v):
+def _num(v) -> float | None:
     if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
         return None
     return float(v)
@@ -135,151 +122,82 @@ def _clean(v):
     return v
 
 
-# ------------------------------------------------------------------------------------------------------ the audit
+Key = tuple[str, str, str]  # (table, row, col)
+POSITION = ("value", "raw", "page", "table_index", "row_index", "col_index")  # of a cell, in a failure's cells
 
-FAILURE_COLUMNS = [
-    "report_id",
-    "source_path",
-    "agency",
-    "year",
-    "scope",
-    "rule",
-    "number",
-    "severity",
-    "code",
-    "table",
-    "row",
-    "col",
-    "expected",
-    "actual",
-    "difference",
-    "message",
-    "explanation_zh",
-    "explanation_en",
-    "prev_report_id",
-    "prev_source_path",
-    "cells",
-]
-LINK_COLUMNS = [
-    "prev_report_id",
-    "prev_source_path",
-    "prev_agency",
-    "prev_year",
-    "report_id",
-    "source_path",
-    "agency",
-    "year",
-    "agency_group",
-    "method",
-    "score",
-    "checked",
-    "held",
-    "failed",
-]
-CHECK_COLUMNS = [
-    "prev_report_id",
-    "report_id",
-    "agency_group",
-    "prev_year",
-    "year",
-    "rule",
-    "number",
-    "severity",
-    "line",
-    "status",
-]
+
+class ReportCells(NamedTuple):
+    """One report's cells: values by key, the template of each table, and each cell's record (its provenance)."""
+
+    values: Values
+    templates: dict[str, str | None]
+    records: dict[Key, dict]
+
+    def cell(self, key: Key, report_id: str, source_path: str | None, role: str) -> dict:
+        """The cell at ``key`` as a failure shows it: role, where, value and raw text, and whether it was printed."""
+        rec = self.records.get(key)
+        base = dict(role=role, report_id=report_id, source_path=source_path, table=key[0], row=key[1], col=key[2])
+        if rec is None:
+            return {**base, **dict.fromkeys(POSITION), "printed": False}
+        return {**base, **{k: _clean(rec.get(k)) for k in POSITION}, "printed": True}
+
+
+NO_CELLS = ReportCells({}, {}, {})
+
+
+def _report_cells(cells: pd.DataFrame) -> dict[str, ReportCells]:
+    out = {}
+    for rid, g in cells.groupby("report_id", sort=False):
+        rc = ReportCells({}, {}, {})
+        for rec in g.to_dict("records"):
+            k = (rec["table"], rec["row"], rec["col"])
+            rc.values[k] = _num(rec["value"])
+            rc.templates.setdefault(rec["table"], _clean(rec["template"]))
+            rc.records[k] = rec
+        out[str(rid)] = rc
+    return out
+
+
+# ------------------------------------------------------------------------------------------------------ the audit
 
 
 @dataclass
 class Audit:
-    """The audit of one batch: failures of every rule, the cross-year pairs and their checks, and the inputs."""
+    """The audit of one batch: failures of every rule, the cross-year pairs and their checks, and the inputs.
+
+    The frames have the columns of ``tables.AUDIT_FAILURES``, ``AGENCY_LINKS`` and ``CROSS_YEAR_CHECKS`` (the dtypes
+    pandas gives the values; the files get the declared ones); a failure's ``cells`` are a list of cell records here
+    and JSON text in the written file.
+    """
 
     failures: pd.DataFrame
     links: pd.DataFrame
     checks: pd.DataFrame
-    output: Output
+    output: Batch
     schema: Schema
+    fmt: str = "parquet"  # the ingest's format, which the audit's tables are written in
 
 
-def _report_values(cells: pd.DataFrame):
-    """report_id -> ({(table,row,col): value}, {table: template}, {(table,row,col): provenance record})."""
-    out = {}
-    for rid, g in cells.groupby("report_id", sort=False):
-        vals, tpl, prov = {}, {}, {}
-        for rec in g.to_dict("records"):
-            k = (rec["table"], rec["row"], rec["col"])
-            vals[k] = _num(rec["value"])
-            tpl.setdefault(rec["table"], _clean(rec["template"]))
-            prov[k] = rec
-        out[rid] = (vals, tpl, prov)
-    return out
+@dataclass
+class _Auditor:
+    """Collects the failures, links and checks of one batch."""
 
+    batch: Batch
+    schema: Schema
+    failures: list[dict] = field(default_factory=list)
+    links: list[dict] = field(default_factory=list)
+    checks: list[dict] = field(default_factory=list)
 
-def _cell_record(prov: dict, key, report_id, source_path, role: str, value=None) -> dict:
-    rec = prov.get(key)
-    base = dict(role=role, report_id=report_id, source_path=source_path, table=key[0], row=key[1], col=key[2])
-    if rec is None:
-        return {
-            **base,
-            "value": value,
-            "raw": None,
-            "page": None,
-            "table_index": None,
-            "row_index": None,
-            "col_index": None,
-            "printed": False,
-        }
-    return {
-        **base,
-        **{k: _clean(rec.get(k)) for k in ("value", "raw", "page", "table_index", "row_index", "col_index")},
-        "printed": True,
-    }
+    def __post_init__(self) -> None:
+        self.rules = {r.name: r for r in self.schema.rules}
+        self.cells = _report_cells(self.batch.cells)
+        self.reports = self.batch.reports.to_dict("records")
+        self.report = {r["report_id"]: r for r in self.reports if _clean(r["report_id"])}
 
-
-def _rule_cells(rule: Rule, schema: Schema, template: str | None, row, col) -> list[tuple[str, tuple]]:
-    """(role, (table, row, col)) of every cell a within-report rule read for the failure at (row, col)."""
-    spec = schema.tables[rule.table]
-    p = rule.params
-    if template is None:
-        return [("cell", (rule.table, row, col))] if row and col else []
-    rows = [r.key for r in spec.rows if template in r.columns]
-    axis = p.get("axis")
-    if axis is None:  # a single-cell rule (non-negative, integer)
-        return [("cell", (rule.table, row, col))]
-    out = []
-    if axis == "column":
-        line = col
-        for name, pats in p.items():
-            if name in ("axis", "rows", "columns"):
-                continue
-            for k in expand(pats if isinstance(pats, list) else [pats], rows):
-                out.append((name, (rule.table, k, line)))
-    else:
-        line = row
-        if line not in {r.key for r in spec.rows}:
-            return [("cell", (rule.table, row, col))]
-        cols = list(spec.row(line).columns.get(template, ()))
-        for name, pats in p.items():
-            if name in ("axis", "rows", "columns"):
-                continue
-            for k in expand(pats if isinstance(pats, list) else [pats], cols):
-                out.append((name, (rule.table, line, k)))
-    return out
-
-
-def run_audit(directory: str | Path, schema: Schema | None = None) -> Audit:
-    """Evaluate every rule on an ingest's output folder (see the module docstring)."""
-    schema = schema or load_schema()
-    o = read_output(directory)
-    rules = {r.name: r for r in schema.rules}
-    values = _report_values(o.cells)
-    reports = o.reports.to_dict("records")
-    rep = {r["report_id"]: r for r in reports if _clean(r["report_id"])}
-    failures: list[dict] = []
-
-    def add(issue: dict, rid, scope, cells, prev=None):
-        r = rep.get(rid, {})
-        rule = rules.get(issue.get("rule"))
+    def add(self, issue: dict, rid: str, scope: str, cells: list[dict], prev: str | None = None) -> None:
+        """One failure: the issue with its report, its rule's number, both explanations and the cells read."""
+        r = self.report.get(rid, {})
+        rule = self.rules.get(issue.get("rule") or "")
         f = dict(
             report_id=rid,
             source_path=_clean(r.get("source_path")),
@@ -298,118 +216,55 @@ def run_audit(directory: str | Path, schema: Schema | None = None) -> Audit:
             difference=_num(issue.get("difference")),
             message=issue.get("message"),
             prev_report_id=prev,
-            prev_source_path=_clean(rep.get(prev, {}).get("source_path")) if prev else None,
+            prev_source_path=_clean(self.report.get(prev, {}).get("source_path")) if prev else None,
             cells=cells,
         )
-        f["explanation_zh"], f["explanation_en"] = explain(f, rule, schema)
-        failures.append(f)
+        f["explanation_zh"], f["explanation_en"] = explain(f, rule, self.schema)
+        self.failures.append(f)
 
-    # 1. within-report rules, as ingest evaluated them
-    iss = o.issues[o.issues["rule"].notna()]
-    for i in iss.to_dict("records"):
-        rid = i["report_id"]
-        rule = rules.get(i["rule"])
-        vals, tpl, prov = values.get(rid, ({}, {}, {}))
-        cells = (
-            []
-            if rule is None
-            else [
-                _cell_record(prov, k, rid, _clean(i["source_path"]), role)
-                for role, k in _rule_cells(rule, schema, tpl.get(rule.table), _clean(i["row"]), _clean(i["col"]))
-            ]
-        )
-        add({k: _clean(v) for k, v in i.items()}, rid, "report", cells)
+    # 1. within-report rules, as ingest evaluated them: the issue names the cells its rule read
+    def report_scope(self) -> None:
+        issues = self.batch.issues
+        for i in issues[issues["rule"].notna()].to_dict("records"):
+            i = {k: _clean(v) for k, v in i.items()}
+            rid, path = i["report_id"], i["source_path"]
+            rc = self.cells.get(rid, NO_CELLS)
+            cells = [rc.cell((t, r, c), rid, path, role) for role, t, r, c in parse_cells(i["cells"])]
+            self.add(i, rid, "report", cells)
 
     # 2. text against tables
-    stated: dict[tuple[str, str], dict[str, list]] = {}
-    for i in o.narrative.to_dict("records"):
-        stated.setdefault((i["report_id"], i["rule"]), {}).setdefault(i["figure"], []).append(
-            (float(i["value"]), _clean(i["raw"]), _clean(i["paragraph"]))
-        )
-    for (rid, rname), figs in stated.items():
-        rule = rules.get(rname)
-        if rule is None or rid not in values:
-            continue
-        vals, tpl, prov = values[rid]
-        for issue in CHECKS[rule.check](NarrativeCtx(rule, schema.tables[rule.table], vals, figs)):
-            fig = next(f for f in rule.params["figures"] if f"[{f['name']}]" in issue.message)
-            cells = [
-                _cell_record(prov, (rule.table, r, c), rid, rep[rid]["source_path"], "table") for r, c in fig["cells"]
-            ]
-            cells.append(
-                dict(
-                    role="text",
-                    report_id=rid,
-                    source_path=rep[rid]["source_path"],
-                    table=None,
-                    row=None,
-                    col=None,
-                    value=issue.actual,
-                    raw=issue.raw,
-                    page=None,
-                    table_index=None,
-                    row_index=issue.row_index,
-                    col_index=None,
-                    printed=True,
-                )
+    def narrative_scope(self) -> None:
+        stated: dict[tuple[str, str], dict[str, list]] = {}
+        narrative = self.batch.narrative if self.batch.narrative is not None else pd.DataFrame()
+        for i in narrative.to_dict("records"):
+            stated.setdefault((i["report_id"], i["rule"]), {}).setdefault(i["figure"], []).append(
+                (float(i["value"]), _clean(i["raw"]), _clean(i["paragraph"]))
             )
-            add(_issue_dict(issue), rid, "narrative", cells)
+        for (rid, rname), figs in stated.items():
+            rule = self.rules.get(rname)
+            if rule is None or rid not in self.cells:
+                continue
+            check: Callable[..., list[Issue]] = CHECKS[rule.check]
+            for issue in check(NarrativeCtx(rule, self.schema.tables[rule.table], self.cells[rid].values, figs)):
+                self.add(_issue_dict(issue), rid, "narrative", self._narrative_cells(rid, issue))
+
+    def _narrative_cells(self, rid: str, issue: Issue) -> list[dict]:
+        """The table cells the figure is checked against, then the text that states it."""
+        path = self.report[rid]["source_path"]
+        cells = [self.cells[rid].cell((t, r, c), rid, path, "table") for _, t, r, c in issue.cells]
+        text = dict.fromkeys(("table", "row", "col", *POSITION))
+        text.update(value=issue.actual, raw=issue.raw, row_index=issue.row_index)
+        return [*cells, dict(role="text", report_id=rid, source_path=path, **text, printed=True)]
 
     # 3. across years: link agencies, pair consecutive years, evaluate rules 14–16
-    groups = agency_groups(r["agency"] for r in reports)
-    ok = [r for r in reports if _clean(r["agency"]) and _clean(r["year"]) is not None and r["report_id"] in values]
-    links, checks = [], []
-    for cur in ok:
-        g, method, score = groups[cur["agency"]]
-        prevs = [p for p in ok if groups[p["agency"]][0] == g and int(p["year"]) == int(cur["year"]) - 1]
-        same_fmt = [p for p in prevs if p["format"] == cur["format"]]
-        for prev in same_fmt or prevs:
-            pm, ps = link_names(prev["agency"], cur["agency"]) or (method, score)
-            pv, pt, pp = values[prev["report_id"]]
-            cv, ct, cp = values[cur["report_id"]]
+    def years_scope(self) -> None:
+        for prev, cur, group, method, score in self._year_pairs():
             n_checked = n_failed = 0
-            for rule in schema.rules:
-                if CHECK_SCOPES.get(rule.check) != "years":
-                    continue
-                ctx = YearPairCtx(rule, schema.tables[rule.table], pv, cv, pt.get(rule.table), ct.get(rule.table))
-                fails = {}
-                for issue in CHECKS[rule.check](ctx):
-                    fails[issue.row if rule.params.get("axis") == "row" else issue.col] = issue
-                for line, ops in ctx.lines():
-                    blank = any(v is None for name in ops for _, v in ops[name])
-                    status = "skipped-blank" if blank else "failed" if line in fails else "held"
-                    checks.append(
-                        dict(
-                            prev_report_id=prev["report_id"],
-                            report_id=cur["report_id"],
-                            agency_group=g,
-                            prev_year=int(prev["year"]),
-                            year=int(cur["year"]),
-                            rule=rule.name,
-                            number=rule.number,
-                            severity=rule.severity,
-                            line=line,
-                            status=status,
-                        )
-                    )
-                    if blank:
-                        continue
-                    n_checked += 1
-                    if line in fails:
-                        n_failed += 1
-                        cells = [
-                            _cell_record(
-                                cp if name != "previous" else pp,
-                                k,
-                                cur["report_id"] if name != "previous" else prev["report_id"],
-                                cur["source_path"] if name != "previous" else prev["source_path"],
-                                name + ("(Y-1)" if name == "previous" else ""),
-                            )
-                            for name in ops
-                            for k, _ in ops[name]
-                        ]
-                        add(_issue_dict(fails[line]), cur["report_id"], "years", cells, prev=prev["report_id"])
-            links.append(
+            for rule in self.schema.rules:
+                if CHECK_SCOPES.get(rule.check) == "years":
+                    checked, failed = self._check_pair(rule, prev, cur, group)
+                    n_checked, n_failed = n_checked + checked, n_failed + failed
+            self.links.append(
                 dict(
                     prev_report_id=prev["report_id"],
                     prev_source_path=prev["source_path"],
@@ -419,21 +274,94 @@ def run_audit(directory: str | Path, schema: Schema | None = None) -> Audit:
                     source_path=cur["source_path"],
                     agency=cur["agency"],
                     year=int(cur["year"]),
-                    agency_group=g,
-                    method=pm,
-                    score=ps,
+                    agency_group=group,
+                    method=method,
+                    score=score,
                     checked=n_checked,
                     held=n_checked - n_failed,
                     failed=n_failed,
                 )
             )
-    fr = pd.DataFrame(failures, columns=FAILURE_COLUMNS)
+
+    def _year_pairs(self) -> Iterator[tuple[dict, dict, str, str, float]]:
+        """(previous year's report, this year's, agency group, link method, score); the same format preferred."""
+        groups = agency_groups(r["agency"] for r in self.reports)
+        dated = [r for r in self.reports if self._dated(r)]
+        for cur in dated:
+            g, method, score = groups[cur["agency"]]
+            for prev in _previous(cur, [p for p in dated if groups[p["agency"]][0] == g]):
+                pm, ps = link_names(prev["agency"], cur["agency"]) or (method, score)
+                yield prev, cur, g, pm, ps
+
+    def _dated(self, r: dict) -> bool:
+        """A report that can be paired: agency and year known, cells read."""
+        return bool(_clean(r["agency"])) and _clean(r["year"]) is not None and r["report_id"] in self.cells
+
+    def _check_pair(self, rule: Rule, prev: dict, cur: dict, group: str) -> tuple[int, int]:
+        """Evaluate one cross-year rule on a pair: a check row per line, a failure per failed line.
+
+        Returns (lines checked, lines failed); a line with a blank operand is skipped, never read as zero.
+        """
+        p, c = self.cells[prev["report_id"]], self.cells[cur["report_id"]]
+        spec = self.schema.tables[rule.table]
+        ctx = YearPairCtx(rule, spec, p.values, c.values, p.templates.get(rule.table), c.templates.get(rule.table))
+        check: Callable[..., list[Issue]] = CHECKS[rule.check]
+        fails = {(i.row if rule.params.get("axis") == "row" else i.col): i for i in check(ctx)}
+        n_checked = n_failed = 0
+        for line, ops in ctx.lines():
+            blank = any(v is None for name in ops for _, v in ops[name])
+            status = "skipped-blank" if blank else "failed" if line in fails else "held"
+            self.checks.append(
+                dict(
+                    prev_report_id=prev["report_id"],
+                    report_id=cur["report_id"],
+                    agency_group=group,
+                    prev_year=int(prev["year"]),
+                    year=int(cur["year"]),
+                    rule=rule.name,
+                    number=rule.number,
+                    severity=rule.severity,
+                    line=line,
+                    status=status,
+                )
+            )
+            n_checked += not blank
+            if status == "failed":
+                n_failed += 1
+                cells = self._pair_cells(fails[line], prev, cur)
+                self.add(_issue_dict(fails[line]), cur["report_id"], "years", cells, prev=prev["report_id"])
+        return n_checked, n_failed
+
+    def _pair_cells(self, issue: Issue, prev: dict, cur: dict) -> list[dict]:
+        """The cells a cross-year rule read: the ``previous`` operand in last year's report, the rest in this one's."""
+        out = []
+        for role, t, r, c in issue.cells:
+            rep, label = (prev, "previous(Y-1)") if role == "previous" else (cur, role)
+            out.append(self.cells[rep["report_id"]].cell((t, r, c), rep["report_id"], rep["source_path"], label))
+        return out
+
+
+def _previous(cur: dict, same_agency: list[dict]) -> list[dict]:
+    """The agency's reports of the year before ``cur``: those in ``cur``'s format when there are any."""
+    prevs = [p for p in same_agency if int(p["year"]) == int(cur["year"]) - 1]
+    return [p for p in prevs if p["format"] == cur["format"]] or prevs
+
+
+def run_audit(directory: str | Path, schema: Schema | None = None) -> Audit:
+    """Evaluate every rule on an ingest's output folder (see the module docstring)."""
+    schema = schema or load_schema()
+    batch = read_dataset(directory)
+    a = _Auditor(batch, schema)
+    a.report_scope()
+    a.narrative_scope()
+    a.years_scope()
     return Audit(
-        failures=fr,
-        links=pd.DataFrame(links, columns=LINK_COLUMNS),
-        checks=pd.DataFrame(checks, columns=CHECK_COLUMNS),
-        output=o,
+        failures=pd.DataFrame(a.failures, columns=AUDIT_FAILURES.names),
+        links=pd.DataFrame(a.links, columns=AGENCY_LINKS.names),
+        checks=pd.DataFrame(a.checks, columns=CROSS_YEAR_CHECKS.names),
+        output=batch,
         schema=schema,
+        fmt=dataset_format(directory),
     )
 
 
@@ -446,18 +374,22 @@ def _issue_dict(issue: Issue) -> dict:
 # ----------------------------------------------------------------------------------------------- explanations
 
 
+def _row_label(spec, row: str) -> str:
+    r = next((x for x in spec.rows if x.key == row), None)
+    return (r.label or "（数据行）") if r else row
+
+
+def _col_label(spec, col: str) -> str:
+    c = spec.columns.get(col)
+    return ("".join(g + "›" for g in c.groups[1:]) + c.label) if c else col
+
+
 def _label(schema: Schema, table, row, col) -> str:
     """A cell named as printed: 行 label › 列 label (or the key when the schema has no label)."""
     if table not in schema.tables:
         return "/".join(x for x in (row, col) if x)
     spec = schema.tables[table]
-    parts = []
-    if row:
-        r = next((x for x in spec.rows if x.key == row), None)
-        parts.append((r.label or "（数据行）") if r else row)
-    if col:
-        c = spec.columns.get(col)
-        parts.append(("".join(g + "›" for g in c.groups[1:]) + c.label) if c else col)
+    parts = ([_row_label(spec, row)] if row else []) + ([_col_label(spec, col)] if col else [])
     return " › ".join(parts)
 
 
@@ -467,57 +399,106 @@ def _g(x) -> str:
 
 def explain(f: dict, rule: Rule | None, schema: Schema) -> tuple[str, str]:
     """One sentence in Chinese and one in English saying what failed, expected, printed and the difference."""
-    where = _label(schema, f["table"], f["row"], f["col"])
-    exp, act, diff = f["expected"], f["actual"], f["difference"]
-    desc = rule.description if rule else ""
-    num = f"规则{rule.number}" if rule and rule.number else "规则"
-    numen = f"rule {rule.number}" if rule and rule.number else "rule"
-    scope = f["scope"]
-    if scope == "years":
-        zh = f"跨年度{num}（{desc}）：本年「{where}」为 {_g(act)}，按上一年度报告应为 {_g(exp)}，相差 {_g(diff)}。"
-        en = (
-            f"Across years, {numen} ({rule.name if rule else ''}): this year's {f['row']}/{f['col']} is {_g(act)}, "
-            f"but last year's report gives {_g(exp)}; difference {_g(diff)}."
-        )
-    elif scope == "narrative":
-        zh = f"正文与表格不符（{num}）：一、总体情况写的是 {_g(act)}，表格「{where}」为 {_g(exp)}，相差 {_g(diff)}。"
-        en = (
-            f"Text against table ({numen}): 一、总体情况 states {_g(act)}, the table's {f['row']}/{f['col']} "
-            f"holds {_g(exp)}; difference {_g(diff)}."
-        )
-    elif f["code"] in ("negative-value", "non-integer-value") and exp is None:
-        zh = f"{num}（{desc}）：「{where}」填报为 {_g(act)}，应为非负整数。"
-        en = f"{numen} ({rule.name if rule else ''}): {f['row']}/{f['col']} is {_g(act)}; counts are whole, ≥ 0."
+    if f["scope"] in _SENTENCES:
+        sentence = _SENTENCES[f["scope"]]
+    elif f["code"] in ("negative-value", "non-integer-value") and f["expected"] is None:
+        sentence = _single_value
     else:
-        zh = f"{num}（{desc}）：「{where}」应为 {_g(exp)}，实际填报 {_g(act)}，相差 {_g(diff)}。"
-        en = (
-            f"{numen} ({rule.name if rule else f['code']}): {'/'.join(x for x in (f['row'], f['col']) if x)} "
-            f"should be {_g(exp)} but {_g(act)} is printed; difference {_g(diff)}."
+        sentence = _within_report
+    return sentence(_Words.of(f, rule, schema))
+
+
+@dataclass
+class _Words:
+    """The parts of a failure's explanation: where, the figures, the rule's names in both languages."""
+
+    f: dict
+    where: str  # the cell as printed (label › label)
+    exp: str
+    act: str
+    diff: str
+    desc: str  # the rule's description
+    num: str  # 规则N
+    numen: str  # rule N
+    name: str  # the rule's name ("" without a rule)
+
+    @classmethod
+    def of(cls, f: dict, rule: Rule | None, schema: Schema) -> _Words:
+        n = rule.number if rule and rule.number else None
+        return cls(
+            f,
+            _label(schema, f["table"], f["row"], f["col"]),
+            _g(f["expected"]),
+            _g(f["actual"]),
+            _g(f["difference"]),
+            rule.description if rule else "",
+            f"规则{n}" if n else "规则",
+            f"rule {n}" if n else "rule",
+            rule.name if rule else "",
         )
+
+
+def _across_years(w: _Words) -> tuple[str, str]:
+    f = w.f
+    zh = f"跨年度{w.num}（{w.desc}）：本年「{w.where}」为 {w.act}，按上一年度报告应为 {w.exp}，相差 {w.diff}。"
+    en = (
+        f"Across years, {w.numen} ({w.name}): this year's {f['row']}/{f['col']} is {w.act}, "
+        f"but last year's report gives {w.exp}; difference {w.diff}."
+    )
     return zh, en
+
+
+def _text_against_table(w: _Words) -> tuple[str, str]:
+    f = w.f
+    zh = f"正文与表格不符（{w.num}）：一、总体情况写的是 {w.act}，表格「{w.where}」为 {w.exp}，相差 {w.diff}。"
+    en = (
+        f"Text against table ({w.numen}): 一、总体情况 states {w.act}, the table's {f['row']}/{f['col']} "
+        f"holds {w.exp}; difference {w.diff}."
+    )
+    return zh, en
+
+
+def _single_value(w: _Words) -> tuple[str, str]:
+    f = w.f
+    zh = f"{w.num}（{w.desc}）：「{w.where}」填报为 {w.act}，应为非负整数。"
+    en = f"{w.numen} ({w.name}): {f['row']}/{f['col']} is {w.act}; counts are whole, ≥ 0."
+    return zh, en
+
+
+def _within_report(w: _Words) -> tuple[str, str]:
+    f = w.f
+    zh = f"{w.num}（{w.desc}）：「{w.where}」应为 {w.exp}，实际填报 {w.act}，相差 {w.diff}。"
+    en = (
+        f"{w.numen} ({w.name or f['code']}): {'/'.join(x for x in (f['row'], f['col']) if x)} "
+        f"should be {w.exp} but {w.act} is printed; difference {w.diff}."
+    )
+    return zh, en
+
+
+_SENTENCES: dict[str, Callable[[_Words], tuple[str, str]]] = {
+    "years": _across_years,
+    "narrative": _text_against_table,
+}
 
 
 # ---------------------------------------------------------------------------------------------------- writing
 
 
 def write_audit(a: Audit, directory: str | Path) -> dict[str, Path]:
-    """Write ``audit_failures``, ``agency_links`` and ``cross_year_checks`` (in the ingest's format) and ``audit.html``."""
+    """Write ``audit_failures``, ``agency_links`` and ``cross_year_checks`` (in the ingest's format), ``audit.html``,
+    and ``datapackage.json`` describing the ingest's tables and these."""
     from .audit_html import render
-    from .write import write_frame
+    from .datapackage import write_datapackage
 
     d = Path(directory)
-    fr = a.failures.copy()
-    fr["cells"] = fr["cells"].map(lambda c: json.dumps(c, ensure_ascii=False))
+    failures = a.failures.assign(cells=a.failures["cells"].map(lambda c: json.dumps(c, ensure_ascii=False)))
     out = {
-        "audit_failures": write_frame(fr, d / "audit_failures", a.output.fmt),
-        "agency_links": write_frame(a.links, d / "agency_links", a.output.fmt),
-        "cross_year_checks": write_frame(a.checks, d / "cross_year_checks", a.output.fmt),
+        "audit_failures": write_frame(AUDIT_FAILURES.frame(failures), d / "audit_failures", a.fmt),
+        "agency_links": write_frame(AGENCY_LINKS.frame(a.links), d / "agency_links", a.fmt),
+        "cross_year_checks": write_frame(CROSS_YEAR_CHECKS.frame(a.checks), d / "cross_year_checks", a.fmt),
     }
-    html = d / "audit.html"
-    tmp = html.with_suffix(".html.part")
-    tmp.write_text(render(a), encoding="utf-8")
-    tmp.replace(html)
-    out["audit.html"] = html
+    write_datapackage({**dataset_files(d), **out}, d)
+    out["audit.html"] = write_text(d / "audit.html", render(a))
     return out
 
 

@@ -7,16 +7,17 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
-import pyarrow.parquet as pq
 
-from .batch import OutputDirError, Progress, list_parts, parts_dir, read_output, run_batch
+from .batch import BatchStats, Progress, run_batch
 from .datapackage import write_datapackage
 from .errors import SchemaFileError, SettingsError
-from .run import find_files, process_file
-from .schema import load_schema
+from .parts import OutputDirError, count_rows, read_parts
+from .run import Result, find_files, process_file
+from .schema import Schema, TableSpec, load_schema
 from .settings import Settings, default_of, help_of, option_type
 
 
@@ -92,21 +93,22 @@ def ingest(paths, out_dir, debug, **options):
         if debug:
             traceback.print_exc()
         raise
-    fmt = settings.format
-    st = stats.status
-    reports = read_output(out_dir, "reports", fmt)
-    total = reports["status"].value_counts().to_dict()
-    n_cells = sum(pq.ParquetFile(p).metadata.num_rows for p in list_parts(parts_dir(out_dir, "cells", fmt)))
+    reports = read_parts(out_dir, "reports")
     write_datapackage(stats.written, out_dir)
-    click.echo(
-        f"{len(files)} files: {stats.processed} read"
-        + (" (" + ", ".join(f"{n} {s}" for s, n in sorted(st.items())) + ")" if st else "")
-        + f", {stats.duplicates} duplicates, {stats.skipped_done} done earlier; "
-        f"{stats.files_per_second:.1f} files/s. Output: {len(reports)} reports, {n_cells} cells → {out_dir}"
-    )
+    click.echo(_ingest_summary(stats, len(files), len(reports), count_rows(out_dir, "cells"), out_dir))
     for path, error in stats.failed:
         click.echo(f"  failed: {path}: {error}", err=True)
-    sys.exit(1 if total.get("failed") else 0)
+    sys.exit(1 if (reports["status"] == "failed").any() else 0)
+
+
+def _ingest_summary(stats: BatchStats, n_files: int, n_reports: int, n_cells: int, out_dir: Path) -> str:
+    st = stats.status
+    by_status = " (" + ", ".join(f"{n} {s}" for s, n in sorted(st.items())) + ")" if st else ""
+    return (
+        f"{n_files} files: {stats.processed} read{by_status}, {stats.duplicates} duplicates, "
+        f"{stats.skipped_done} done earlier; {stats.files_per_second:.1f} files/s. "
+        f"Output: {n_reports} reports, {n_cells} cells → {out_dir}"
+    )
 
 
 @main.command()
@@ -155,6 +157,15 @@ def show(file):
     if rep.error:
         click.echo(f"  error: {rep.error}")
         sys.exit(1)
+    _show_tables(r, schema)
+    if r.issues:
+        click.echo(f"\nissues ({len(r.issues)}):")
+        for i in r.issues:
+            where = "/".join(str(x) for x in (i["table"], i["row"], i["col"]) if x)
+            click.echo(f"  {i['severity']:<7} {i['code']:<20} {where} {i['message']}")
+
+
+def _show_tables(r: Result, schema: Schema) -> None:
     for kind, spec in schema.tables.items():
         cells = [c for c in r.cells if c["table"] == kind]
         if not cells:
@@ -163,25 +174,28 @@ def show(file):
         tpl = cells[0]["template"]
         click.echo(f"\n[{kind}] {spec.title} (template {tpl})")
         by = {(c["row"], c["col"]): c for c in cells}
-        for row in spec.rows:
-            cols = row.columns.get(tpl) or ()
-            parts = []
-            for col in cols:
-                c = by.get((row.key, col))
-                if c is None:
-                    parts.append(f"{col}=·")
-                else:
-                    v = "null" if c["value"] is None else _number(c["value"])
-                    raw = c["raw"].strip()
-                    parts.append(f"{col}={v}" + (f" ({raw!r})" if raw and raw != v else ""))
-            if cols:
-                score = min((by[(row.key, c)]["match_score"] for c in cols if (row.key, c) in by), default=None)
-                click.echo(f"  {row.key:<28} " + ("" if score is None else f"[{score:.0f}] ") + "  ".join(parts))
-    if r.issues:
-        click.echo(f"\nissues ({len(r.issues)}):")
-        for i in r.issues:
-            where = "/".join(str(x) for x in (i["table"], i["row"], i["col"]) if x)
-            click.echo(f"  {i['severity']:<7} {i['code']:<20} {where} {i['message']}")
+        for line in _table_lines(spec, tpl, by):
+            click.echo(line)
+
+
+def _table_lines(spec: TableSpec, tpl: str, by: dict) -> Iterator[str]:
+    """One line per template row: its key, the lowest match score of its cells, and each column's value."""
+    for row in spec.rows:
+        cols = row.columns.get(tpl) or ()
+        if not cols:
+            continue
+        parts = [_cell_text(col, by.get((row.key, col))) for col in cols]
+        score = min((by[(row.key, c)]["match_score"] for c in cols if (row.key, c) in by), default=None)
+        yield f"  {row.key:<28} " + ("" if score is None else f"[{score:.0f}] ") + "  ".join(parts)
+
+
+def _cell_text(col: str, c: dict | None) -> str:
+    """``col=value``, with the printed text when it differs; ``col=·`` for a cell not printed."""
+    if c is None:
+        return f"{col}=·"
+    v = "null" if c["value"] is None else _number(c["value"])
+    raw = c["raw"].strip()
+    return f"{col}={v}" + (f" ({raw!r})" if raw and raw != v else "")
 
 
 @main.command()
@@ -191,11 +205,12 @@ def audit(directory):
 
     Writes DIRECTORY/audit.html, audit_failures, agency_links and cross_year_checks, and prints a summary.
     """
-    from .audit import read_output, run_audit, summary, write_audit
+    from .audit import run_audit, summary, write_audit
+    from .dataset import dataset_format
 
     schema = _schema_or_exit()
     try:
-        read_output(directory)
+        dataset_format(directory)
     except FileNotFoundError as e:
         raise click.UsageError(str(e)) from None
     a = run_audit(directory, schema)

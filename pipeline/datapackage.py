@@ -1,24 +1,32 @@
 """``datapackage.json``: a Frictionless Data Package descriptor for an ingest's output, so the dataset explains itself.
 
-One resource per output file (cells, reports, issues, narrative) with a Table Schema made from ``tables``: every
-field's name, type, title (in Chinese), description and allowed values, the primary key, and the foreign keys tying
-cells and issues to their report.
+One resource per output file (cells, reports, issues, narrative, and the audit's tables once ``xxgk audit`` has
+written them) with a Table Schema made from ``tables``: every field's name, type, title (in Chinese), description and
+allowed values, the primary key, and the foreign keys tying the rows to their report.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from .tables import FRICTIONLESS_TYPES, OUTPUT_TABLES, Table
-from .write import _atomic
+from .dataset import write_text
+from .tables import AUDIT_TABLES, FRICTIONLESS_TYPES, OUTPUT_TABLES, Table
+
+TABLES = {**OUTPUT_TABLES, **AUDIT_TABLES}
 
 
 def table_schema(table: Table) -> dict:
     """The Table Schema of one output table: fields with type, title, description and allowed values; keys."""
     fields = []
     for c in table.columns:
-        f = {"name": c.name, "type": FRICTIONLESS_TYPES[c.dtype], "title": c.title, "description": c.description}
+        f: dict[str, Any] = {
+            "name": c.name,
+            "type": FRICTIONLESS_TYPES[c.dtype],
+            "title": c.title,
+            "description": c.description,
+        }
         if c.enum:
             f["constraints"] = {"enum": list(c.enum)}
         fields.append(f)
@@ -31,12 +39,12 @@ def table_schema(table: Table) -> dict:
 
 
 def descriptor(files: dict[str, Path], name: str = "xxgk-dataset") -> dict:
-    """The descriptor for the written files ``{"cells": path, "reports": path, "issues": path}``."""
+    """The descriptor for the written files ``{"cells": path, "reports": path, ...}`` (keys are table names)."""
     from . import __version__
 
     resources = []
     for res, path in files.items():
-        table = OUTPUT_TABLES[res]
+        table = TABLES[res]
         fmt = Path(path).suffix.lstrip(".")
         r = {
             "name": res,
@@ -65,7 +73,6 @@ def descriptor(files: dict[str, Path], name: str = "xxgk-dataset") -> dict:
 
 def write_datapackage(files: dict[str, Path], out_dir: str | Path) -> Path:
     """Write ``datapackage.json`` beside the output files (atomically)."""
-    path = Path(out_dir) / "datapackage.json"
-    text = json.dumps(descriptor(files), ensure_ascii=False, indent=2)
-    _atomic(path, lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"))
-    return path
+    return write_text(
+        Path(out_dir) / "datapackage.json", json.dumps(descriptor(files), ensure_ascii=False, indent=2) + "\n"
+    )

@@ -9,7 +9,7 @@ from fnmatch import fnmatch
 
 import pandas as pd
 
-from .schema import TEMPLATES, Schema, load_schema
+from .schema import TEMPLATES, Schema, TableSpec, load_schema
 from .tables import Batch
 
 OUTCOME_RULE_CHECK = "sum_equals"
@@ -27,19 +27,28 @@ def report_tables(
     out = {}
     for table, spec in schema.tables.items():
         part = mine[mine["table"] == table]
-        if part.empty:
-            continue
-        tpl = part["template"].dropna().iloc[0] if part["template"].notna().any() else TEMPLATES[-1]
-        rows = [r for r in spec.rows if tpl in r.columns]
-        cols = list(dict.fromkeys(c for r in rows for c in r.columns[tpl]))
-        grid = part.pivot_table(index="row", columns="col", values="value", aggfunc="first", dropna=False)
-        grid = grid.reindex(index=[r.key for r in rows], columns=cols)
-        if labels == "zh":
-            grid.index = [" ".join(x for x in (r.group, r.label_in(tpl)) if x) or r.key for r in rows]
-            grid.columns = [" ".join((*spec.columns[c].groups, spec.columns[c].label_in(tpl))) for c in cols]
-        grid.index.name, grid.columns.name = spec.title, None
-        out[table] = grid
+        if not part.empty:
+            out[table] = _printed(part, spec, labels)
     return out
+
+
+def _printed(part: pd.DataFrame, spec: TableSpec, labels: str) -> pd.DataFrame:
+    """One table's cells as a grid of its template's rows and columns, headed by keys or printed labels."""
+    tpl = part["template"].dropna().iloc[0] if part["template"].notna().any() else TEMPLATES[-1]
+    rows = [r for r in spec.rows if tpl in r.columns]
+    cols = list(dict.fromkeys(c for r in rows for c in r.columns[tpl]))
+    grid = part.pivot_table(index="row", columns="col", values="value", aggfunc="first", dropna=False)
+    grid = grid.reindex(index=[r.key for r in rows], columns=cols)
+    if labels == "zh":
+        grid.index = [_row_label(r, tpl) for r in rows]
+        grid.columns = [" ".join((*spec.columns[c].groups, spec.columns[c].label_in(tpl))) for c in cols]
+    grid.index.name, grid.columns.name = spec.title, None
+    return grid
+
+
+def _row_label(r, tpl: str) -> str:
+    """A row as printed: its group and its label in this template (the key when it has neither)."""
+    return " ".join(x for x in (r.group, r.label_in(tpl)) if x) or r.key
 
 
 def outcome_groups(schema: Schema | None = None) -> dict[str, list[str]]:

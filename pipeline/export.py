@@ -12,38 +12,16 @@ from pathlib import Path
 
 import pandas as pd
 
+from .dataset import read_dataset, write_frame
 from .schema import TEMPLATES, Schema, load_schema
-from .tables import OUTPUT_TABLES, REPORTS, Batch
-from .write import FORMATS, write_frame
+from .settings import FORMATS
+from .tables import REPORTS
 
 LABELS = ("en", "zh")
 KEY_SEP = ":"
 ZH_SEP = "｜"
 # report columns carried into the wide table, before the values
 WIDE_ID_COLUMNS = [c for c in REPORTS.names if c not in ("n_cells", "n_issues", "error")]
-
-
-def load_batch(out_dir: str | Path) -> Batch:
-    """Read an ingest's output folder (Parquet or CSV) back into a ``Batch`` with the dtypes it was written with."""
-    d = Path(out_dir)
-    frames = {}
-    for name in ("cells", "reports", "issues"):
-        types = OUTPUT_TABLES[name].types
-        pq, csv = d / f"{name}.parquet", d / f"{name}.csv"
-        if pq.exists():
-            df = pd.read_parquet(pq)
-        elif csv.exists():
-            df = pd.read_csv(
-                csv,
-                dtype={c: ("object" if t == "string" else t) for c, t in types.items()},
-                keep_default_na=False,
-                na_values=[""],
-                encoding="utf-8-sig",
-            )
-        else:
-            raise FileNotFoundError(f"{d}: no {name}.parquet or {name}.csv (is this an xxgk ingest output folder?)")
-        frames[name] = df.astype({c: t for c, t in types.items() if c in df.columns})
-    return Batch(**frames)
 
 
 def wide_keys(schema: Schema | None = None) -> list[tuple[str, str, str]]:
@@ -115,23 +93,28 @@ def cells_to_wide(
 def wide_to_cells(wide: pd.DataFrame, schema: Schema | None = None) -> pd.DataFrame:
     """Back to the tidy shape: (report_id, table, row, col, value) for every non-empty value cell."""
     schema = schema or load_schema()
-    back = {}
-    for labels in LABELS:
-        back.update({h: k for k, h in headers(labels, schema).items()})
+    back = {h: k for labels in LABELS for k, h in headers(labels, schema).items()}
     rid = "report_id" if "report_id" in wide.columns else id_header("report_id", "zh")
     ids = {id_header(c, lab) for c in WIDE_ID_COLUMNS for lab in LABELS}
     rows = []
     for h in wide.columns:
-        if h in ids:
-            continue
-        key = back.get(h) or (tuple(h.split(KEY_SEP)) if h.count(KEY_SEP) == 2 else None)
-        if key is None:
-            raise ValueError(f"column {h!r} is neither a report column nor a (table, row, col) key")
-        vals = pd.to_numeric(wide[h], errors="raise").astype("float64")
-        for r, v in zip(wide[rid], vals, strict=False):
-            if pd.notna(v):
-                rows.append((str(r), *key, float(v)))
+        if h not in ids:
+            rows += _values(wide, h, rid, _key_of(h, back))
     return pd.DataFrame(rows, columns=["report_id", "table", "row", "col", "value"])
+
+
+def _values(wide: pd.DataFrame, h: str, rid: str, key: tuple[str, ...]) -> list[tuple]:
+    """The non-empty values of one wide column as tidy (report_id, table, row, col, value) rows."""
+    vals = pd.to_numeric(wide[h], errors="raise").astype("float64")
+    return [(str(r), *key, float(v)) for r, v in zip(wide[rid], vals, strict=False) if pd.notna(v)]
+
+
+def _key_of(h: str, back: dict[str, tuple[str, str, str]]) -> tuple[str, ...]:
+    """The (table, row, col) key a wide column header stands for, in either label set, or the key itself."""
+    key = back.get(h) or (tuple(h.split(KEY_SEP)) if h.count(KEY_SEP) == 2 else None)
+    if key is None:
+        raise ValueError(f"column {h!r} is neither a report column nor a (table, row, col) key")
+    return key
 
 
 def read_wide(path: str | Path) -> pd.DataFrame:
@@ -146,5 +129,5 @@ def export_wide(out_dir: str | Path, path: str | Path, labels: str = "en") -> Pa
     fmt = Path(path).suffix.lstrip(".").lower()
     if fmt not in FORMATS:
         raise ValueError(f"{path}: the file name must end in .csv or .parquet")
-    batch = load_batch(out_dir)
+    batch = read_dataset(out_dir)
     return write_frame(cells_to_wide(batch.cells, batch.reports, labels), Path(path), fmt)

@@ -62,7 +62,7 @@ class Issue:
     cells: tuple[tuple[str, str, str, str], ...] = ()
     figure: str | None = None  # a narrative rule's figure (which number the text states)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.code not in CODES:
             raise ValueError(f"unknown issue code {self.code!r}")
         if self.severity is None:

@@ -8,6 +8,7 @@ fill-in instructions ("規章(設區的市…應提供相關數據)").
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -19,6 +20,7 @@ _DROP = re.compile(r"[\s\W_]+", re.UNICODE)  # whitespace, punctuation, symbols
 
 
 def strip_numbering(t: str) -> str:
+    """The label without its list numbering, however many levels are printed (（三）1.)."""
     prev = None
     while prev != t:
         prev, t = t, NUMBERING.sub("", t, count=1)
@@ -37,27 +39,34 @@ def forms(text: str) -> tuple[str, ...]:
     return (full, short) if short and short != full else (full,)
 
 
+# a label that is a clear prefix of the other (cut-off text such as 社会公益 for 社会公益组织) scores at least this
+# much: as close as a one-character slip in a ten-character label
+PREFIX_SCORE = 90.0
+PREFIX_MIN_SHARE = 0.6  # ...when it covers this share of the longer label (a stub such as 科研 of 科研机构 does not)
+
+
 @lru_cache(maxsize=1 << 18)
 def score(a: str, b: str) -> float:
-    """Similarity 0..100 of two labels over their forms.
-
-    A label that is a clear prefix of the other (cut-off text such as 社会公益 for 社会公益组织) scores at least 90.
-    """
+    """Similarity 0..100 of two labels over their forms (rapidfuzz's ratio, lifted to ``PREFIX_SCORE`` for a clear
+    prefix)."""
     best = 0.0
     for x in forms(a):
         for y in forms(b):
-            if not x or not y:
-                continue
-            s = fuzz.ratio(x, y)
-            if s < 90 and len(x) >= 2 and len(y) >= 2:
-                short, long_ = (x, y) if len(x) <= len(y) else (y, x)
-                if long_.startswith(short) and len(short) >= max(2, 0.6 * len(long_)):
-                    s = 90.0
-            best = max(best, s)
+            if x and y:
+                best = max(best, _form_score(x, y))
     return best
 
 
-def best_score(text: str, labels) -> float:
+def _form_score(x: str, y: str) -> float:
+    s = fuzz.ratio(x, y)
+    if s < PREFIX_SCORE and len(x) >= 2 and len(y) >= 2:
+        short, long_ = (x, y) if len(x) <= len(y) else (y, x)
+        if long_.startswith(short) and len(short) >= max(2, PREFIX_MIN_SHARE * len(long_)):
+            return PREFIX_SCORE
+    return s
+
+
+def best_score(text: str, labels: Iterable[str]) -> float:
     """The best score of ``text`` against any of ``labels`` (a tuple, so the result can be cached)."""
     return _best(text, tuple(labels))
 

@@ -13,7 +13,9 @@ from .schema import Schema, TableSpec
 from .text import fold
 
 MIN_LABEL_HITS = 2  # distinct template labels a table must show to count as a statistics table
-LABEL_HIT_SCORE = 88
+# a cell text this close to a label of the kind shows it: a one-character slip passes in a label of ten characters or
+# more (ratio 90), not in a short one, where one character makes another label (其他 and 其他处理)
+LABEL_HIT_SCORE = 88.0
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from .text import TITLE_LINES, compact
@@ -20,19 +21,28 @@ _YEAR_AGENCY = re.compile(
 _FILE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 
 
-def agency_year(title: str | None, paragraphs, path: str | Path) -> tuple[str | None, int | None, str]:
+def agency_year(title: str | None, paragraphs: Sequence[str], path: str | Path) -> tuple[str | None, int | None, str]:
     """(agency, year, source) where source says what decided: "title" or "filename"."""
-    heads = [p for p in ([title] if title else []) + list(paragraphs[:TITLE_LINES]) if p and p.strip()]
-    # a title broken over two lines: also try each line joined with the next
-    candidates = [compact(p) for p in heads] + [compact(a + b) for a, b in itertools.pairwise(heads)]
-    for text in candidates:
-        for rx in (_AGENCY_YEAR, _YEAR_AGENCY):
-            m = rx.search(text)
-            if m:
-                agency = m.group("agency").strip("（(·、")
-                agency = re.sub(r"^(?:关于|關於)", "", agency)
-                if agency in ("", "政府", "年"):  # "2024年政府信息公开工作年度报告": the agency is on another line
-                    continue
-                return agency, int(m.group("year")), "title"
+    for text in _title_readings(title, paragraphs):
+        found = _agency_and_year(text)
+        if found is not None:
+            return found[0], found[1], "title"
     m = _FILE_YEAR.search(Path(str(path)).stem)
     return None, (int(m.group(1)) if m else None), "filename"
+
+
+def _title_readings(title: str | None, paragraphs: Sequence[str]) -> list[str]:
+    """The title and the first lines, compacted; and each line joined with the next (a title broken over two)."""
+    heads = [p for p in ([title] if title else []) + list(paragraphs[:TITLE_LINES]) if p and p.strip()]
+    return [compact(p) for p in heads] + [compact(a + b) for a, b in itertools.pairwise(heads)]
+
+
+def _agency_and_year(text: str) -> tuple[str, int] | None:
+    """The agency and year a title line names, in either order; None when it names no agency."""
+    for rx in (_AGENCY_YEAR, _YEAR_AGENCY):
+        m = rx.search(text)
+        if m:
+            agency = re.sub(r"^(?:关于|關於)", "", m.group("agency").strip("（(·、"))
+            if agency not in ("", "政府", "年"):  # "2024年政府信息公开工作年度报告": the agency is on another line
+                return agency, int(m.group("year"))
+    return None

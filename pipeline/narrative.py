@@ -7,9 +7,10 @@ table (``tables.NARRATIVE``).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from .reconcile import CHECK_SCOPES
-from .schema import Schema
+from .checks import CHECKS, Scope
+from .specs import Rule, Schema
 from .text import fold
 
 _SECTION_ONE = re.compile(r"^[一1][、.．,，]?\s*总体情况")
@@ -17,7 +18,7 @@ _SECTION_NEXT = re.compile(r"^[二2][、.．,，]")
 SNIPPET_CONTEXT = 12  # characters of text kept either side of a stated figure
 
 
-def overview_text(paragraphs) -> list[tuple[int, str]]:
+def overview_text(paragraphs: Sequence[str]) -> list[tuple[int, str]]:
     """The paragraphs of 一、总体情况 (index, folded text); empty when the report has no such heading."""
     folded = [(i, fold(p)) for i, p in enumerate(paragraphs) if p and p.strip()]
     start = next((k for k, (_, t) in enumerate(folded) if _SECTION_ONE.match(t)), None)
@@ -31,7 +32,7 @@ def overview_text(paragraphs) -> list[tuple[int, str]]:
     return out
 
 
-def narrative_figures(paragraphs, schema: Schema) -> list[dict]:
+def narrative_figures(paragraphs: Sequence[str], schema: Schema) -> list[dict]:
     """Every figure of the narrative rules that 一、总体情况 states: rule, table, figure, value, raw text, paragraph.
 
     The section's paragraphs are joined (PDF text breaks lines mid-sentence) and searched with each figure's
@@ -44,28 +45,32 @@ def narrative_figures(paragraphs, schema: Schema) -> list[dict]:
     for i, t in parts:
         starts.append((len(text), i))
         text += t
-    para_at = lambda pos: max((i for s, i in starts if s <= pos), default=parts[0][0])
     out: list[dict] = []
     for rule in schema.rules:
-        if CHECK_SCOPES.get(rule.check) != "narrative":
-            continue
-        for fig in rule.params["figures"]:
-            seen = set()
-            for pat in fig["patterns"]:
-                for m in re.finditer(pat, text):
-                    value = float(m.group(1))
-                    if value in seen:
-                        continue
-                    seen.add(value)
-                    snippet = text[max(0, m.start() - SNIPPET_CONTEXT) : m.end() + SNIPPET_CONTEXT]
-                    out.append(
-                        dict(
-                            rule=rule.name,
-                            table=rule.table,
-                            figure=fig["name"],
-                            value=value,
-                            raw=snippet,
-                            paragraph=para_at(m.start()),
-                        )
-                    )
+        if CHECKS[rule.check].scope == Scope.NARRATIVE:
+            for fig in rule.params["figures"]:
+                out += _stated(rule, fig, text, starts)
+    return out
+
+
+def _stated(rule: Rule, fig: dict, text: str, starts: list[tuple[int, int]]) -> list[dict]:
+    """Where ``text`` (the section joined, each paragraph starting at its offset) states one figure."""
+    out: list[dict] = []
+    seen: set[float] = set()
+    for pat in fig["patterns"]:
+        for m in re.finditer(pat, text):
+            value = float(m.group(1))
+            if value in seen:
+                continue
+            seen.add(value)
+            out.append(
+                dict(
+                    rule=rule.name,
+                    table=rule.table,
+                    figure=fig["name"],
+                    value=value,
+                    raw=text[max(0, m.start() - SNIPPET_CONTEXT) : m.end() + SNIPPET_CONTEXT],
+                    paragraph=max(i for s, i in starts if s <= m.start()),
+                )
+            )
     return out

@@ -7,6 +7,7 @@ thousands separators and units (元, 万元) are understood. Money is returned i
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -16,7 +17,7 @@ from .text import DASHES, NULL_TOKENS, compact
 ZERO_WORDS = {"零": 0}
 UNIT_SCALE = {"万元": Decimal(10000), "元": Decimal(1)}
 COUNT_UNITS = ("件", "个", "项", "次", "条", "宗", "人次")
-_NUMBER = re.compile(r"^(?P<sign>[+-]?)(?P<num>\d+(?:\.\d+)?|\.\d+)(?P<unit>万元|元|%s)?$" % "|".join(COUNT_UNITS))
+_NUMBER = re.compile(r"^(?P<sign>[+-]?)(?P<num>\d+(?:\.\d+)?|\.\d+)(?P<unit>万元|元|" + "|".join(COUNT_UNITS) + ")?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 
 
@@ -51,24 +52,29 @@ def parse_value(raw: str, unit_hint: str | None = None) -> Parsed:
     t = clean(raw)
     if not t:
         return Parsed(None, raw)
-    low = t.lower()
-    if low in NULL_TOKENS or set(t) <= DASHES:
+    if t.lower() in NULL_TOKENS or set(t) <= DASHES:
         return Parsed(None, raw, note="null-token")
     if t in ZERO_WORDS:
         return Parsed(float(ZERO_WORDS[t]), raw)
-    if _THOUSANDS.match(t):
-        t = t.replace(",", "")
-    t = t.replace("＋", "+")
-    m = _NUMBER.match(t)
+    m = _NUMBER.match(_without_separators(t))
     if not m:
         return Parsed(None, raw, note="unparsed")
     try:
         num = Decimal(m.group("num"))
     except InvalidOperation:
         return Parsed(None, raw, note="unparsed")
-    if m.group("sign") == "-":
-        num = -num
-    unit = m.group("unit")
+    return _in_unit(-num if m.group("sign") == "-" else num, m.group("unit"), unit_hint, raw)
+
+
+def _without_separators(t: str) -> str:
+    """Thousands separators dropped (1,234,567 only, never 1,2) and a full-width plus made plain."""
+    if _THOUSANDS.match(t):
+        t = t.replace(",", "")
+    return t.replace("＋", "+")
+
+
+def _in_unit(num: Decimal, unit: str | None, unit_hint: str | None, raw: str) -> Parsed:
+    """Money in yuan, whether the cell or the header names its unit; a count as printed."""
     if unit in UNIT_SCALE:
         return Parsed(float(num * UNIT_SCALE[unit]), raw, unit="yuan")
     if unit_hint in UNIT_SCALE:
@@ -79,7 +85,7 @@ def parse_value(raw: str, unit_hint: str | None = None) -> Parsed:
     return Parsed(float(num), raw)
 
 
-def header_unit(texts) -> str | None:
+def header_unit(texts: Iterable[str]) -> str | None:
     """The unit a header annotation gives (单位：万元 / 元), or None."""
     for t in texts:
         c = clean(t)

@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from typing import Any
 
 from .issues import Issue
 from .text import TITLE_LINES, compact
-
-PLACE_COLUMNS = ["province", "province_code", "city", "city_code", "county", "county_code", "town", "level"]
-PLACE_TYPES = {c: "string" for c in PLACE_COLUMNS}
-LEVELS = ("province", "city", "county", "township", "street", "department")
 
 # gazetteer nodes that group counties directly under a province (no prefecture-level city)
 _DIRECT_COUNTIES = re.compile(r"^(省|自治区)直辖")
@@ -53,13 +52,13 @@ class Place:
         return asdict(self)
 
 
-def _quiet():
+def _quiet() -> contextlib.redirect_stdout[io.StringIO]:
     """jionlp prints a banner on import; keep it out of the CLI's output."""
     return contextlib.redirect_stdout(io.StringIO())
 
 
 @lru_cache(maxsize=1)
-def _jio():
+def _jio() -> Any:  # jionlp ships no types
     with _quiet():
         import jionlp
     return jionlp
@@ -72,24 +71,22 @@ def gazetteer() -> dict:
         table = _jio().china_location_loader(detail=True)
     codes: dict[tuple, str] = {}
     counties: dict[str, list[tuple]] = {}
-    for prov, pnode in table.items():
-        if prov.startswith("_"):
-            continue
+    for prov, pnode in _named(table):
         codes[(prov,)] = pnode["_admin_code"]
-        for city, cnode in pnode.items():
-            if city.startswith("_"):
-                continue
+        for city, cnode in _named(pnode):
             real_city = None if _DIRECT_COUNTIES.match(city) else city
             if real_city:
                 codes[(prov, real_city)] = cnode["_admin_code"]
-            for county, knode in cnode.items():
-                if county.startswith("_") or not isinstance(knode, dict):
-                    continue
+            for county, knode in _named(cnode):
                 codes[(prov, real_city, county)] = knode["_admin_code"]
-                names = {county} | set(_aliases(knode))
-                for n in names:
+                for n in {county} | set(_aliases(knode)):
                     counties.setdefault(n, []).append((prov, real_city, county))
     return {"codes": codes, "counties": counties}
+
+
+def _named(node: dict) -> list[tuple[str, dict]]:
+    """The divisions under a gazetteer node (its other keys, such as ``_admin_code``, start with "_")."""
+    return [(k, v) for k, v in node.items() if not k.startswith("_") and isinstance(v, dict)]
 
 
 def _aliases(node: dict) -> list[str]:
@@ -97,32 +94,31 @@ def _aliases(node: dict) -> list[str]:
     return [a] if isinstance(a, str) else list(a or [])
 
 
-def heading_agency(agency: str | None, title: str | None = None, paragraphs=()) -> str | None:
-    """The agency as printed in the title line (before the year), which may say more than the agency read by
-    ``meta.agency_year`` (e.g. a bracketed county); else the agency itself."""
-    heads = heading_candidates(agency, title, paragraphs)
-    return heads[0] if heads else None
-
-
-def heading_candidates(agency: str | None, title: str | None = None, paragraphs=()) -> list[str]:
+def heading_candidates(agency: str | None, title: str | None = None, paragraphs: Sequence[str] = ()) -> list[str]:
     """Title-line readings of the agency, best first: the line holding it, then that line joined to the one before
     (a title broken over two lines, as PDFs print long ones), then the agency alone."""
     if not agency:
         return []
     key = compact(agency)
     lines = [compact(x or "") for x in [title, *list(paragraphs)[:TITLE_LINES]]]
-    out: list[str] = []
-    for i, text in enumerate(lines):
-        for cand in (text, (lines[i - 1] + text) if i else None):
-            if not cand:
-                continue
-            m = _YEAR.search(cand)
-            head = cand[: m.start()] if m else ""
-            if key and key in head and head not in out:
-                out.append(head)
-        if out:
-            break
+    out = next((heads for i in range(len(lines)) if (heads := _heads_at(lines, i, key))), [])
     return out + ([key] if key not in out else [])
+
+
+def _heads_at(lines: list[str], i: int, key: str) -> list[str]:
+    """What line ``i`` prints before its year, alone and joined to the line before, where that holds the agency."""
+    out: list[str] = []
+    for reading in (lines[i], lines[i - 1] + lines[i]) if i else (lines[i],):
+        head = _before_year(reading)
+        if key and key in head and head not in out:
+            out.append(head)
+    return out
+
+
+def _before_year(line: str) -> str:
+    """What a title line prints before its year (the agency, maybe with more); "" for a line with no year."""
+    m = _YEAR.search(line)
+    return line[: m.start()] if m else ""
 
 
 def place_of(name: str | None) -> tuple[Place, list[Issue]]:
@@ -134,51 +130,55 @@ def place_of(name: str | None) -> tuple[Place, list[Issue]]:
     with _quiet():
         loc = _jio().parse_location(text, town_village=True, change2new=True)
     prov, city, county = loc.get("province"), loc.get("city"), loc.get("county")
-    town = loc.get("town")
-    issues: list[Issue] = []
-    g = gazetteer()
     if county:
-        fits = g["counties"].get(county, [])
-        named_above = prov and (
-            prov in text
-            or (city and city in text)
-            or any(a in text for a in _short(prov))
-            or (city and any(a in text for a in _short(city)))
-        )
-        if prov is None or (len(fits) > 1 and not named_above):
-            where = "; ".join("".join(x for x in f if x) for f in fits) or "no division known"
-            issues.append(
-                Issue(
-                    "place-ambiguous",
-                    f"{county!r} in {name!r} fits several divisions ({where}); province, city and county left null",
-                    raw=name,
-                )
-            )
+        doubt = _county_doubt(name, text, prov, city, county)
+        if doubt is not None:
             # the place is unknown but its depth is not: a county's government or department
-            return Place(level=_level(plain, "county", loc.get("detail"))), issues
+            return Place(level=_level(plain, "county", loc.get("detail"))), [doubt]
     if not (prov or city or county):
-        issues.append(
-            Issue(
-                "place-unknown",
-                f"{name!r} names no province, city or county known to the gazetteer; place left null",
-                raw=name,
-            )
-        )
-        return Place(level=_level(plain, None)), issues
+        message = f"{name!r} names no province, city or county known to the gazetteer; place left null"
+        return Place(level=_level(plain, None)), [Issue("place-unknown", message, raw=name)]
+    return _coded(plain, loc), []
+
+
+def _county_doubt(name: str, text: str, prov: str | None, city: str | None, county: str) -> Issue | None:
+    """A county name that fits several divisions, none of whose province or city the name also prints (鼓楼区),
+    or that the parser placed in no province: ``place-ambiguous``."""
+    fits = gazetteer()["counties"].get(county, [])
+    if prov is not None and (len(fits) <= 1 or _names_one_of(text, prov, city)):
+        return None
+    where = "; ".join("".join(x for x in f if x) for f in fits) or "no division known"
+    return Issue(
+        "place-ambiguous",
+        f"{county!r} in {name!r} fits several divisions ({where}); province, city and county left null",
+        raw=name,
+    )
+
+
+def _names_one_of(text: str, prov: str, city: str | None) -> bool:
+    """Whether the text prints the province or the city, in full or short (江苏省 or 江苏)."""
+    names = [prov, *_short(prov), *([city, *_short(city)] if city else [])]
+    return any(n in text for n in names)
+
+
+def _coded(plain: str, loc: dict) -> Place:
+    """The place the parser read, with the GB/T 2260 code of each division it names, and the agency's level."""
+    prov, city, county = loc.get("province"), loc.get("city"), loc.get("county")
     # province-administered counties have no prefecture-level city
     if city and _DIRECT_COUNTIES.match(city):
         city = None
     depth = "county" if county else "city" if city and city != prov else "province"
+    codes = gazetteer()["codes"]
     return Place(
         province=prov,
-        province_code=g["codes"].get((prov,)),
+        province_code=codes.get((prov,)),
         city=city,
-        city_code=g["codes"].get((prov, city)) if city else None,
+        city_code=codes.get((prov, city)) if city else None,
         county=county,
-        county_code=g["codes"].get((prov, city, county)) if county else None,
-        town=town,
+        county_code=codes.get((prov, city, county)) if county else None,
+        town=loc.get("town"),
         level=_level(plain, depth, loc.get("detail")),
-    ), issues
+    )
 
 
 def _short(name: str) -> list[str]:
@@ -191,13 +191,10 @@ def _alias_index() -> dict[str, list[str]]:
     with _quiet():
         table = _jio().china_location_loader(detail=True)
     out: dict[str, list[str]] = {}
-    for prov, pnode in table.items():
-        if prov.startswith("_"):
-            continue
+    for prov, pnode in _named(table):
         out[prov] = _aliases(pnode)
-        for city, cnode in pnode.items():
-            if not city.startswith("_") and isinstance(cnode, dict):
-                out[city] = _aliases(cnode)
+        for city, cnode in _named(pnode):
+            out[city] = _aliases(cnode)
     return out
 
 
@@ -213,7 +210,9 @@ def _level(plain: str, depth: str | None, detail: str | None = None) -> str | No
     return depth if _GOVERNMENT.search(rest) else "department"
 
 
-def report_place(agency: str | None, title: str | None = None, paragraphs=()) -> tuple[dict, list[Issue]]:
+def report_place(
+    agency: str | None, title: str | None = None, paragraphs: Sequence[str] = ()
+) -> tuple[dict, list[Issue]]:
     """Place columns for one report's ``reports`` row, and the issues explaining any null (none when the agency
     itself is unknown: ``agency-unknown`` already says so)."""
     return place_from_candidates(heading_candidates(agency, title, paragraphs))
@@ -223,10 +222,7 @@ def place_from_candidates(candidates: list[str]) -> tuple[dict, list[Issue]]:
     """The place of the first title-line reading (see ``heading_candidates``) that names one."""
     if not candidates:
         return Place().as_record(), []
-    first = None
-    for head in candidates:
-        place, issues = place_of(head)
-        if place.province or place.level:
-            return place.as_record(), issues
-        first = first or (place, issues)
-    return first[0].as_record(), first[1]
+    readings = map(place_of, candidates)  # lazily: each reading is a parse of the gazetteer's
+    first = next(readings)
+    place, issues = next((r for r in itertools.chain([first], readings) if r[0].province or r[0].level), first)
+    return place.as_record(), issues

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .checks import CellKey, Values
 from .errors import XxgkError
 from .extract import extract, origin_of
 from .formats import SUFFIXES
@@ -112,10 +113,11 @@ def _header_issues(doc: Document, agency: str | None, year: int | None) -> list[
     return issues
 
 
-def _parse_issue(kind: str, v: MatchedValue, code: str) -> Issue:
+def _value_issue(code: str, message: str, kind: str, v: MatchedValue) -> Issue:
+    """An issue about one placed value, with its raw text and where it was printed."""
     return Issue(
         code,
-        f"{kind}/{v.row}/{v.col}: {v.raw!r}" + PARSE_NOTE_TEXT[code],
+        message,
         table=kind,
         row=v.row,
         col=v.col,
@@ -129,17 +131,11 @@ def _parse_issue(kind: str, v: MatchedValue, code: str) -> Issue:
 
 def _low_confidence(matched: dict[str, MatchedTable], floor: float) -> list[Issue]:
     return [
-        Issue(
+        _value_issue(
             "low-confidence",
             f"{v.row}/{v.col}: {v.raw!r} read by OCR with confidence {v.confidence:.0f} (below {floor:g})",
-            table=k,
-            row=v.row,
-            col=v.col,
-            page=v.page,
-            raw=v.raw,
-            table_index=v.table_index,
-            row_index=v.row_index,
-            col_index=v.col_index,
+            k,
+            v,
         )
         for k, m in matched.items()
         for v in m.values
@@ -152,6 +148,66 @@ def _cap(issues: list[Issue], limit: int) -> list[Issue]:
         return issues
     n = len(issues) - limit
     return [*issues[:limit], Issue("issue-limit", f"{n} more issues not recorded (limit max_issues={limit})")]
+
+
+@dataclass
+class _Figures:
+    """The matched values read as figures: the ``cells`` records, and per (table, row, col) value and page."""
+
+    cells: list[dict] = field(default_factory=list)
+    values: Values = field(default_factory=dict)
+    pages: dict[CellKey, int | None] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)  # cells read as no number, as null, or with no unit
+
+
+def _read_figures(matched: dict[str, MatchedTable], report: Report) -> _Figures:
+    """Parse every matched value (the normalise stage), noting what did not read as a plain number."""
+    out = _Figures()
+    ident = dict(report_id=report.report_id, source_path=report.source_path, agency=report.agency, year=report.year)
+    for kind, m in matched.items():
+        out.issues += m.issues
+        for v in m.values:
+            p = parse_value(v.raw, v.unit_hint)
+            if p.note in PARSE_NOTE_CODES:
+                code = PARSE_NOTE_CODES[p.note]
+                out.issues.append(
+                    _value_issue(code, f"{kind}/{v.row}/{v.col}: {v.raw!r}" + PARSE_NOTE_TEXT[code], kind, v)
+                )
+            out.cells.append(
+                dict(
+                    **ident,
+                    template=m.template,
+                    table=kind,
+                    row=v.row,
+                    col=v.col,
+                    value=p.value,
+                    unit=p.unit,
+                    raw=v.raw,
+                    page=v.page,
+                    table_index=v.table_index,
+                    row_index=v.row_index,
+                    col_index=v.col_index,
+                    match_score=v.score,
+                    confidence=v.confidence,
+                )
+            )
+            out.values[(kind, v.row, v.col)] = p.value
+            out.pages[(kind, v.row, v.col)] = v.page
+    return out
+
+
+def _rule_issues(
+    schema: Schema, matched: dict[str, MatchedTable], figures: _Figures, settings: Settings
+) -> list[Issue]:
+    """The failed rules, and, for figures read by OCR, the low-confidence ones (a misread digit may be the cause)."""
+    rule_issues = reconcile(schema, {k: m.template for k, m in matched.items()}, figures.values, figures.pages)
+    if not any(v.confidence is not None for m in matched.values() for v in m.values):
+        return rule_issues
+    suffix = " — figures read by OCR: a misread digit may be the cause"
+    return [
+        *_low_confidence(matched, settings.ocr_min_confidence),
+        *(replace(i, message=i.message + suffix) for i in rule_issues),
+    ]
 
 
 def document_to_result(doc: Document, schema: Schema, settings: Settings | dict | None = None) -> Result:
@@ -174,60 +230,21 @@ def document_to_result(doc: Document, schema: Schema, settings: Settings | dict 
         )
         return Result(report=report, document=doc, place_query=place_query)
     matched = match_tables(located, schema.tables, year)
-    template = report_template(matched)
-    if "appeals" in matched and template in ("2019", "2021"):
-        matched["appeals"].template = template
     issues += [
         Issue("table-missing", f"no {kind} table ({spec.title}) found", table=kind)
         for kind, spec in schema.tables.items()
         if kind not in matched
     ]
-    cells, values, where = [], {}, {}
-    for kind, m in matched.items():
-        issues += m.issues
-        for v in m.values:
-            p = parse_value(v.raw, v.unit_hint)
-            if p.note in PARSE_NOTE_CODES:
-                issues.append(_parse_issue(kind, v, PARSE_NOTE_CODES[p.note]))
-            cells.append(
-                dict(
-                    report_id=rid,
-                    source_path=path,
-                    agency=agency,
-                    year=year,
-                    template=m.template,
-                    table=kind,
-                    row=v.row,
-                    col=v.col,
-                    value=p.value,
-                    unit=p.unit,
-                    raw=v.raw,
-                    page=v.page,
-                    table_index=v.table_index,
-                    row_index=v.row_index,
-                    col_index=v.col_index,
-                    match_score=v.score,
-                    confidence=v.confidence,
-                )
-            )
-            values[(kind, v.row, v.col)] = p.value
-            where[(kind, v.row, v.col)] = v.page
-    rule_issues = reconcile(schema, {k: m.template for k, m in matched.items()}, values, where)
-    if any(v.confidence is not None for m in matched.values() for v in m.values):
-        issues += _low_confidence(matched, settings.ocr_min_confidence)
-        rule_issues = [
-            replace(i, message=i.message + " — figures read by OCR: a misread digit may be the cause")
-            for i in rule_issues
-        ]
-    issues = _cap(issues + rule_issues, settings.max_issues)
+    figures = _read_figures(matched, report)
+    issues = _cap(issues + figures.issues + _rule_issues(schema, matched, figures, settings), settings.max_issues)
     records = issues_to_records(issues, report_id=rid, source_path=path)
-    report.template = template
+    report.template = report_template(matched, schema.tables)
     report.status = Status.PARTIAL if any(i.severity in SERIOUS for i in issues) else Status.OK
-    report.n_cells, report.n_issues = len(cells), len(records)
+    report.n_cells, report.n_issues = len(figures.cells), len(records)
     narrative = [dict(report_id=rid, source_path=path, **f) for f in narrative_figures(doc.paragraphs, schema)]
     return Result(
         report=report,
-        cells=cells,
+        cells=figures.cells,
         issues=records,
         document=doc,
         matched=matched,
@@ -292,7 +309,9 @@ def results_to_batch(results: Iterable[Result]) -> Batch:
     )
 
 
-def ingest(paths, settings: Settings | dict | None = None, schema: Schema | None = None) -> Batch:
+def ingest(
+    paths: str | Path | Iterable[str | Path], settings: Settings | dict | None = None, schema: Schema | None = None
+) -> Batch:
     """Read every report under ``paths`` into one tidy, checked dataset (the Python API behind ``xxgk ingest``)."""
     return results_to_batch(
         iter_results(find_files([paths] if isinstance(paths, str | Path) else paths), schema, settings)

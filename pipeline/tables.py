@@ -1,4 +1,4 @@
-"""The tables an ingest writes, declared once: every column's name, dtype, Chinese title and description.
+"""The tables an ingest and an audit write, declared once: every column's name, dtype, Chinese title and description.
 
 ``datapackage.json``, the writers, the readers, the exports and the audit all take the columns from here, so a
 column is added or documented in one place. ``Report`` is the reports row as a typed record (with its ``Status``);
@@ -213,6 +213,119 @@ NARRATIVE = Table(
 
 OUTPUT_TABLES: dict[str, Table] = {t.name: t for t in (CELLS, REPORTS, ISSUES, NARRATIVE)}
 RECORD_TABLES = ("cells", "issues", "narrative")  # many rows per file; "reports" has one and commits a part
+
+# ------------------------------------------------------------------------------------ the tables `xxgk audit` writes
+
+AUDIT_SCOPES = ("report", "years", "narrative")
+LINK_METHODS = ("same-name", "folded", "contains", "fuzzy")
+CHECK_STATUSES = ("held", "failed", "skipped-blank")
+
+PREV_REPORT_ID = _col(
+    "prev_report_id", "string", "上年报告编号", "report_id of the same agency's report of the year before"
+)
+PREV_SOURCE_PATH = _col("prev_source_path", "string", "上年文件路径", "Path of the report of the year before")
+PREV_YEAR = _col("prev_year", "Int64", "上一年度", "Year of the report of the year before")
+AGENCY_GROUP = _col(
+    "agency_group", "string", "机关分组", "The agency as linked across years: the first of its linked printed names"
+)
+RULE_NUMBER = _col("number", "Int64", "规则序号", "Number of the rule in schemas/rules.yaml")
+RULE_SEVERITY = _col("severity", "string", "严重程度", "error, warning or info", SEVERITIES)
+
+AUDIT_FAILURES = Table(
+    "audit_failures",
+    (
+        REPORT_ID,
+        SOURCE_PATH,
+        AGENCY,
+        YEAR,
+        _col(
+            "scope",
+            "string",
+            "范围",
+            "report (within one report, from ingest), years (against the year before) or narrative (text against "
+            "table)",
+            AUDIT_SCOPES,
+        ),
+        _col("rule", "string", "规则", "Reconciliation rule name (schemas/rules.yaml)"),
+        RULE_NUMBER,
+        RULE_SEVERITY,
+        _col("code", "string", "问题代码", "Issue code", sorted(CODES)),
+        TABLE,
+        ROW,
+        COL,
+        _col("expected", "float64", "应为", "Value the rule expected"),
+        _col("actual", "float64", "实为", "Value found"),
+        _col("difference", "float64", "差额", "actual - expected"),
+        _col("message", "string", "说明", "What is wrong, in words"),
+        _col("explanation_zh", "string", "中文说明", "One sentence in Chinese: what failed, expected and printed"),
+        _col("explanation_en", "string", "英文说明", "The same in English"),
+        PREV_REPORT_ID,
+        PREV_SOURCE_PATH,
+        _col(
+            "cells",
+            "string",
+            "涉及单元格",
+            "JSON list of the cells the rule read: role, report_id, source_path, table, row, col, value, raw, page, "
+            "table_index, row_index, col_index and printed (false for a cell the report does not print)",
+        ),
+    ),
+    "One row per failed rule: within a report, against the same agency's report of the year before, or text "
+    "against table; with both explanations and the cells read",
+)
+
+AGENCY_LINKS = Table(
+    "agency_links",
+    (
+        PREV_REPORT_ID,
+        PREV_SOURCE_PATH,
+        _col("prev_agency", "string", "上年发布机关", "Agency as printed in the report of the year before"),
+        PREV_YEAR,
+        REPORT_ID,
+        SOURCE_PATH,
+        AGENCY,
+        YEAR,
+        AGENCY_GROUP,
+        _col(
+            "method",
+            "string",
+            "关联方法",
+            "How the two printed names were linked: same-name, folded (人民政府 → 政府 …), contains or fuzzy",
+            LINK_METHODS,
+        ),
+        _col("score", "float64", "关联分", "Similarity of the two names (0-100)"),
+        _col("checked", "Int64", "核对数", "Lines of the cross-year rules evaluated (no blank operand)"),
+        _col("held", "Int64", "相符数", "Lines that held"),
+        _col("failed", "Int64", "不符数", "Lines that failed"),
+    ),
+    "One row per pair of reports of one agency in consecutive years, with how the agency was linked",
+    ("prev_report_id", "report_id"),
+)
+
+CROSS_YEAR_CHECKS = Table(
+    "cross_year_checks",
+    (
+        PREV_REPORT_ID,
+        REPORT_ID,
+        AGENCY_GROUP,
+        PREV_YEAR,
+        YEAR,
+        _col("rule", "string", "规则", "Cross-year rule name (schemas/rules.yaml)"),
+        RULE_NUMBER,
+        RULE_SEVERITY,
+        _col("line", "string", "行或列", "The column (axis column) or row (axis row) the rule was evaluated on"),
+        _col(
+            "status",
+            "string",
+            "结果",
+            "held, failed or skipped-blank (an operand printed blank: never read as zero)",
+            CHECK_STATUSES,
+        ),
+    ),
+    "One row per cross-year rule and line evaluated on a pair of reports (agency_links)",
+    ("prev_report_id", "report_id", "rule", "line"),
+)
+
+AUDIT_TABLES: dict[str, Table] = {t.name: t for t in (AUDIT_FAILURES, AGENCY_LINKS, CROSS_YEAR_CHECKS)}
 
 
 @dataclass

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Any
 
 TITLE_LINES = 8  # a report's title sits in its first lines (often broken over two)
 
@@ -38,7 +39,7 @@ def compact(text: str | None) -> str:
 
 
 @lru_cache(maxsize=1)
-def _t2s():
+def _t2s() -> Any:  # opencc ships no types
     import opencc
 
     return opencc.OpenCC("t2s")

@@ -26,8 +26,19 @@ GB_ALIASES = {"gb2312", "gbk", "gb18030", "cp936", "ms936", "x-gbk", "euc-cn", "
 COMMON_PUNCT = set("、，。：；（）“”‘’《》？！…—【】〔〕·")
 MIN_GAIN = 0.25  # a repair must raise the share of common CJK characters by this much
 MAX_LOST = 0.10  # ...and lose (U+FFFD) at most this share of the characters it yields
+MIN_REPAIRED_SHARE = 0.5  # ...and read mostly as common characters after it (real text does)
+SAME_SHARE = 1e-9  # two readings whose shares differ by less are equally good: the earlier candidate wins
 # the web's GBK decoder reads byte 0x80 as the euro sign; a byte it could not read stays lost
 _GBK_BYTES = {"\u20ac": b"\x80", "\ufffd": b"\xff"}
+# the common characters of each codec: GB2312's level 1 (lead bytes B0-D7, 3,755 characters by frequency) and Big5's
+# frequent characters (A440-C67E, 5,401)
+GB2312_LEVEL1_LEADS = (0xB0, 0xD7)
+BIG5_FREQUENT = (0xA440, 0xC67E)
+UTF16_SAMPLE = 8192  # bytes looked at to tell BOM-less UTF-16
+# zero bytes at one parity this many times more often than at the other (plus a little noise) make UTF-16
+UTF16_PARITY_RATIO = 4
+UTF16_PARITY_NOISE = 2
+GUESS_SAMPLE = 200_000  # bytes charset_normalizer reads: enough to judge, bounded time on large pages
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 WEB_GBK = "xxgk-web-gbk"  # decode error handler: byte 0x80 is the euro sign (the web's GBK), other bad bytes U+FFFD
 
@@ -60,21 +71,46 @@ def decode_bytes(data: bytes, declared: str | None = None) -> Decoded:
     ``declared`` is the encoding the file claims (e.g. an HTML meta charset); it wins only
     among readings that are equally good, since real pages declare wrongly.
     """
+    declared_norm = _norm(declared)
+    found = _by_bom(data) or _by_utf16_shape(data) or _as_utf8(data, declared, declared_norm)
+    if found is not None:
+        return found
+    best = _best_reading(data, _candidates(data, declared_norm))
+    if best is None:
+        return _damaged(data, declared_norm)
+    enc, text = best
+    notes = [f"declared encoding {declared} is wrong: read as {enc}"] if declared_norm and declared_norm != enc else []
+    return Decoded(text, enc, notes)
+
+
+def _by_bom(data: bytes) -> Decoded | None:
     for bom, enc in BOMS:
         if data.startswith(bom):
             return Decoded(data[len(bom) :].decode(enc, errors="replace"), enc)
-    declared_norm = _norm(declared)
+    return None
+
+
+def _by_utf16_shape(data: bytes) -> Decoded | None:
     enc = utf16_variant(data)
-    if enc:
-        return Decoded(data.decode(enc, errors="replace"), enc, ["no byte-order mark: read as " + enc])
+    if enc is None:
+        return None
+    return Decoded(data.decode(enc, errors="replace"), enc, ["no byte-order mark: read as " + enc])
+
+
+def _as_utf8(data: bytes, declared: str | None, declared_norm: str | None) -> Decoded | None:
+    """Valid UTF-8 is UTF-8, whatever the file declares (said in a note)."""
     try:
         text = data.decode("utf-8")
-        notes = []
-        if declared_norm and declared_norm not in ("utf-8", "ascii") and not text.isascii():
-            notes.append(f"declared encoding {declared} is wrong: the bytes are UTF-8")
-        return Decoded(text, "utf-8", notes)
     except UnicodeDecodeError:
-        pass
+        return None
+    notes = []
+    if declared_norm and declared_norm not in ("utf-8", "ascii") and not text.isascii():
+        notes.append(f"declared encoding {declared} is wrong: the bytes are UTF-8")
+    return Decoded(text, "utf-8", notes)
+
+
+def _candidates(data: bytes, declared_norm: str | None) -> list[str]:
+    """The encodings to try, the declared one first (it wins ties), each once."""
     candidates: list[str] = []
     if declared_norm and declared_norm != "utf-8":
         candidates.append(declared_norm)
@@ -82,30 +118,33 @@ def decode_bytes(data: bytes, declared: str | None = None) -> Decoded:
     guess = _charset_normalizer_guess(data)
     if guess:
         candidates.append(guess)
+    return list(dict.fromkeys(candidates))
+
+
+def _best_reading(data: bytes, candidates: list[str]) -> tuple[str, str] | None:
+    """(encoding, text) of the strict decoding with the largest share of common characters; earlier wins ties."""
     best: tuple[float, str, str] | None = None
-    for enc in dict.fromkeys(candidates):
+    for enc in candidates:
         try:
             text = data.decode(enc)
         except (UnicodeDecodeError, LookupError):
             continue
-        score = common_share(text)
-        if best is None or score > best[0] + 1e-9:
-            best = (score, enc, text)
-    notes = []
-    if best is None:
-        # nothing decodes cleanly: GB18030 as browsers read GBK pages (byte 0x80 the euro sign), other bad bytes
-        # replaced, keeps most of a damaged Chinese file
-        enc = declared_norm if declared_norm in ("gb18030", "big5") else "gb18030"
-        text = data.decode(enc, errors=WEB_GBK if enc == "gb18030" else "replace")
-        lost = text.count(chr(0xFFFD))
-        if not lost:
-            return Decoded(text, enc, [f"read as {enc}, byte 0x80 as the euro sign (as browsers read GBK)"])
-        warning = f"bytes are not valid in any known encoding; read as {enc} with {lost} unreadable characters replaced"
-        return Decoded(text, enc, notes, [warning])
-    _, enc, text = best
-    if declared_norm and declared_norm != enc:
-        notes.append(f"declared encoding {declared} is wrong: read as {enc}")
-    return Decoded(text, enc, notes)
+        share = common_share(text)
+        if best is None or share > best[0] + SAME_SHARE:
+            best = (share, enc, text)
+    return None if best is None else (best[1], best[2])
+
+
+def _damaged(data: bytes, declared_norm: str | None) -> Decoded:
+    """Nothing decodes cleanly: GB18030 as browsers read GBK pages (byte 0x80 the euro sign), any other bad byte
+    replaced, keeps most of a damaged Chinese file."""
+    enc = declared_norm if declared_norm in ("gb18030", "big5") else "gb18030"
+    text = data.decode(enc, errors=WEB_GBK if enc == "gb18030" else "replace")
+    lost = text.count(chr(0xFFFD))
+    if not lost:
+        return Decoded(text, enc, [f"read as {enc}, byte 0x80 as the euro sign (as browsers read GBK)"])
+    warning = f"bytes are not valid in any known encoding; read as {enc} with {lost} unreadable characters replaced"
+    return Decoded(text, enc, [], [warning])
 
 
 def repair_mojibake(text: str) -> tuple[str, int]:
@@ -155,7 +194,7 @@ def _try_repair(run: str) -> str | None:
     if lost and lost > MAX_LOST * max(1, len(fixed)):
         return None
     before, after = common_share(run), common_share(fixed.replace("\ufffd", ""))
-    if after >= 0.5 and after >= before + MIN_GAIN:
+    if after >= MIN_REPAIRED_SHARE and after >= before + MIN_GAIN:
         return fixed
     return None
 
@@ -166,13 +205,13 @@ def _is_common(ch: str) -> bool:
         return True
     try:
         b = ch.encode("gb2312")
-        if len(b) == 2 and 0xB0 <= b[0] <= 0xD7:
+        if len(b) == 2 and GB2312_LEVEL1_LEADS[0] <= b[0] <= GB2312_LEVEL1_LEADS[1]:
             return True
     except UnicodeEncodeError:
         pass
     try:
         b = ch.encode("big5")
-        if len(b) == 2 and 0xA440 <= (b[0] << 8 | b[1]) <= 0xC67E:
+        if len(b) == 2 and BIG5_FREQUENT[0] <= (b[0] << 8 | b[1]) <= BIG5_FREQUENT[1]:
             return True
     except UnicodeEncodeError:
         pass
@@ -191,18 +230,13 @@ def _norm(name: str | None) -> str | None:
         return None
 
 
-def looks_utf16(data: bytes) -> bool:
-    """BOM-less UTF-16: zero bytes (never found in UTF-8 or GBK text) at one parity only."""
-    return utf16_variant(data) is not None
-
-
 def utf16_variant(data: bytes) -> str | None:
     """ "utf-16-le" or "utf-16-be" for BOM-less UTF-16 (the high byte of ASCII characters is zero), else None."""
-    sample = data[:8192]
+    sample = data[:UTF16_SAMPLE]
     if len(sample) < 4 or b"\x00" not in sample:
         return None
     even, odd = sample[0::2].count(0), sample[1::2].count(0)
-    if max(even, odd) <= 4 * min(even, odd) + 2:
+    if max(even, odd) <= UTF16_PARITY_RATIO * min(even, odd) + UTF16_PARITY_NOISE:
         return None
     return "utf-16-le" if odd > even else "utf-16-be"
 
@@ -212,5 +246,5 @@ def _charset_normalizer_guess(data: bytes) -> str | None:
         from charset_normalizer import from_bytes
     except ImportError:  # optional: the fixed candidates cover Chinese pages
         return None
-    best = from_bytes(data[:200_000]).best()
+    best = from_bytes(data[:GUESS_SAMPLE]).best()
     return _norm(best.encoding) if best is not None else None

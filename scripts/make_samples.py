@@ -647,10 +647,15 @@ Small .docx reports with invented figures, made by `python scripts/make_samples.
 `expected.json` holds every figure as printed, keyed like the corpus ground truth (`{{id: {{id, agency, year,
 template, values: {{table: {{row: {{col: number|null}}}}}}}}}}`); blank cells are null, fees in yuan.
 
-- `huaian-2021.docx`: the official 2021 template filled in ({huaian21}); some rows give only 自然人 and 总计, blanks are null; fees {fee21} 万元.
-- `huaian-2022.docx`: the same agency a year on; 上年结转 equals 2021's 结转下年度 per column and 现行有效件数 follows from 2021's plus 制发 minus 废止; 六 reports a 信息处理费 in 元 that is not part of the fees.
-- `example-district-2020.docx`: a 2019-template report built from scratch with merged cells; signed 本年增/减 (`+12`, `-3`), 采购总金额 `{amount}`, the single （六）其他处理 row.
-- `example-district-2020-broken.docx`: the same report with （七）总计 for 自然人 printed {delta} too high, so the 自然人 column does not reconcile (and the （七）总计 row's 总计 no longer equals the sum of the six applicant columns); everything else reconciles.
+- `huaian-2021.docx`: the official 2021 template filled in ({huaian21}); some rows give only 自然人 and 总计,
+  blanks are null; fees {fee21} 万元.
+- `huaian-2022.docx`: the same agency a year on; 上年结转 equals 2021's 结转下年度 per column and 现行有效件数
+  follows from 2021's plus 制发 minus 废止; 六 reports a 信息处理费 in 元 that is not part of the fees.
+- `example-district-2020.docx`: a 2019-template report built from scratch with merged cells; signed 本年增/减
+  (`+12`, `-3`), 采购总金额 `{amount}`, the single （六）其他处理 row.
+- `example-district-2020-broken.docx`: the same report with （七）总计 for 自然人 printed {delta} too high, so the
+  自然人 column does not reconcile (and the （七）总计 row's 总计 no longer equals the sum of the six applicant
+  columns); everything else reconciles.
 """
 
 

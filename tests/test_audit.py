@@ -13,11 +13,11 @@ from conftest import CORPUS, ROOT, truth
 
 from pipeline.audit import agency_groups, agency_key, link_names, run_audit
 from pipeline.cli import main
+from pipeline.dataset import write_batch
 from pipeline.errors import SchemaFileError
 from pipeline.reconcile import reconcile
 from pipeline.run import ingest
 from pipeline.schema import load_schema
-from pipeline.write import write_batch
 
 PINGTAN = [CORPUS / "docx" / f"{y}-fujian-pingtan-zone__docx_plain.docx" for y in (2019, 2020, 2021)]
 # corpus folders whose extractor is in this checkout (the others arrive on other branches)

@@ -15,8 +15,8 @@ import pytest
 from conftest import CORPUS
 
 from pipeline.audit import run_audit, write_audit
+from pipeline.dataset import write_batch
 from pipeline.run import ingest
-from pipeline.write import write_batch
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (scripts/setup.sh installs it)")

@@ -17,9 +17,10 @@ from click.testing import CliRunner
 from conftest import CORPUS, ROOT
 
 import pipeline
-from pipeline import batch as batch_mod
-from pipeline.batch import Progress, read_output, run_batch
+from pipeline import engines, parts
+from pipeline.batch import Progress, run_batch
 from pipeline.cli import main
+from pipeline.parts import read_parts
 
 DOCX = sorted((CORPUS / "docx").glob("*.docx"))
 KEYS = {"cells": ["source_path", "table", "row", "col"], "reports": ["source_path"], "issues": None, "narrative": None}
@@ -32,7 +33,7 @@ def _sorted(df: pd.DataFrame, name: str) -> pd.DataFrame:
 
 def _assert_same_output(a: Path, b: Path):
     for name in KEYS:
-        x, y = _sorted(read_output(a, name), name), _sorted(read_output(b, name), name)
+        x, y = _sorted(read_parts(a, name), name), _sorted(read_parts(b, name), name)
         assert len(x) > 0 or name in ("issues", "narrative")
         pd.testing.assert_frame_equal(x, y)
         # the single files written at the end hold the same rows
@@ -56,10 +57,10 @@ def test_parallel_run_equals_serial_ingest(tmp_path):
     stats = run_batch([src], out, workers=2)
     assert stats.processed == 6 and stats.duplicates == 1 and stats.status["failed"] == 1
     serial = pipeline.ingest([src])
-    cells = read_output(out, "cells")
+    cells = read_parts(out, "cells")
     want = serial.cells[~serial.cells.source_path.str.endswith("zz-copy-of-first.docx")]
     pd.testing.assert_frame_equal(_sorted(cells, "cells"), _sorted(want.reset_index(drop=True), "cells"))
-    reports = read_output(out, "reports").set_index("source_path")
+    reports = read_parts(out, "reports").set_index("source_path")
     dup = reports.loc[str(src / "zz-copy-of-first.docx")]
     assert dup.status == "skipped" and dup.duplicate_of == str(src / DOCX[0].name) and dup.n_cells == 0
     assert dup.report_id == reports.loc[str(src / DOCX[0].name)].report_id
@@ -73,18 +74,18 @@ def test_rerun_skips_done_files_and_adds_new_ones(tmp_path):
     src = _inputs(tmp_path, 3)
     out = tmp_path / "out"
     run_batch([src], out, workers=2)
-    first = read_output(out, "reports")
+    first = read_parts(out, "reports")
     for f in DOCX[3:5]:
         shutil.copy(f, src / f.name)
     shutil.copy(DOCX[0], src / "again.docx")
     stats = run_batch([src], out, workers=2)
     assert (stats.skipped_done, stats.processed, stats.duplicates) == (3, 2, 1)
-    reports = read_output(out, "reports")
+    reports = read_parts(out, "reports")
     assert len(reports) == 6 and not reports.duplicated(["report_id", "source_path"]).any()
     assert set(first.source_path) <= set(reports.source_path)
     again = run_batch([src], out, workers=2)  # nothing left to do
     assert (again.processed, again.duplicates, again.skipped_done) == (0, 0, 6)
-    assert len(read_output(out, "reports")) == 6
+    assert len(read_parts(out, "reports")) == 6
 
 
 def _hang_or_crash(path, schema=None, settings=None, place=True):
@@ -97,13 +98,13 @@ def _hang_or_crash(path, schema=None, settings=None, place=True):
     return _real_process_file(path, schema, settings, place)
 
 
-_real_process_file = batch_mod.process_file
+_real_process_file = engines.process_file
 
 
 @pytest.mark.skipif("fork" not in __import__("multiprocessing").get_all_start_methods(), reason="needs fork")
 def test_hanging_and_crashing_files_fail_alone(tmp_path, monkeypatch):
     # stands in for an extractor that loops forever or segfaults; forked workers inherit the patched function
-    monkeypatch.setattr(batch_mod, "process_file", _hang_or_crash)
+    monkeypatch.setattr(engines, "process_file", _hang_or_crash)
     src = _inputs(tmp_path, 3)
     shutil.copy(DOCX[5], src / "hang.docx")
     shutil.copy(DOCX[6], src / "crash.docx")
@@ -111,7 +112,7 @@ def test_hanging_and_crashing_files_fail_alone(tmp_path, monkeypatch):
     t0 = time.monotonic()
     stats = run_batch([src], out, workers=2, timeout=3)
     assert time.monotonic() - t0 < 60
-    reports = read_output(out, "reports").set_index("source_path")
+    reports = read_parts(out, "reports").set_index("source_path")
     assert reports.loc[str(src / "hang.docx")].error == "timed out after 3 s (worker killed)"
     assert "crashed (SIGSEGV)" in reports.loc[str(src / "crash.docx")].error
     assert (reports.loc[[str(src / f.name) for f in DOCX[:3]], "status"] != "failed").all()
@@ -136,7 +137,7 @@ def test_killed_run_resumes_to_the_same_output(tmp_path):
     os.killpg(proc.pid, signal.SIGKILL)  # the run and its workers, like kill -9 of the job
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()
-    done_before = len(read_output(killed, "reports"))
+    done_before = len(read_parts(killed, "reports"))
     assert 0 < done_before < n  # killed half-way
     # what a kill leaves is only whole parts: every committed part reads, no temporary file is visible
     assert not [
@@ -151,7 +152,7 @@ def test_killed_run_resumes_to_the_same_output(tmp_path):
     assert f"{done_before} done earlier" in res.stdout
     run_batch([src], whole, workers=2)
     assert not torn.exists()
-    assert len(read_output(killed, "reports")) == n
+    assert len(read_parts(killed, "reports")) == n
     assert not list(killed.rglob(".*.tmp"))
     _assert_same_output(killed, whole)
 
@@ -175,7 +176,7 @@ def test_csv_output_is_single_files(tmp_path):
     assert res.exit_code == 0, res.output
     assert not (out / "cells.parquet").exists() and (out / "cells.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     cells = pd.read_csv(out / "cells.csv", encoding="utf-8-sig")
-    assert len(cells) == len(read_output(out, "cells", "csv")) and cells.source_path.nunique() == 3
+    assert len(cells) == len(read_parts(out, "cells")) and cells.source_path.nunique() == 3
     assert "ETA" not in res.output  # no progress bar when stderr is not a terminal
 
 
@@ -222,7 +223,7 @@ def test_dask_and_local_engines_agree_across_the_corpus_formats(tmp_path):
 def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
     src = _inputs(tmp_path, 1)
     out = tmp_path / "out"
-    held = batch_mod.lock_output(out)  # as a run in progress holds it
+    held = parts.lock_output(out)  # as a run in progress holds it
     try:
         res = CliRunner().invoke(main, ["ingest", str(src), "--out", str(out), "--workers", "1"])
         assert res.exit_code == 2 and "another xxgk run is writing to" in res.output

@@ -12,7 +12,7 @@ from frictionless import validate
 
 from pipeline.cli import main
 from pipeline.issues import CODES
-from pipeline.tables import OUTPUT_TABLES
+from pipeline.tables import AUDIT_TABLES, OUTPUT_TABLES
 
 FILES = (
     "2019-shanghai-city-govoffice__docx_messy.docx",
@@ -85,3 +85,20 @@ def test_a_batch_with_duplicate_files_still_validates(tmp_path):
     CliRunner().invoke(main, ["ingest", str(src), "--out", str(out), "--format", "csv"])
     report = validate(out / "datapackage.json")
     assert report.valid, report.flatten(["taskName", "rowNumber", "type", "note"])
+
+
+def test_the_audit_tables_are_described_and_validate(out, tmp_path):
+    audited = tmp_path / "audited"
+    shutil.copytree(out, audited)
+    res = CliRunner().invoke(main, ["audit", str(audited)])
+    assert res.exit_code == 0, res.output
+    report = validate(audited / "datapackage.json")
+    assert report.valid, report.flatten(["taskName", "rowNumber", "fieldName", "type", "note"])
+    rows = {t.name: t.stats.get("rows", 0) for t in report.tasks}  # no count for a table with no rows
+    assert rows["audit_failures"] >= 1 and rows["reports"] == len(FILES)
+    dp = json.loads((audited / "datapackage.json").read_text(encoding="utf-8"))
+    res = {r["name"]: r for r in dp["resources"]}
+    assert set(res) == set(OUTPUT_TABLES) | set(AUDIT_TABLES)
+    for name, table in AUDIT_TABLES.items():
+        assert [f["name"] for f in res[name]["schema"]["fields"]] == table.names
+        assert (audited / res[name]["path"]).exists()

@@ -10,7 +10,8 @@ from click.testing import CliRunner
 from conftest import CORPUS
 
 from pipeline.cli import main
-from pipeline.export import cells_to_wide, headers, load_batch, read_wide, wide_keys, wide_to_cells
+from pipeline.dataset import read_dataset
+from pipeline.export import cells_to_wide, headers, read_wide, wide_keys, wide_to_cells
 
 # both templates, blanks left in the applicant columns, a proactive table in pieces, a 万元 amount
 FILES = (
@@ -48,7 +49,7 @@ def test_wide_export_round_trips_to_the_tidy_cells(out, tmp_path, labels, suffix
     dest = tmp_path / f"wide.{suffix}"
     res = CliRunner().invoke(main, ["export", str(out), "--wide", "--labels", labels, "--out", str(dest)])
     assert res.exit_code == 0, res.output
-    batch = load_batch(out)
+    batch = read_dataset(out)
     wide = read_wide(dest)
     assert len(wide) == len(batch.reports) == len(FILES) + 1
     back = wide_to_cells(wide)
@@ -69,7 +70,7 @@ def test_wide_export_round_trips_to_the_tidy_cells(out, tmp_path, labels, suffix
 
 
 def test_wide_has_one_column_per_key_and_whole_counts_as_integers(out):
-    batch = load_batch(out)
+    batch = read_dataset(out)
     wide = cells_to_wide(batch.cells, batch.reports, "en")
     keys = wide_keys()
     assert len(set(keys)) == len(keys)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from pipeline.extract import extract
 from pipeline.labels import score as label_score
 from pipeline.locate import locate
-from pipeline.match import match_tables
+from pipeline.match import column_scores, match_tables, row_candidates
 from pipeline.run import process_file
 from pipeline.schema import load_schema
 
@@ -180,10 +180,7 @@ COLUMN_VARIANTS = [  # (table, header stack top to bottom, key)
 
 @pytest.mark.parametrize("table,label,context,key", ROW_VARIANTS)
 def test_row_label_variants(schema, table, label, context, key):
-    from pipeline.match import TableMatcher
-
-    m = TableMatcher.for_spec(schema.tables[table])
-    cands = m._row_candidates(label, tuple(context), None)
+    cands = row_candidates(schema.tables[table], label, tuple(context), None)
     assert cands[0][1] == key, cands[:3]
     rival = next((s for s, k in cands[1:] if k != key), 0)
     assert cands[0][0] - rival >= 3, cands[:3]  # a clear winner, not an ambiguity
@@ -191,10 +188,7 @@ def test_row_label_variants(schema, table, label, context, key):
 
 @pytest.mark.parametrize("table,stack,key", COLUMN_VARIANTS)
 def test_column_header_variants(schema, table, stack, key):
-    from pipeline.match import TableMatcher
-
-    m = TableMatcher.for_spec(schema.tables[table])
-    scores = m._column_scores(tuple(stack))
+    scores = column_scores(schema.tables[table], tuple(stack))
     assert scores[0][1] == key, scores[:3]
     assert scores[0][0] >= 80
 
@@ -218,12 +212,10 @@ def test_label_score_is_bounded_and_never_raises(a, b):
     space_char=st.sampled_from([" ", "\u3000", "\n", "\t"]),
 )
 def test_a_row_label_with_spaces_breaks_or_width_changes_still_matches_its_key(row, spaces, wide, space_char):
-    from pipeline.match import TableMatcher
-
     label = row.label.translate(_WIDE) if wide else row.label
     for i in sorted(spaces, reverse=True):
         i = min(i, len(label))
         label = label[:i] + space_char + label[i:]
     context = (row.group,) if row.group else ()
-    cands = TableMatcher.for_spec(_SPEC)._row_candidates(label, context, None)
+    cands = row_candidates(_SPEC, label, context, None)
     assert cands[0][1] == row.key, (label, cands[:3])

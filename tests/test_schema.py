@@ -3,9 +3,9 @@ import shutil
 import pytest
 from conftest import SHARED
 
+from pipeline.checks import CHECKS, Scope
 from pipeline.errors import SchemaFileError
-from pipeline.reconcile import CHECKS
-from pipeline.schema import CHECK_PARAMS, SCHEMA_DIR, load_schema
+from pipeline.schema import SCHEMA_DIR, load_schema
 
 
 def test_both_templates_have_the_official_grid_sizes(schema):
@@ -27,7 +27,11 @@ def test_every_key_of_keys_md_is_in_the_schema(schema):
 
 
 def test_rule_checks_and_registry_agree(schema):
-    assert set(CHECK_PARAMS) == set(CHECKS)
+    assert {r.check for r in schema.rules} <= set(CHECKS)
+    assert {CHECKS[r.check].scope for r in schema.rules} == set(Scope)  # rules of every scope are declared
+    for r in schema.rules:
+        declared = CHECKS[r.check]
+        assert set(declared.required) <= set(r.params) <= set(declared.params), r.name
     assert {r.name for r in schema.rules} >= {
         "requests-column-identity",
         "requests-outcome-sum",
@@ -77,3 +81,58 @@ def test_labels_as_each_template_prints_them(schema):
     assert pro.columns["amount"].label_in("2019") == "采购总金额"
     assert pro.columns["amount"].label_in("2021") == "本年收费金额（单位：万元）"
     assert pro.columns["decisions"].label_in("2019") == "处理决定数量"
+
+
+def test_templates_and_their_years_come_from_the_schema(schema):
+    assert schema.templates.names == ("2019", "2021")
+    assert [schema.templates.for_year(y) for y in (2017, 2019, 2020, 2021, 2025)] == [
+        "2019",  # before any template: the oldest
+        "2019",
+        "2019",
+        "2021",
+        "2021",
+    ]
+    assert schema.templates.for_year(None) is None
+    # every table knows the declared templates, and a row's templates follow their declared order
+    assert all(spec.templates is schema.templates for spec in schema.tables.values())
+    assert schema.tables["requests"].row("new").templates == ("2019", "2021")
+
+
+def test_the_appeals_table_follows_the_report_template(schema):
+    assert [k for k, spec in schema.tables.items() if spec.follows_report_template] == ["appeals"]
+
+
+def test_the_new_schema_fields_are_validated_all_at_once(tmp_path):
+    d = tmp_path / "schemas"
+    shutil.copytree(SCHEMA_DIR, d)
+
+    def edit(name, old, new, extra=""):
+        text = (d / name).read_text(encoding="utf-8")
+        assert old in text, (name, old)
+        (d / name).write_text(text.replace(old, new, 1) + extra, encoding="utf-8")
+
+    edit("templates.yaml", "first_year: 2021", "first_year: 2018")  # not after 2019's
+    edit(
+        "templates.yaml", "    issued_by: 国办公开办函〔2019〕", "    issud_by: x\n    issued_by: 国办公开办函〔2019〕"
+    )
+    edit("appeals.yaml", "follows_report_template: true", "follows_report_template: yes please", "titel: misspelt\n")
+    edit("rules.yaml", "    lesser: published\n", "    lesser: published\n    lesserr: made\n")
+    with pytest.raises(SchemaFileError) as e:
+        load_schema(d)
+    problems = e.value.problems
+    assert any("'2021': first_year must come after 2019's (2019)" in p for p in problems)
+    assert any("template '2019' has unknown fields ['issud_by']" in p for p in problems)
+    assert any("appeals.yaml: follows_report_template must be true or false" in p for p in problems)
+    assert any("appeals.yaml has unknown fields ['titel']" in p for p in problems)
+    assert any("check less_equal takes no parameter 'lesserr'" in p for p in problems)
+    assert len(problems) == 5, problems
+
+
+def test_a_missing_templates_file_is_reported_with_what_it_leaves_unknown(tmp_path):
+    d = tmp_path / "schemas"
+    shutil.copytree(SCHEMA_DIR, d)
+    (d / "templates.yaml").unlink()
+    with pytest.raises(SchemaFileError) as e:
+        load_schema(d)
+    assert any("templates.yaml: file missing" in p for p in e.value.problems)
+    assert any("unknown template '2019'" in p for p in e.value.problems)
