@@ -10,6 +10,7 @@ header, a short row in a table whose other rows are full) are ``Document.warning
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -154,16 +155,7 @@ class _MarkdownReader:
         lines = _join_wrapped_rows(lines)
         rows = [split_pipe_row(ln) for k, ln in enumerate(lines) if not (k and is_separator(ln))]
         width = len(split_pipe_row(lines[1])) if len(lines) > 1 and is_separator(lines[1]) else None
-        doubts: list[str] = []
-        if width and all(ln.lstrip().startswith("|") for ln in lines):
-            if not any(c.strip() for c in rows[0]):  # markitdown: an empty header, rowspans left out below
-                rows = fill_rowspans(rows[1:], width) or rows
-            else:
-                rows[0] = generic_header(rows[0])
-                rows, added = split_label_column(rows)
-                rows, doubts = align_rows(rows, width + added)
-        elif width:
-            rows[0] = generic_header(rows[0])
+        rows, doubts = _shape_rows(rows, width, all(ln.lstrip().startswith("|") for ln in lines))
         self._add(rows_to_table(rows, len(self.tables)))
         self.warnings += [f"table {len(self.tables) - 1} {d}" for d in doubts]
         self._last = rows
@@ -171,16 +163,13 @@ class _MarkdownReader:
     def _loose_row(self, line: str) -> bool:
         """A line of a label and figures right after a pipe table, as pymupdf4llm leaves a last row it did not
         see as the table's: the table's last row when its figures are as many as the row above it has."""
-        assert self._last is not None
-        rows = self._last
-        m = _LOOSE_ROW.match(line.strip())
-        figures = m.group(2).split() if m else []
-        above = [c for c in rows[-1] if c.strip() and is_figure(c)] if rows else []
-        n_cols = max(len(r) for r in rows) if rows else 0
-        if not m or is_figure(m.group(1)) or len(figures) != len(above) or len(figures) >= n_cols:
+        rows = self._last or []
+        found = _loose_figures(line, rows)
+        if found is None:
             return False
-        rows.append([clean_cell(m.group(1)), *[""] * (n_cols - len(figures) - 1), *figures])
-        self.tables[-1] = replace(rows_to_table(rows, self.tables[-1].index))
+        label, figures = found
+        rows.append([label, *[""] * (max(len(r) for r in rows) - len(figures) - 1), *figures])
+        self.tables[-1] = rows_to_table(rows, self.tables[-1].index)
         self.warnings.append(
             f"table {len(self.tables) - 1}: the line {line.strip()[:NOTE_SNIPPET]!r} after it read as its last row "
             f"(its {len(figures)} figures under the last {len(figures)} columns, as in the row above)"
@@ -253,19 +242,48 @@ def _pipe_table_end(lines: list[str], i: int) -> int:
     A table starts with a header line and its separator, or with two pipe lines. With a separator it runs to the
     next blank line (html2text writes rows of one cell without a pipe); without one, to the last pipe line.
     """
-    line = lines[i]
-    nxt = lines[i + 1] if i + 1 < len(lines) else ""
-    after = lines[i + 2] if i + 2 < len(lines) else ""
+    line, nxt, after = (lines[k] if k < len(lines) else "" for k in (i, i + 1, i + 2))
     if not line.strip() or line.startswith("\t") or is_separator(line):
         return i
-    if is_separator(nxt) and (has_pipe(line) or has_pipe(nxt) or has_pipe(after)):
-        j = i + 2
-        while j < len(lines) and lines[j].strip():
-            j += 1
-        return j
-    if has_pipe(line) and has_pipe(nxt) and max(len(split_pipe_row(line)), len(split_pipe_row(nxt))) > 1:
-        j = i + 2
-        while j < len(lines) and has_pipe(lines[j]):
-            j += 1
-        return j
+    if is_separator(nxt) and any(has_pipe(x) for x in (line, nxt, after)):
+        return _run_end(lines, i + 2, lambda ln: bool(ln.strip()))
+    if _two_pipe_rows(line, nxt):
+        return _run_end(lines, i + 2, has_pipe)
     return i
+
+
+def _two_pipe_rows(line: str, nxt: str) -> bool:
+    """Two pipe lines, one at least of two cells (two lines of one cell between pipes are boxed text, not rows)."""
+    return has_pipe(line) and has_pipe(nxt) and max(len(split_pipe_row(line)), len(split_pipe_row(nxt))) > 1
+
+
+def _run_end(lines: list[str], j: int, goes_on: Callable[[str], bool]) -> int:
+    while j < len(lines) and goes_on(lines[j]):
+        j += 1
+    return j
+
+
+def _shape_rows(rows: list[list[str]], width: int | None, bordered: bool) -> tuple[list[list[str]], list[str]]:
+    """A pipe table's rows as its dialect means them (see ``md_tables``), with the doubts about them."""
+    if not width:
+        return rows, []
+    if bordered and not any(c.strip() for c in rows[0]):  # markitdown: an empty header, rowspans left out below
+        return fill_rowspans(rows[1:], width) or rows, []
+    rows[0] = generic_header(rows[0])
+    if not bordered:  # html2text: merged cells written once, so the separator does not give the width
+        return rows, []
+    rows, added = split_label_column(rows)
+    return align_rows(rows, width + added)
+
+
+def _loose_figures(line: str, rows: list[list[str]]) -> tuple[str, list[str]] | None:
+    """(label, figures) of a line that can be the last row of a table of ``rows``: as many figures as the last row
+    has, fewer than the table has columns."""
+    m = _LOOSE_ROW.match(line.strip())
+    if not m or is_figure(m.group(1)) or not rows:
+        return None
+    figures = m.group(2).split()
+    above = [c for c in rows[-1] if c.strip() and is_figure(c)]
+    if len(figures) != len(above) or len(figures) >= max(len(r) for r in rows):
+        return None
+    return clean_cell(m.group(1)), figures

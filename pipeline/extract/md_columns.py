@@ -30,21 +30,32 @@ def dash_runs(line: str) -> list[tuple[int, int]]:
 
 def dash_table_end(lines: Sequence[str], i: int) -> int:
     """The line after a simple or multiline table starting at line ``i``, or ``i`` if none starts there."""
-    runs = dash_runs(lines[i])
-    if len(runs) == 1:  # a multiline table's opening rule, then its header and its column runs
-        j = _next_dash_line(lines, i + 1, blank_ends=True)
-        if j is not None and len(dash_runs(lines[j])) > 1:
-            close = _next_dash_line(lines, j + 1, blank_ends=False)
-            return close + 1 if close is not None and len(dash_runs(lines[close])) == 1 else i
-        return i
-    if len(runs) > 1:  # headerless: closed by the same kind of line
+    runs = len(dash_runs(lines[i]))
+    if runs == 1:
+        return _multiline_end(lines, i)
+    if runs > 1:  # headerless: closed by the same kind of line
         close = _next_dash_line(lines, i + 1, blank_ends=False)
         return close + 1 if close is not None else i
-    for k in range(1, MAX_HEADER_LINES + 1):  # a simple table: header lines, column runs, rows to a blank line
-        if i + k >= len(lines) or not lines[i + k - 1].strip():
+    return _simple_end(lines, i)
+
+
+def _multiline_end(lines: Sequence[str], i: int) -> int:
+    """A multiline table: its opening rule (line ``i``), header lines, column runs, rows, and a closing rule."""
+    j = _next_dash_line(lines, i + 1, blank_ends=True)
+    if j is None or len(dash_runs(lines[j])) < 2:
+        return i
+    close = _next_dash_line(lines, j + 1, blank_ends=False)
+    return close + 1 if close is not None and len(dash_runs(lines[close])) == 1 else i
+
+
+def _simple_end(lines: Sequence[str], i: int) -> int:
+    """A simple table: a few header lines from line ``i``, its column runs, and rows up to a blank line (or a
+    closing line of runs)."""
+    for k in range(i + 1, min(i + MAX_HEADER_LINES + 1, len(lines))):
+        if not lines[k - 1].strip():
             return i
-        if len(dash_runs(lines[i + k])) > 1:
-            j = i + k + 1
+        if len(dash_runs(lines[k])) > 1:
+            j = k + 1
             while j < len(lines) and lines[j].strip() and not dash_runs(lines[j]):
                 j += 1
             return j + 1 if j < len(lines) and dash_runs(lines[j]) else j
@@ -67,10 +78,15 @@ def dash_table(lines: Sequence[str], index: int) -> RawTable:
     columns = dash_runs(lines[columns_at])
     header = [ln for ln in lines[:columns_at] if ln.strip() and not dash_runs(ln)]
     body = [ln for ln in lines[columns_at + 1 :] if not dash_runs(ln)]
-    multiline = any(not ln.strip() for ln in body)
-    blocks = _blocks(body) if multiline else [[ln] for ln in body if ln.strip()]
-    rows = [_row(b, columns) for b in ([header] if header else []) + blocks]
+    rows = [_row(b, columns) for b in ([header] if header else []) + _body_rows(body)]
     return rows_to_table(rows, index)
+
+
+def _body_rows(body: list[str]) -> list[list[str]]:
+    """A multiline table's rows are parted by blank lines; a simple table's are a line each."""
+    if any(not ln.strip() for ln in body):
+        return _blocks(body)
+    return [[ln] for ln in body if ln.strip()]
 
 
 def _blocks(lines: Sequence[str]) -> list[list[str]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from .md_tables import is_figure
 
@@ -30,14 +31,12 @@ def figure_row(line: str) -> list[str] | None:
     k = len(tokens)
     while k > 0 and is_figure(tokens[k - 1]):
         k -= 1
-    label = " ".join(tokens[:k])
     if not any(ch.isdigit() for t in tokens[k:] for ch in t):
         return None  # dashes and slashes only: a rule, or a row printed blank
     if k == 0:
         return tokens if len(tokens) >= MIN_BARE else None
-    if k == len(tokens) or not _CJK.search(label) or is_figure(label):
-        return None
-    return [label, *tokens[k:]]
+    label = " ".join(tokens[:k])
+    return [label, *tokens[k:]] if _CJK.search(label) and not is_figure(label) else None
 
 
 def _label_line(line: str) -> bool:
@@ -57,19 +56,33 @@ def line_table_end(lines: Sequence[str], i: int) -> int:
     """The line after a table of text lines starting at line ``i`` (``i`` if none starts there)."""
     if figure_row(lines[i]) is None and not _label_line(lines[i].strip()):
         return i
-    rows = figures = gap = 0
-    end, j = i, i
-    while j < len(lines) and gap <= MAX_GAP:
-        line = lines[j].strip()
+    run = _Run()
+    for j in range(i, len(lines)):
+        if not run.take(lines[j].strip(), j):
+            break
+    return run.end if run.rows and (run.rows >= MIN_ROWS or run.figures >= MIN_FIGURES) else i
+
+
+@dataclass
+class _Run:
+    """A run of figure rows read line by line, with the label lines between them."""
+
+    rows: int = 0
+    figures: int = 0
+    end: int = 0  # the line after the last figure row
+    gap: int = 0  # label lines since the last figure row
+
+    def take(self, line: str, j: int) -> bool:
+        """Take line ``j``; False where the run has ended (running text, or too many label lines)."""
         row = figure_row(line)
         if row is not None:
-            rows, figures, end, gap = rows + 1, figures + sum(1 for t in row if is_figure(t)), j + 1, 0
+            self.rows, self.end, self.gap = self.rows + 1, j + 1, 0
+            self.figures += sum(1 for t in row if is_figure(t))
         elif _label_line(line):
-            gap += 1
+            self.gap += 1
         elif line:
-            break
-        j += 1
-    return end if rows and (rows >= MIN_ROWS or figures >= MIN_FIGURES) else i
+            return False
+        return self.gap <= MAX_GAP
 
 
 def line_rows(lines: Sequence[str]) -> list[list[str]]:

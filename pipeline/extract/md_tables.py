@@ -100,23 +100,26 @@ def generic_header(row: list[str]) -> list[str]:
     merged cell covers (so they continue the cell to their left); in a row of figures (a table continued from the
     page before, its first row taken as the header), empty cells.
     """
-    if sum(1 for k, t in enumerate(row) if _GENERIC.match(t) and not _is_filler(t, k)) * 2 >= len(row):
-        return [""] * len(row)  # made up whole (项目 | 数据1 | 数据2 ...): no row of the report
-    labels_only = not any(t.strip() and is_figure(t) and not _GENERIC.match(t) for t in row)
+    if _made_up(row):
+        return [""] * len(row)  # 项目 | 数据1 | 数据2 ...: no row of the report
+    labels_only = not any(is_figure(t) for t in row if t.strip() and not _GENERIC.match(t))
     out: list[str] = []
     for k, text in enumerate(row):
-        if _is_filler(text, k) and out and out[-1] and labels_only:
-            out.append(out[-1])  # a repeat: merged with the cell to the left below
-        elif _GENERIC.match(text):
-            out.append("")
+        if _is_filler(text, k) and out and labels_only:
+            out.append(out[-1])  # a repeat: merged with the cell to its left (if any) below
         else:
-            out.append(text)
+            out.append("" if _GENERIC.match(text) else text)
     return out
+
+
+def _made_up(row: list[str]) -> bool:
+    """Half the row or more are names a tool made up (not pymupdf4llm's fillers, which stand for merged cells)."""
+    return sum(1 for k, t in enumerate(row) if _GENERIC.match(t) and not _is_filler(t, k)) * 2 >= len(row)
 
 
 def _is_filler(text: str, k: int) -> bool:
     m = _PYMUPDF_FILLER.match(text)
-    return bool(m) and int(m.group(1)) == k + 1
+    return m is not None and int(m.group(1)) == k + 1
 
 
 @dataclass
@@ -130,13 +133,13 @@ class _Span:
 
 def rows_to_table(rows: Sequence[Sequence[str]], index: int) -> RawTable:
     """Rows of cell texts as a RawTable: a full grid with its merged cells rebuilt, ragged rows as written."""
-    rows = [list(r) for r in rows if any(c.strip() for c in r)]
-    widest = max((len(r) for r in rows), default=0)
-    if rows and all(len(r) == widest for r in rows):
-        spans = _FullGrid(rows).spans()
+    kept = [list(r) for r in rows if any(c.strip() for c in r)]
+    widest = max((len(r) for r in kept), default=0)
+    if kept and all(len(r) == widest for r in kept):
+        spans = _FullGrid(kept).spans()
     else:
-        spans = [_Span(t, r, k) for r, row in enumerate(rows) for k, t in enumerate(row)]
-    return _table(spans, len(rows), widest, index)
+        spans = [_Span(t, r, k) for r, row in enumerate(kept) for k, t in enumerate(row)]
+    return _table(spans, len(kept), widest, index)
 
 
 def split_label_column(rows: list[list[str]]) -> tuple[list[list[str]], int]:
@@ -168,27 +171,35 @@ def align_rows(rows: list[list[str]], width: int) -> tuple[list[list[str]], list
     (the cell went missing among the labels); otherwise which figure belongs to which column is in doubt, so
     the row is left out of the table and said in a doubt, raw. Empty cells past the width are dropped.
     """
-    first = min((k for r in rows if len(r) == width for k, c in enumerate(r) if c.strip() and is_figure(c)), default=0)
+    full = [r for r in rows if len(r) == width]
+    first = min((_first_figure(r) for r in full if _first_figure(r) < width), default=0)
     out: list[list[str]] = []
     doubts: list[str] = []
     for r, row in enumerate(rows):
         while len(row) > width and not row[-1].strip():
             row = row[:-1]
-        start = next((k for k, c in enumerate(row) if c.strip() and is_figure(c)), len(row))
-        labels, values = row[:start], row[start:]
-        if len(row) == width or (not values and len(row) < width):
-            out.append(row + [""] * (width - len(row)))
-        elif len(values) == width - first and len(labels) <= first:
-            out.append(labels + [""] * (first - len(labels)) + values)
-            doubts.append(
-                f"row {r}: {len(row)} cells for {width} columns; its figures set under the last {len(values)}"
-            )
-        else:  # the row is left out: a label without its figures would read as figures printed blank
-            doubts.append(
-                f"row {r}: {len(row)} cells for {width} columns; which column each figure belongs to is in doubt, "
-                f"so they are not read: {' | '.join(row)}"
-            )
+        fitted, doubt = _fit(row, width, first)
+        if fitted is not None:  # else the row is left out: a label without its figures reads as figures left blank
+            out.append(fitted)
+        if doubt:
+            doubts.append(f"row {r}: {len(row)} cells for {width} columns; {doubt}")
     return out, doubts
+
+
+def _first_figure(row: list[str]) -> int:
+    """The index of the row's first figure (its length if it has none)."""
+    return next((k for k, c in enumerate(row) if c.strip() and is_figure(c)), len(row))
+
+
+def _fit(row: list[str], width: int, first: int) -> tuple[list[str] | None, str | None]:
+    """The row made ``width`` wide (its figures from column ``first`` on), or None; and a doubt to say, if any."""
+    start = _first_figure(row)
+    labels, values = row[:start], row[start:]
+    if len(row) == width or (not values and len(row) < width):
+        return row + [""] * (width - len(row)), None
+    if len(values) == width - first and len(labels) <= first:
+        return labels + [""] * (first - len(labels)) + values, f"its figures set under the last {len(values)}"
+    return None, f"which column each figure belongs to is in doubt, so they are not read: {' | '.join(row)}"
 
 
 def fill_rowspans(rows: list[list[str]], width: int) -> list[list[str]] | None:
@@ -217,16 +228,18 @@ def _spread(row: list[str], covered: list[tuple[int, int]], width: int) -> tuple
     taken = {c for start, w in covered for c in range(start, start + w)}
     cells = iter(row)
     full = ["" if c in taken else next(cells) for c in range(width)]
-    own: list[tuple[int, int]] = []
-    for c, text in enumerate(full):
-        if c in taken or not _mergeable(text):
-            continue
-        w = 1
-        while c + w < width and c + w not in taken and not full[c + w].strip():
-            w += 1
-        if w == 1 or c == 0:
-            own.append((c, w))
-    return full, own
+    return full, [span for c in range(width) if (span := _own_span(full, taken, c)) is not None]
+
+
+def _own_span(full: list[str], taken: set[int], c: int) -> tuple[int, int] | None:
+    """(column, width) of the label at column ``c`` with the empty cells after it, if it may run down: one column
+    wide, or a block starting at the first column."""
+    if c in taken or not _mergeable(full[c]):
+        return None
+    w = 1
+    while c + w < len(full) and c + w not in taken and not full[c + w].strip():
+        w += 1
+    return (c, w) if w == 1 or c == 0 else None
 
 
 def _choose(spans: list[tuple[int, int]], need: int) -> list[tuple[int, int]] | None:
@@ -239,6 +252,14 @@ def _choose(spans: list[tuple[int, int]], need: int) -> list[tuple[int, int]] | 
             if rest is not None:
                 return [(start, w), *rest]
     return None
+
+
+def _figure_col_below(figures: list[list[bool]]) -> list[int]:
+    """For each row, the rightmost column holding a figure in some row below it (-1: none)."""
+    out = [-1] * len(figures)
+    for r in range(len(figures) - 2, -1, -1):
+        out[r] = max([out[r + 1], *(k for k, f in enumerate(figures[r + 1]) if f)])
+    return out
 
 
 class _FullGrid:
@@ -262,17 +283,10 @@ class _FullGrid:
         figures = [[bool(c.strip()) and is_figure(c) for c in r] for r in rows]
         self.figure_rows = [any(f) for f in figures]
         # the header rows: those above the first figure (none in a table without figures: nothing to line up)
-        self.header_end = next((r for r, f in enumerate(figures) if any(f)), 0)
+        self.header_end = next((r for r, f in enumerate(self.figure_rows) if f), 0)
         # pymupdf4llm's dialect: a merged cell written at every position, so no header position is left empty
         self.repeats = all(t.strip() for row in rows[: self.header_end] for t in row)
-        # (row, col) -> whether some row below holds a figure in that column or one right of it
-        self._figures_below_right = [
-            [
-                any(figures[b][k] for b in range(r + 1, len(rows)) for k in range(c, len(figures[b])))
-                for c in range(len(row))
-            ]
-            for r, row in enumerate(rows)
-        ]
+        self.figure_col_below = _figure_col_below(figures)
 
     def spans(self) -> list[_Span]:
         for r, row in enumerate(self.rows):
@@ -313,7 +327,7 @@ class _FullGrid:
         if r >= self.header_end:
             return False
         trailing = not any(t.strip() for t in self.rows[r][c:])
-        return self._down(r, c, "") or ((not trailing or self._figures_below_right[r][c]) and self._right(r, c, ""))
+        return self._down(r, c, "") or ((not trailing or self.figure_col_below[r] >= c) and self._right(r, c, ""))
 
     def _right(self, r: int, c: int, text: str) -> bool:
         """Extend the label left of (r, c), begun in this row, over it (when ``text`` is empty or the same)."""

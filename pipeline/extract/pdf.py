@@ -99,8 +99,7 @@ def _scanned(path: Path, origin: Origin, settings: Settings) -> Document:
 
 def page_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> tuple[list[Grid], list[Line]]:
     """Tables on one page, top to bottom (ruled and borderless), and the text lines outside them."""
-    parts = [part for g in ruled_tables(chars, hsegs, vsegs) for part in split_at_new_header(g)]
-    ruled = [g for g in parts if any(c.chars for c in g.cells)]
+    ruled = _ruled(chars, hsegs, vsegs)
     lines = chars_to_lines(_outside(chars, [g.bbox for g in ruled]))
     if ruled:
         lines = absorb_cut_row(max(ruled, key=lambda g: g.bbox[3]), lines)
@@ -110,6 +109,12 @@ def page_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> tupl
         lines = [ln for i, ln in enumerate(lines) if i not in used_set]
     grids = sorted(ruled + loose, key=lambda g: (g.bbox[1], g.bbox[0]))
     return grids, lines
+
+
+def _ruled(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> list[Grid]:
+    """The page's ruled tables with text, two tables drawn as one grid taken apart."""
+    parts = [part for g in ruled_tables(chars, hsegs, vsegs) for part in split_at_new_header(g)]
+    return [g for g in parts if any(c.chars for c in g.cells)]
 
 
 def _outside(chars: list[Char], boxes: list[BBox]) -> list[Char]:

@@ -12,6 +12,7 @@ use. The finders live beside it, one job each (as camelot keeps lattice apart fr
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -150,8 +151,19 @@ def chars_to_lines(chars: list[Char]) -> list[Line]:
     ruled cell runs through it.
     """
     upright = vertical_text(chars) if len(chars) >= MIN_VERTICAL else set()
+    lines = _horizontal_lines([c for c in chars if id(c) not in upright] if upright else chars)
+    if upright:
+        _place_upright([c for c in chars if id(c) in upright], lines)
+    for ln in lines:
+        ln.chars.sort(key=lambda c: c.x0)
+    if len(lines) > 1:
+        lines.sort(key=lambda ln: (ln.top, ln.chars[0].x0))
+    return lines
+
+
+def _horizontal_lines(chars: list[Char]) -> list[Line]:
     lines: list[Line] = []
-    for ch in sorted((c for c in chars if id(c) not in upright), key=lambda c: (c.top, c.x0)):
+    for ch in sorted(chars, key=lambda c: (c.top, c.x0)):
         top, bottom = ch.top, ch.bottom
         for ln in reversed(lines[-LINE_LOOKBACK:]):
             overlap = min(ln.bottom, bottom) - max(ln.top, top)
@@ -164,12 +176,6 @@ def chars_to_lines(chars: list[Char]) -> list[Line]:
                 break
         else:
             lines.append(Line([ch], top, bottom))
-    if upright:
-        _place_upright([c for c in chars if id(c) in upright], lines)
-    for ln in lines:
-        ln.chars.sort(key=lambda c: c.x0)
-    if len(lines) > 1:
-        lines.sort(key=lambda ln: (ln.top, ln.chars[0].x0))
     return lines
 
 
@@ -185,11 +191,25 @@ def vertical_text(chars: list[Char]) -> set[int]:
     """
     singles = sorted((c for c in chars if len(c.text) == 1 and not c.text.isascii()), key=lambda c: (c.x0 + c.x1) / 2)
     out: set[int] = set()
+    near: _Near | None = None
     for column in _columns(singles):
         for run in _stacks(column):
-            if 2 * sum(_out_of_line(c, chars, run) for c in run) >= len(run):
+            near = near or _Near(chars)
+            if _mostly_out_of_line(run, near):
                 out |= {id(c) for c in run}
     return out
+
+
+def _mostly_out_of_line(run: list[Char], near: _Near) -> bool:
+    """Whether half the run's chars at least are out of line with the text beside them (stops once it cannot be)."""
+    ids = {id(c) for c in run}
+    in_line = 0
+    for ch in run:
+        if not near.out_of_line(ch, ids):
+            in_line += 1
+            if 2 * in_line > len(run):
+                return False
+    return True
 
 
 def _place_upright(upright: list[Char], lines: list[Line]) -> None:
@@ -231,22 +251,29 @@ def _stacks(column: list[Char]) -> list[list[Char]]:
     return [r for r in runs if len(r) >= MIN_VERTICAL]
 
 
-def _beside(ch: Char, chars: list[Char], run: list[Char]) -> list[Char]:
-    """The chars, not in ``run``, near ``ch`` that share a good part of its height (a line's, not the next's)."""
-    ids = {id(c) for c in run}
-    return [
-        c
-        for c in chars
-        if id(c) not in ids
-        and min(c.bottom, ch.bottom) - max(c.top, ch.top) > SHARED_HEIGHT * min(c.h, ch.h)
-        and min(abs(c.x0 - ch.x1), abs(ch.x0 - c.x1)) < NEAR * ch.h
-    ]
+class _Near:
+    """A page's chars by height, asked which lie beside a char."""
 
+    def __init__(self, chars: list[Char]):
+        self.chars = sorted(chars, key=lambda c: c.top)
+        self.tops = [c.top for c in self.chars]
+        self.tallest = max((c.h for c in chars), default=0.0)
 
-def _out_of_line(ch: Char, chars: list[Char], run: list[Char]) -> bool:
-    """Whether ``ch`` has text beside it and sits on the line of none of it (a word's chars sit on one line)."""
-    beside = _beside(ch, chars, run)
-    return bool(beside) and all(abs(c.top - ch.top) > OUT_OF_LINE * min(c.h, ch.h) for c in beside)
+    def beside(self, ch: Char, skip: set[int]) -> list[Char]:
+        """The chars, not in ``skip``, near ``ch`` that share a good part of its height (a line's, not the next's)."""
+        lo, hi = bisect_left(self.tops, ch.top - self.tallest), bisect_left(self.tops, ch.bottom)
+        return [
+            c
+            for c in self.chars[lo:hi]
+            if id(c) not in skip
+            and min(c.bottom, ch.bottom) - max(c.top, ch.top) > SHARED_HEIGHT * min(c.h, ch.h)
+            and min(abs(c.x0 - ch.x1), abs(ch.x0 - c.x1)) < NEAR * ch.h
+        ]
+
+    def out_of_line(self, ch: Char, skip: set[int]) -> bool:
+        """Whether ``ch`` has text beside it and sits on the line of none of it (a word's chars sit on one line)."""
+        beside = self.beside(ch, skip)
+        return bool(beside) and all(abs(c.top - ch.top) > OUT_OF_LINE * min(c.h, ch.h) for c in beside)
 
 
 def join_chars(chars: list[Char]) -> str:

@@ -173,48 +173,70 @@ def split_at_new_header(grid: Grid) -> list[Grid]:
 
 
 def _header_change(grid: Grid) -> int | None:
-    covering: list[list[GridCell]] = [[] for _ in range(grid.n_rows)]
-    for c in grid.cells:
-        for r in range(c.row, min(c.row + c.rowspan, grid.n_rows)):
-            covering[r].append(c)
+    """The first row that starts another table's header (see ``split_at_new_header``), or None."""
     borders: set[int] = set()
     figures_above = False
-    for r, cells in enumerate(covering):
-        own = [c for c in cells if c.row == r]
+    for r, cells in enumerate(_covering(grid)):
         mine = {b for c in cells for b in (c.col, c.col + c.colspan)}
-        has_figures = any(has_figure_shape(cell_text(c)) for c in own if c.chars or c.text)
-        if figures_above and not has_figures and len(own) == len(cells) and mine - borders:
+        has_figures = any(has_figure_shape(_raw_text(c)) for c in cells if c.row == r)
+        if figures_above and not has_figures and _starts_here(cells, r) and mine - borders:
             return r
         borders |= mine
         figures_above = figures_above or has_figures
     return None
 
 
+def _starts_here(cells: list[GridCell], r: int) -> bool:
+    """Every cell covering row ``r`` starts in it: no cell from above runs across its top."""
+    return all(c.row == r for c in cells)
+
+
+def _covering(grid: Grid) -> list[list[GridCell]]:
+    """For each row, the cells that cover it."""
+    out: list[list[GridCell]] = [[] for _ in range(grid.n_rows)]
+    for c in grid.cells:
+        for r in range(c.row, min(c.row + c.rowspan, grid.n_rows)):
+            out[r].append(c)
+    return out
+
+
+def _raw_text(c: GridCell) -> str:
+    """The cell's chars run together: enough to tell a figure (lines are not needed)."""
+    return c.text if c.text is not None else "".join(ch.text for ch in c.chars)
+
+
 def _rows_of(grid: Grid, r0: int, r1: int) -> Grid:
     """Rows ``r0`` to ``r1`` of the grid as a grid of their own, on the column borders they use."""
     cells = [c for c in grid.cells if r0 <= c.row < r1]
     used = sorted({b for c in cells for b in (c.col, c.col + c.colspan)})
-    at = {b: k for k, b in enumerate(used)}
-    moved = [
-        GridCell(c.row - r0, at[c.col], c.rowspan, at[c.col + c.colspan] - at[c.col], c.bbox, c.chars, c.text, c.page)
-        for c in cells
-    ]
-    boxes = [c.bbox for c in cells]
-    # the first part reaches up and the last down as far as the whole did (over a row cut by the page's edge)
-    top = grid.bbox[1] if r0 == 0 else min(b[1] for b in boxes)
-    bottom = grid.bbox[3] if r1 == grid.n_rows else max(b[3] for b in boxes)
-    bbox = (min(b[0] for b in boxes), top, max(b[2] for b in boxes), bottom)
+    first, last = r0 == 0, r1 == grid.n_rows
     return Grid(
         r1 - r0,
         len(used) - 1,
-        moved,
-        bbox,
+        _moved(cells, r0, {b: k for k, b in enumerate(used)}),
+        _part_box(grid, [c.bbox for c in cells], first, last),
         kind=grid.kind,
         xs=[grid.xs[b] for b in used],
-        ys=grid.ys[r0 : r1 + 1] if grid.ys else [],
-        open_top=grid.open_top and r0 == 0,
-        open_bottom=grid.open_bottom and r1 == grid.n_rows,
+        ys=grid.ys[r0 : r1 + 1],
+        open_top=grid.open_top and first,
+        open_bottom=grid.open_bottom and last,
     )
+
+
+def _moved(cells: list[GridCell], r0: int, at: dict[int, int]) -> list[GridCell]:
+    """The cells moved up ``r0`` rows and onto the columns ``at`` gives their borders."""
+    return [
+        GridCell(c.row - r0, at[c.col], c.rowspan, at[c.col + c.colspan] - at[c.col], c.bbox, c.chars, c.text, c.page)
+        for c in cells
+    ]
+
+
+def _part_box(grid: Grid, boxes: list[BBox], first: bool, last: bool) -> BBox:
+    """The box of a part's cells; the first part reaches up and the last down as far as the whole did (over a row
+    cut by the page's edge, drawn past the rules)."""
+    top = grid.bbox[1] if first else min(b[1] for b in boxes)
+    bottom = grid.bbox[3] if last else max(b[3] for b in boxes)
+    return (min(b[0] for b in boxes), top, max(b[2] for b in boxes), bottom)
 
 
 def absorb_cut_row(grid: Grid, lines: list[Line]) -> list[Line]:
