@@ -273,3 +273,12 @@ def test_md_corpus_accuracy_at_least_99_5_percent_every_document_counted(tmp_pat
     assert res["variants"]["overall"]["documents"] == len(manifest) == 76
     assert res["variants"]["overall"]["non-null accuracy"] >= 0.995, res["variants"]
     assert dups == 0
+
+
+def test_a_folders_readme_is_not_taken_for_a_report(tmp_path):
+    from pipeline.run import find_files
+
+    (tmp_path / "README.md").write_text("# 说明\n\n| 文件 | 说明 |\n|---|---|\n| a.md | 年报 |\n", encoding="utf-8")
+    (tmp_path / "a.md").write_text(HEADER_AND_TWO_ROWS, encoding="utf-8")
+    assert find_files([tmp_path]) == [tmp_path / "a.md"]
+    assert find_files([tmp_path / "README.md"]) == [tmp_path / "README.md"]  # named, it is read
