@@ -74,7 +74,7 @@ def markdown_to_document(
         origin=origin,
         tables=tuple(reader.tables),
         paragraphs=tuple(reader.paragraphs),
-        title=reader.paragraphs[0] if reader.paragraphs else None,
+        title=reader.title,
         notes=tuple(notes),
         warnings=tuple(warnings + reader.warnings),
     )
@@ -88,6 +88,7 @@ class _MarkdownReader:
     tables: list[RawTable] = field(default_factory=list)
     paragraphs: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    title: str | None = None  # the first heading (``#``): the title Markdown marks
     _para: list[str] = field(default_factory=list)
     _last: list[list[str]] | None = None  # the rows of the pipe table just read
 
@@ -143,6 +144,8 @@ class _MarkdownReader:
         text = _paragraph_text(joined)
         if text:
             self.paragraphs.append(text)
+            if self.title is None and joined.startswith("#"):
+                self.title = text
 
     def _add(self, table: RawTable) -> None:
         self._end_paragraph()
