@@ -26,6 +26,7 @@ from .places import heading_candidates, place_from_candidates
 from .reconcile import reconcile
 from .schema import Schema, load_schema
 from .settings import Settings
+from .sidecar import SideFile, apply_meta, side_file
 from .tables import CELLS, ISSUES, NARRATIVE, REPORTS, Batch, Report, Status
 
 PARSE_NOTE_CODES = {"unparsed": "unparsed-value", "null-token": "null-token", "unit-unknown": "unit-unknown"}
@@ -96,7 +97,7 @@ def process_file(
     try:
         result = document_to_result(doc, schema, settings)
         if place:
-            add_place(result.report, result.issues, result.place_query)
+            finish_report(result.report, result.issues, result.place_query, side_file(settings.meta))
         return result
     except Exception as e:  # a defect in a later stage: the file fails, the batch goes on, the place is named
         return Result(Report.failed(path, _internal("matching", e), rid, fmt))
@@ -274,6 +275,13 @@ def document_to_result(doc: Document, schema: Schema, settings: Settings | dict 
     )
 
 
+def finish_report(report: Report, issues: list[dict], place_query: list[str], side: SideFile | None) -> None:
+    """What the process writing the reports adds to a file's row: its side-file metadata, then its place."""
+    candidates = apply_meta(report, issues, side, place_query)
+    if candidates is not None:
+        add_place(report, issues, candidates)
+
+
 def add_place(report: Report, issues: list[dict], candidates: list[str] | None) -> None:
     """Fill the place columns of a reports row from its title-line readings, and add the place issues.
 
@@ -292,14 +300,20 @@ def add_place(report: Report, issues: list[dict], candidates: list[str] | None) 
 
 
 def find_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named, and report files under folders named (searched recursively, in sorted order)."""
+    """Files named, and report files under folders named (searched recursively, in sorted order).
+
+    In a folder, hidden files, Word's lock files (``~$``) and a folder's README (which documents it) are passed over.
+    """
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             out += sorted(
                 f
                 for f in p.rglob("*")
-                if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith((".", "~$"))
+                if f.is_file()
+                and f.suffix.lower() in SUFFIXES
+                and not f.name.startswith((".", "~$"))
+                and f.stem.lower() != "readme"
             )
         else:
             out.append(p)

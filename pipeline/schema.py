@@ -16,7 +16,8 @@ import yaml
 
 from .checks import CHECKS
 from .errors import SchemaFileError
-from .specs import ColumnSpec, RowSpec, Rule, Schema, TableSpec, Template, Templates, expand
+from .panel_schema import panel_spec
+from .specs import ColumnSpec, Panel, PanelKey, Rate, RowSpec, Rule, Schema, TableSpec, Template, Templates, expand
 
 # the schemas ship inside the package (``pipeline/schemas/``; the repository's ``schemas/`` is a link to it), so a
 # wheel installed anywhere finds them; XXGK_SCHEMAS points at another folder of schema files (for trying edits)
@@ -75,9 +76,14 @@ def _load(directory: str) -> Schema:
             tables[name] = spec
     rules_data = _read(d / "rules.yaml", problems)
     rules = _rules(rules_data, tables, problems) if rules_data is not None else []
+    # the panel's files are read always, checked against sound tables only: a broken table would make every
+    # crosswalk line naming it a problem too, burying the one that matters
+    sound = not problems
+    crosswalk, rates = _read(d / "crosswalk.yaml", problems), _read(d / "rates.yaml", problems)
+    panel = panel_spec(crosswalk, rates, tables, templates, problems) if sound else None
     if problems:
         raise SchemaFileError(problems)
-    return Schema(tables=tables, rules=tuple(rules), templates=templates)
+    return Schema(tables=tables, rules=tuple(rules), templates=templates, panel=panel or Panel())
 
 
 def _read(path: Path, problems: Problems) -> dict | None:
@@ -389,6 +395,9 @@ __all__ = [
     "SCHEMA_DIR",
     "TABLES",
     "ColumnSpec",
+    "Panel",
+    "PanelKey",
+    "Rate",
     "RowSpec",
     "Rule",
     "Schema",

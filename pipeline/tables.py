@@ -86,6 +86,14 @@ TEMPLATE = _col(
     "Statistics template: 2019 (国办公开办函〔2019〕60号) or 2021 (国办公开办函〔2021〕30号)",
     TEMPLATE_NAMES,
 )
+# a report's tables may disagree on their template (each cell keeps its table's)
+REPORT_TEMPLATE = _col(
+    "template",
+    "string",
+    "模板",
+    "Statistics template its tables follow: 2019, 2021, or mixed (its tables disagree; see cells.template)",
+    (*TEMPLATE_NAMES, "mixed"),
+)
 TABLE = _col("table", "string", "表", "proactive (表二), requests (表三) or appeals (表四)", TABLE_NAMES)
 ROW = _col("row", "string", "行", "Canonical row key (schemas/*.yaml)")
 COL = _col("col", "string", "列", "Canonical column key (schemas/*.yaml)")
@@ -106,6 +114,16 @@ PLACE = (
     _col("level", "string", "机关层级", "province, city, county, township, street or department", LEVELS),
 )
 PLACE_COLUMNS = [c.name for c in PLACE]
+META = (
+    _col("published", "string", "发布日期", "Publication date (YYYY-MM-DD), from the metadata side file (--meta)"),
+    _col(
+        "meta",
+        "string",
+        "元数据来源",
+        "The fields the metadata side file (--meta) gave, over what the title gave: agency, region_code (the place "
+        "columns), year, published, url",
+    ),
+)
 
 # Where a report downloaded by `xxgk fetch` came from (null for a file given on disk)
 LISTED_URL = _col(
@@ -117,7 +135,12 @@ LISTED_URL = _col(
 PAGE_URL = _col(
     "page_url", "string", "所在网页", "The web page the report was found on (null when the address was the file)"
 )
-URL = _col("url", "string", "网址", "Address the report file was downloaded from")
+URL = _col(
+    "url",
+    "string",
+    "网址",
+    "Address the report file was downloaded from (xxgk fetch), or as the metadata side file (--meta) gives it",
+)
 FINAL_URL = _col("final_url", "string", "最终网址", "The address after redirects, where the bytes came from")
 FETCHED_AT = _col("fetched_at", "string", "下载时间", "When the file was downloaded (ISO 8601, UTC)")
 HTTP_STATUS = _col("http_status", "Int64", "HTTP状态", "HTTP status of the last response (200 when downloaded)")
@@ -155,10 +178,10 @@ REPORTS = Table(
     (
         REPORT_ID,
         SOURCE_PATH,
-        _col("format", "string", "文件格式", "Format detected from the file's bytes (docx, doc, pdf, html, txt)"),
+        _col("format", "string", "文件格式", "Format detected from the file's bytes (docx, doc, pdf, html, txt, md)"),
         AGENCY,
         YEAR,
-        TEMPLATE,
+        REPORT_TEMPLATE,
         _col(
             "status",
             "string",
@@ -178,6 +201,7 @@ REPORTS = Table(
         ),
         *PLACE,
         *PROVENANCE,
+        *META,
     ),
     "One row per input file: what it is and where from",
     # one row per input path: a duplicate file repeats its report_id (status skipped, duplicate_of set)
@@ -421,6 +445,105 @@ CROSS_YEAR_CHECKS = Table(
 
 AUDIT_TABLES: dict[str, Table] = {t.name: t for t in (AUDIT_FAILURES, AGENCY_LINKS, CROSS_YEAR_CHECKS)}
 
+# ------------------------------------------------------------------------- the code book and the panel (xxgk export)
+
+CODE_KINDS = ("cell", "rate")
+UNITS = ("count", "yuan", "share")
+READ_STATUSES = ("ok", "doubtful", "failed")
+
+CODEBOOK = Table(
+    "codebook",
+    (
+        _col(
+            "key", "string", "键", "table:row:col of a figure (as in cells, the wide export and the panel), or a rate"
+        ),
+        _col("kind", "string", "类别", "cell (a figure a template prints) or rate (computed by the panel)", CODE_KINDS),
+        TABLE,
+        ROW,
+        COL,
+        _col("template", "string", "模板", "The template that prints this key (null for a rate)", TEMPLATE_NAMES),
+        _col("table_title", "string", "表名", "The table as printed (表二/表三/表四)"),
+        _col("label_zh", "string", "中文标签", "The row and column labels as this template prints them"),
+        _col(
+            "unit", "string", "单位", "count, yuan (money, converted from 万元 where printed so) or share (0-1)", UNITS
+        ),
+        _col(
+            "panel_key",
+            "string",
+            "面板列",
+            "The panel column this key feeds (schemas/crosswalk.yaml); for a rate, its own column",
+        ),
+        _col(
+            "harmonised",
+            "boolean",
+            "跨模板统一",
+            "Whether the panel column means the same in both templates (false: kept for this template only)",
+        ),
+        _col("formula", "string", "公式", "For a rate: numerator / denominator in panel keys (schemas/rates.yaml)"),
+        _col("note", "string", "说明", "Why the key is harmonised or kept apart, or what the rate measures"),
+    ),
+    "One row per key a template prints (per template) and per rate: its Chinese labels, unit and panel column",
+    foreign_key=False,
+)
+
+PANEL_ID = (
+    _col("panel_id", "string", "面板编号", "One (agency, year): agency_id and year, or r<report_id> without an agency"),
+    _col(
+        "agency_id",
+        "string",
+        "机关编号",
+        "First 12 hex digits of the SHA-256 of the folded agency name (人民政府 → 政府, widths, brackets): the same "
+        "agency in every year",
+    ),
+    AGENCY,
+    YEAR,
+    _col(
+        "template",
+        "string",
+        "模板",
+        "The chosen file's template (mixed: its tables disagree)",
+        (*TEMPLATE_NAMES, "mixed"),
+    ),
+    *PLACE,
+    _col("report_id", "string", "报告编号", "report_id of the file chosen for this row (reports)"),
+    _col("source_path", "string", "文件路径", "Path of the file chosen for this row"),
+    _col("format", "string", "文件格式", "Format of the chosen file"),
+    _col(
+        "read_status",
+        "string",
+        "读取状态",
+        "How the chosen file was read: ok, or doubtful (some figure read with a doubt: see issues)",
+        READ_STATUSES,
+    ),
+    _col(
+        "reconciles",
+        "boolean",
+        "勾稽相符",
+        "Whether the chosen file's figures pass the within-report rules (null: no rule could be evaluated)",
+    ),
+    _col("n_files", "Int64", "文件数", "Files holding this report (other formats, copies); one is chosen"),
+    _col(
+        "other_files",
+        "string",
+        "其他文件",
+        "The other files of this report, separated by '; ' (the choice: text layer over OCR, all tables over "
+        "fewer, more figures printed, fewer doubts)",
+    ),
+    _col(
+        "n_conflicts",
+        "Int64",
+        "不一致数",
+        "Figures another file of this report prints otherwise than the chosen one (0: the files agree)",
+    ),
+    _col(
+        "derived",
+        "string",
+        "推算项",
+        "Panel keys not printed as such, separated by '; ': a blank total computed from its printed parts, or a "
+        "row the template splits, summed (schemas/crosswalk.yaml)",
+    ),
+)
+
 
 @dataclass
 class Batch:
@@ -448,7 +571,7 @@ class Report:
     error: str | None = None
     duplicate_of: str | None = None
     place: dict[str, str | None] = field(default_factory=dict)  # PLACE_COLUMNS -> value
-    # where a downloaded file came from (PROVENANCE); null for a file given on disk
+    # where a downloaded file came from (PROVENANCE); null for a file given on disk (url: or the side file's)
     listed_url: str | None = None
     page_url: str | None = None
     url: str | None = None
@@ -456,6 +579,8 @@ class Report:
     fetched_at: str | None = None
     http_status: int | None = None
     content_type: str | None = None
+    published: str | None = None  # from the metadata side file (META)
+    meta: str | None = None
 
     @classmethod
     def failed(cls, path: str, error: str, report_id: str | None = None, fmt: str | None = None) -> Report:

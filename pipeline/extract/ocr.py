@@ -400,7 +400,7 @@ def _chars(job: _Job, scale: float) -> list[Char]:
     xs = [b.x0 + p * b.w for p in pos]
     edges = [b.x0, *((a + c) / 2 for a, c in itertools.pairwise(xs)), b.x1]
     return [
-        OcrChar(t, edges[k] / scale, b.y0 / scale, edges[k + 1] / scale, b.y1 / scale, round(job.conf, 1))
+        OcrChar(t, edges[k] / scale, b.y0 / scale, edges[k + 1] / scale, b.y1 / scale, conf=round(job.conf, 1))
         for k, t in enumerate(text)
         if not t.isspace()
     ]
