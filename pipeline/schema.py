@@ -24,8 +24,8 @@ SCHEMA_DIR = Path(os.environ.get("XXGK_SCHEMAS", Path(__file__).resolve().parent
 TABLES = ("proactive", "requests", "appeals")
 SEVERITIES = ("error", "warning", "info")
 UNITS = ("万元", "元", "unknown")
-# parameters that are not key patterns (checked on their own)
-NON_KEY_PARAMS = ("axis", "figures")
+# parameters that are not key patterns (each check declares its own settings besides: thresholds, patterns)
+NON_KEY_PARAMS = ("axis",)
 # the fields each record may have; a misspelt field would otherwise be silently ignored
 TABLE_FIELDS = frozenset(
     {
@@ -45,7 +45,7 @@ ROW_FIELDS = frozenset(
     {"key", "label", "columns", "variants", "group", "section", "units", "unlabelled", "template_labels"}
 )
 TEMPLATE_FIELDS = frozenset({"first_year", "issued_by"})
-RULE_FIELDS = frozenset({"name", "check", "table", "severity", "number", "description"})
+RULE_FIELDS = frozenset({"name", "check", "table", "severity", "number", "description", "description_en"})
 
 Problems = list[str]
 
@@ -299,11 +299,16 @@ def _rule(r: dict, tables: dict[str, TableSpec], names: set[str], where: str, pr
         return None
     if sev not in SEVERITIES:
         problems.append(f"{where}: severity must be one of {SEVERITIES}")
-    if table not in tables:
+    params = {k: v for k, v in r.items() if k not in RULE_FIELDS}
+    if not CHECKS[check].table:  # a check on the text alone
+        if table is not None:
+            problems.append(f"{where}: check {check} names no table")
+        _check_params(check, params, None, where, problems)
+    elif table not in tables:
         problems.append(f"{where}: unknown table {table!r}")
         return None
-    params = {k: v for k, v in r.items() if k not in RULE_FIELDS}
-    _check_params(check, params, tables[table], where, problems)
+    else:
+        _check_params(check, params, tables[table], where, problems)
     return Rule(
         name=str(name),
         check=check,
@@ -312,10 +317,11 @@ def _rule(r: dict, tables: dict[str, TableSpec], names: set[str], where: str, pr
         params=params,
         number=r.get("number"),
         description=r.get("description", ""),
+        description_en=r.get("description_en", ""),
     )
 
 
-def _check_params(check: str, params: dict, spec: TableSpec, where: str, problems: Problems) -> None:
+def _check_params(check: str, params: dict, spec: TableSpec | None, where: str, problems: Problems) -> None:
     """The parameters the check declares (``checks.CHECKS``): every required one, no other, each naming keys."""
     declared = CHECKS[check]
     for p in declared.required:
@@ -327,11 +333,21 @@ def _check_params(check: str, params: dict, spec: TableSpec, where: str, problem
     axis = params.get("axis")
     if axis not in (None, "row", "column"):
         problems.append(f"{where}: axis must be 'row' or 'column'")
-    if "figures" in params:
-        _check_figures(params["figures"], spec, where, problems)
+    _check_settings(params, spec, where, problems)
     for p, v in params.items():
-        if p not in NON_KEY_PARAMS:
+        if p not in NON_KEY_PARAMS and p not in declared.settings and spec is not None:
             _check_keys(p, v, axis, spec, where, problems)
+
+
+def _check_settings(params: dict, spec: TableSpec | None, where: str, problems: Problems) -> None:
+    """The parameters that are not keys: a narrative rule's figures, a sections rule's sections, thresholds."""
+    if "figures" in params and spec is not None:
+        _check_figures(params["figures"], spec, where, problems)
+    if "sections" in params:
+        _check_sections(params["sections"], where, problems)
+    for p in ("max_ratio", "min_value", "min_distinct", "min_found"):
+        if p in params and (not isinstance(params[p], int | float) or params[p] < 0):
+            problems.append(f"{where}: {p} must be a number ≥ 0")
 
 
 def _check_keys(param: str, value: Any, axis: str | None, spec: TableSpec, where: str, problems: Problems) -> None:
@@ -359,6 +375,26 @@ def _check_figures(figures: Any, spec: TableSpec, where: str, problems: Problems
             continue
         _check_figure_cells(f, spec, where, problems)
         _check_figure_patterns(f, where, problems)
+
+
+def _check_sections(sections: Any, where: str, problems: Problems) -> None:
+    """A sections rule's sections: each a name and the patterns a heading of it starts with."""
+    if not isinstance(sections, list) or not sections:
+        problems.append(f"{where}: sections must be a non-empty list")
+        return
+    for s in sections:
+        if not isinstance(s, dict) or not isinstance(s.get("name"), str):
+            problems.append(f"{where}: each section needs a 'name'")
+            continue
+        pats = s.get("patterns")
+        if not isinstance(pats, list) or not pats:
+            problems.append(f"{where}: section {s['name']!r} needs 'patterns'")
+            continue
+        for pat in pats:
+            try:
+                re.compile(pat)
+            except (re.error, TypeError) as e:
+                problems.append(f"{where}: section {s['name']!r}: bad pattern {pat!r}: {e}")
 
 
 def _check_figure_cells(f: dict, spec: TableSpec, where: str, problems: Problems) -> None:
