@@ -70,6 +70,14 @@ class Status(StrEnum):
     SKIPPED = "skipped"  # the same bytes as a file read (duplicate_of)
 
 
+class ReadStatus(StrEnum):
+    """How a file was read, apart from whether its figures add up (``reconciles``)."""
+
+    OK = "ok"  # read without a doubt of warning or error severity
+    DOUBTFUL = "doubtful"  # read, with doubts (n_doubts: unmatched rows, low OCR confidence, a table not found …)
+    FAILED = "failed"  # not read
+
+
 LEVELS = ("province", "city", "county", "township", "street", "department")
 TEMPLATE_NAMES = ("2019", "2021")
 TABLE_NAMES = ("proactive", "requests", "appeals")
@@ -145,9 +153,34 @@ REPORTS = Table(
             "status",
             "string",
             "状态",
-            "ok, partial (issues of warning or error severity), failed or skipped",
+            "The two answers below in one, kept for older scripts: ok, partial (a doubt in reading, or a failed "
+            "within-report rule), failed or skipped",
             [s.value for s in Status],
         ),
+        _col(
+            "read_status",
+            "string",
+            "识读状态",
+            "How the file was read: ok, doubtful (n_doubts doubts of warning or error severity: see issues) or "
+            "failed; null for a skipped duplicate. A failed rule is not a doubt (see reconciles)",
+            [s.value for s in ReadStatus],
+        ),
+        _col(
+            "n_doubts",
+            "Int64",
+            "识读存疑数",
+            "Number of doubts in reading (issues of warning or error severity "
+            "that are not rule failures; notes of info severity are not doubts)",
+        ),
+        _col(
+            "reconciles",
+            "boolean",
+            "数据是否自洽",
+            "Whether the figures add up: true when every within-report rule of error severity that could be "
+            "evaluated holds, false when one fails, null (unknown) when none could be evaluated (no table read, or "
+            "every operand blank). Cross-year and text checks are in audit_failures (xxgk audit)",
+        ),
+        _col("n_failed_rules", "Int64", "不符规则数", "Number of within-report rules that fail (error and warning)"),
         _col("n_cells", "Int64", "数值个数", "Number of cells read"),
         _col("n_issues", "Int64", "问题个数", "Number of issues recorded"),
         _col("error", "string", "错误", "Why the file failed, when it did"),
@@ -216,9 +249,10 @@ RECORD_TABLES = ("cells", "issues", "narrative")  # many rows per file; "reports
 
 # ------------------------------------------------------------------------------------ the tables `xxgk audit` writes
 
-AUDIT_SCOPES = ("report", "years", "narrative")
+AUDIT_SCOPES = ("report", "years", "peers", "narrative")
+READINGS = ("as-printed", "may-be-misread")
 LINK_METHODS = ("same-name", "folded", "contains", "fuzzy")
-CHECK_STATUSES = ("held", "failed", "skipped-blank")
+CHECK_STATUSES = ("held", "failed", "skipped-blank", "not-applicable")
 
 PREV_REPORT_ID = _col(
     "prev_report_id", "string", "上年报告编号", "report_id of the same agency's report of the year before"
@@ -242,8 +276,8 @@ AUDIT_FAILURES = Table(
             "scope",
             "string",
             "范围",
-            "report (within one report, from ingest), years (against the year before) or narrative (text against "
-            "table)",
+            "report (within one report, from ingest), years (against the same agency's report of the year before), "
+            "peers (against another agency's report of the same year) or narrative (what the text says)",
             AUDIT_SCOPES,
         ),
         _col("rule", "string", "规则", "Reconciliation rule name (schemas/rules.yaml)"),
@@ -253,24 +287,55 @@ AUDIT_FAILURES = Table(
         TABLE,
         ROW,
         COL,
-        _col("expected", "float64", "应为", "Value the rule expected"),
-        _col("actual", "float64", "实为", "Value found"),
+        _col("expected", "float64", "应为", "Value the rule expected (a section rule: the number of sections)"),
+        _col(
+            "actual",
+            "float64",
+            "实为",
+            "Value found (identical-table: the number of figures that are the same; a section rule: the sections "
+            "found)",
+        ),
         _col("difference", "float64", "差额", "actual - expected"),
+        _col(
+            "reading",
+            "string",
+            "识读情况",
+            "may-be-misread when a cell the rule read was read by OCR, placed by position or matched with a low "
+            "label score (for a rule on no cell: the report was read by OCR), so the failure may be xxgk's "
+            "misreading rather than the report's; as-printed otherwise",
+            READINGS,
+        ),
         _col("message", "string", "说明", "What is wrong, in words"),
         _col("explanation_zh", "string", "中文说明", "One sentence in Chinese: what failed, expected and printed"),
         _col("explanation_en", "string", "英文说明", "The same in English"),
         PREV_REPORT_ID,
         PREV_SOURCE_PATH,
         _col(
+            "other_report_id",
+            "string",
+            "对照报告编号",
+            "peers scope: report_id of the other agency's report of the same year with the same table",
+        ),
+        _col("other_source_path", "string", "对照文件路径", "peers scope: path of that report"),
+        _col(
+            "figure",
+            "string",
+            "文字数字",
+            "narrative scope: the figure the text states, or the sections not found (separated by '; ')",
+        ),
+        _col(
             "cells",
             "string",
             "涉及单元格",
             "JSON list of the cells the rule read: role, report_id, source_path, table, row, col, value, raw, page, "
-            "table_index, row_index, col_index and printed (false for a cell the report does not print)",
+            "table_index, row_index, col_index, printed (false for a cell the report does not print), confidence "
+            "(OCR), match_score, reading (as-printed or may-be-misread) and doubts (ocr, matched-by-position, "
+            "low-score)",
         ),
     ),
-    "One row per failed rule: within a report, against the same agency's report of the year before, or text "
-    "against table; with both explanations and the cells read",
+    "One row per failed rule: within a report, against the same agency's report of the year before, against "
+    "another agency's of the same year, or what the text says; with both explanations, the cells read and how each "
+    "was read",
 )
 
 AGENCY_LINKS = Table(
@@ -354,6 +419,18 @@ class Report:
     error: str | None = None
     duplicate_of: str | None = None
     place: dict[str, str | None] = field(default_factory=dict)  # PLACE_COLUMNS -> value
+    n_doubts: int = 0  # issues of warning or error severity that are not rule failures
+    reconciles: bool | None = None  # None: no error rule could be evaluated
+    n_failed_rules: int = 0
+
+    @property
+    def read_status(self) -> ReadStatus | None:
+        """How the file was read (None for a skipped duplicate: see the file it duplicates)."""
+        if self.status == Status.FAILED:
+            return ReadStatus.FAILED
+        if self.status == Status.SKIPPED:
+            return None
+        return ReadStatus.DOUBTFUL if self.n_doubts else ReadStatus.OK
 
     @classmethod
     def failed(cls, path: str, error: str, report_id: str | None = None, fmt: str | None = None) -> Report:
@@ -374,4 +451,5 @@ class Report:
         d = asdict(self)
         place = d.pop("place")
         d["status"] = self.status.value
+        d["read_status"] = self.read_status.value if self.read_status else None
         return {**d, **{c: place.get(c) for c in PLACE_COLUMNS}}
