@@ -66,6 +66,18 @@ def link_names(a: str, b: str) -> tuple[str, float] | None:
     return ("fuzzy", score) if score is not None else None
 
 
+def may_be_one(a: str, b: str) -> bool:
+    """Whether two printed names may name one agency: linked, or a misread apart (at most ``FUZZY_MAX_EDITS``
+    characters changed, however short the names). Too loose to follow an agency across years (淮安区 and 淮阴区 are
+    two), but what keeps "another agency" from being claimed of one agency's report read twice, once by OCR."""
+    from rapidfuzz.distance import Levenshtein
+
+    if link_names(a, b) is not None:
+        return True
+    ka, kb = agency_key(a), agency_key(b)
+    return bool(ka and kb) and Levenshtein.distance(ka, kb) <= FUZZY_MAX_EDITS
+
+
 def _printed_names(names: Iterable[Any]) -> list[str]:
     return sorted({n for n in names if isinstance(n, str) and n})
 
@@ -108,6 +120,14 @@ def _near_pairs(keys: list[str]) -> Iterable[tuple[int, int]]:
                 yield start + int(i), int(j)
 
 
+def _parts(key: str) -> Iterable[str]:
+    """Every part of a folded name at least ``CONTAINS_MIN_CHARS`` long, the whole name left out."""
+    for i in range(len(key)):
+        for j in range(i + CONTAINS_MIN_CHARS, len(key) + 1):
+            if j - i < len(key):
+                yield key[i:j]
+
+
 def agency_groups(names: Iterable[Any]) -> dict[str, tuple[str, str, float]]:
     """name -> (group name, method, score): names linked transitively; the group is named by its first name."""
     ordered = _printed_names(names)
@@ -122,11 +142,9 @@ def agency_groups(names: Iterable[Any]) -> dict[str, tuple[str, str, float]]:
             g.join(members[0], n, ("folded", 100.0))
     keys = sorted(by_key)
     for k in keys:  # a name inside another: look every long enough part of each name up
-        for i in range(len(k)):
-            for j in range(i + CONTAINS_MIN_CHARS, len(k) + (i > 0)):
-                part = k[i:j]
-                if part in by_key and part != k:
-                    g.join(by_key[part][0], by_key[k][0], ("contains", round(100.0 * len(part) / len(k), 1)))
+        for part in _parts(k):
+            if part in by_key:
+                g.join(by_key[part][0], by_key[k][0], ("contains", round(100.0 * len(part) / len(k), 1)))
     for i, j in _near_pairs(keys):
         score = _near(keys[i], keys[j])
         if score is not None:

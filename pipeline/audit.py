@@ -33,7 +33,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .agencies import agency_groups, agency_key, link_names
+from .agencies import agency_groups, agency_key, link_names, may_be_one
 from .audit_explain import explain
 from .checks import CHECKS, Scope
 from .checks_years import table_figures
@@ -92,9 +92,18 @@ class CellStore:
         self.index: dict[str, np.ndarray] = (
             {str(k): v for k, v in self.frame.groupby("report_id", sort=False).indices.items()} if len(cells) else {}
         )
-        self._cat = {c: self.frame[c].astype("category") for c in ("table", "row", "col", "template")}
-        self._codes = {c: s.cat.codes.to_numpy() for c, s in self._cat.items()}
-        self._names = {c: [str(x) for x in s.cat.categories] for c, s in self._cat.items()}
+        # each cell's (table, row, col) as a number into ``keys``, and its template as a number into ``templates``
+        cat = {c: self.frame[c].astype("category") for c in ("table", "row", "col")}
+        codes = [cat[c].cat.codes.to_numpy().astype(np.int64) for c in ("table", "row", "col")]
+        names = [[str(x) for x in cat[c].cat.categories] for c in ("table", "row", "col")]
+        n_row, n_col = max(len(names[1]), 1), max(len(names[2]), 1)
+        uniq, self.key_of = np.unique((codes[0] * n_row + codes[1]) * n_col + codes[2], return_inverse=True)
+        self.keys: list[Key] = [
+            (names[0][u // (n_row * n_col)], names[1][(u // n_col) % n_row], names[2][u % n_col]) for u in uniq.tolist()
+        ]
+        tpl = self.frame["template"].astype("category")
+        self.template_of = tpl.cat.codes.to_numpy()
+        self.templates = [str(x) for x in tpl.cat.categories]
         self.value = self.frame["value"].to_numpy(dtype=float, na_value=np.nan)
         self.confidence = self.frame["confidence"].to_numpy(dtype=float, na_value=np.nan)
         self.score = self.frame["match_score"].to_numpy(dtype=float, na_value=np.nan)
@@ -104,28 +113,30 @@ class CellStore:
         self.positioned = {(str(r), str(t), str(w)) for r, t, w in zip(pos.report_id, pos.table, pos.row, strict=True)}
         self._cache: dict[str, ReportCells] = {}
 
-    def _name(self, column: str, i: int) -> str | None:
-        code = self._codes[column][i]
-        return None if code < 0 else self._names[column][code]
-
     def report(self, rid: str) -> ReportCells | None:
         """The report's cells (None when it has none)."""
         if rid in self._cache:
             return self._cache[rid]
         if rid not in self.index:
             return None
-        rc = ReportCells({}, {}, {})
-        for i in self.index[rid]:
-            i = int(i)
-            key = (str(self._name("table", i)), str(self._name("row", i)), str(self._name("col", i)))
-            v = self.value[i]
-            rc.values[key] = None if math.isnan(v) else float(v)
-            rc.templates.setdefault(key[0], self._name("template", i))
-            rc.rows[key] = i
+        idx = self.index[rid]
+        keys = [self.keys[k] for k in self.key_of[idx].tolist()]
+        rc = ReportCells(
+            {k: (None if v != v else v) for k, v in zip(keys, self.value[idx].tolist(), strict=True)},
+            {},
+            dict(zip(keys, idx.tolist(), strict=True)),
+        )
+        for k, t in zip(keys, self.template_of[idx].tolist(), strict=True):
+            rc.templates.setdefault(k[0], self.templates[t] if t >= 0 else None)
         if len(self._cache) >= _CACHE:
             self._cache.pop(next(iter(self._cache)))
         self._cache[rid] = rc
         return rc
+
+    def raws(self, rid: str) -> dict[int, str | None]:
+        """The printed text of each of the report's cells, by its row in the batch's frame."""
+        idx = self.index.get(rid, np.array([], dtype=np.int64))
+        return dict(zip(idx.tolist(), (_clean(x) for x in self.frame["raw"].iloc[idx].tolist()), strict=True))
 
     def doubts(self, rid: str, table: str, row: str, i: int | None) -> list[str]:
         """Why a cell may be a misread: ocr, matched-by-position, low-score (empty: read as printed)."""
@@ -147,9 +158,8 @@ class CellStore:
         if i is None:
             rec = {**dict.fromkeys(POSITION), "printed": False, "confidence": None, "match_score": None}
         else:
-            row = self.frame.iloc[i]
-            rec = {k: _clean(row[k]) for k in POSITION}
-            rec.update(printed=True, confidence=_clean(row["confidence"]), match_score=_clean(row["match_score"]))
+            rec = {k: _clean(self.frame[k].iat[i]) for k in POSITION}
+            rec.update(printed=True, confidence=_num(self.confidence[i]), match_score=_num(self.score[i]))
         doubts = self.doubts(rid, key[0], key[1], i) if i is not None else []
         return {**base, **rec, "reading": READINGS[bool(doubts)], "doubts": doubts}
 
@@ -370,29 +380,34 @@ class _Auditor:
 
     # 4. two agencies, the same year: tables the same figure for figure
     def peers_scope(self) -> None:
-        for rule in self.schema.rules:
-            if CHECKS[rule.check].scope == Scope.PEERS and rule.table:
-                for bucket in self._same_tables(rule.table).values():
+        rules = [r for r in self.schema.rules if CHECKS[r.check].scope == Scope.PEERS and r.table]
+        buckets = self._same_tables({str(r.table) for r in rules})
+        for rule in rules:
+            for (table, *_), bucket in buckets.items():
+                if table == rule.table:
                     self._check_bucket(rule, bucket)
 
-    def _same_tables(self, table: str) -> dict[tuple, list[dict]]:
-        """(year, template, the table's figures) -> the reports that print exactly those (agency and year known)."""
+    def _same_tables(self, tables: set[str]) -> dict[tuple, list[dict]]:
+        """(table, year, template, its figures) -> the reports of two agencies or more that print exactly those."""
         buckets: dict[tuple, list[dict]] = {}
         for r in self.reports:
-            rc = self.store.report(r["report_id"]) if r["report_id"] else None
-            if rc is None or not r["agency"] or r["year"] is None:
+            rc = self.store.report(r["report_id"]) if r["report_id"] and r["agency"] and r["year"] else None
+            if rc is None:
                 continue
-            figs = table_figures(rc.values, table)
-            if figs:
-                key = (int(r["year"]), rc.templates.get(table), hash(tuple(sorted(figs.items()))))
-                buckets.setdefault(key, []).append(r)
+            for table in tables:
+                figs = table_figures(rc.values, table)
+                key = (table, int(r["year"]), rc.templates.get(table), hash(tuple(sorted(figs.items()))))
+                if figs:
+                    buckets.setdefault(key, []).append(r)
         return {k: v for k, v in buckets.items() if len({self.groups[r["agency"]][0] for r in v}) > 1}
 
     def _check_bucket(self, rule: Rule, bucket: list[dict]) -> None:
-        """Each report against the first of another agency in its bucket (the check confirms figure for figure)."""
+        """Each report against the first report of another agency in its bucket (the check confirms figure for
+        figure). Another agency: a name that neither links to this one nor is a misread of it."""
         for r in bucket:
-            g = self.groups[r["agency"]][0]
-            other = next(o for o in bucket if self.groups[o["agency"]][0] != g)
+            other = next((o for o in bucket if not may_be_one(o["agency"], r["agency"])), None)
+            if other is None:
+                continue
             ctx = self._pair_ctx(rule, other["report_id"], r["report_id"])
             for issue in CHECKS[rule.check](ctx) if ctx else ():
                 self.add(asdict(issue), r["report_id"], "peers", [], other=other["report_id"])

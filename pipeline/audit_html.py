@@ -262,32 +262,37 @@ class PageData:
         return d
 
     def _tables(self, rid: str) -> dict:
+        """table -> [template, the figures in the layout's order (a blank's raw text; None where not printed),
+        how cells were read when not plainly (OCR confidence, low score, by position)]."""
         store = self.a.cells
         rc = store.report(rid) if store is not None else None
-        if rc is None:
+        if store is None or rc is None:
             return {}
+        raws = store.raws(rid)
         out: dict[str, list] = {}
         for kind in self.schema.tables:
             tpl = rc.templates.get(kind)
-            if f"{kind}|{tpl}" not in self.layouts:
-                continue
-            keys = self.key_index[f"{kind}|{tpl}"]
-            vals: list[Any] = [None] * len(keys)
-            extra: dict[str, Any] = {}
-            for (t, row, col), i in rc.rows.items():
-                k = keys.get(f"{row}|{col}") if t == kind else None
-                if k is not None:
-                    self._fill(vals, extra, k, i, rc.values[(t, row, col)], rid, t, row)
-            while vals and vals[-1] is None:
-                vals.pop()
-            out[kind] = [tpl, vals, extra] if extra else [tpl, vals]
+            if f"{kind}|{tpl}" in self.key_index:
+                out[kind] = self._table(kind, str(tpl), rc, raws, rid)
         return out
 
-    def _fill(self, vals: list, extra: dict, k: int, i: int, value: float | None, rid: str, t: str, row: str) -> None:
-        """One cell into a table's figures: the value (or the raw text of a blank), and how it was read."""
+    def _table(self, kind: str, tpl: str, rc, raws: dict[int, str | None], rid: str) -> list:
+        keys = self.key_index[f"{kind}|{tpl}"]
+        vals: list[Any] = [None] * len(keys)
+        extra: dict[str, Any] = {}
+        for (t, row, col), i in rc.rows.items():
+            k = keys.get(f"{row}|{col}") if t == kind else None
+            if k is not None:
+                value = rc.values[(t, row, col)]
+                vals[k] = _v(value) if value is not None else (raws.get(i) or "")
+                self._how_read(extra, k, i, rid, t, row)
+        while vals and vals[-1] is None:
+            vals.pop()
+        return [tpl, vals, extra] if extra else [tpl, vals]
+
+    def _how_read(self, extra: dict, k: int, i: int, rid: str, t: str, row: str) -> None:
+        """How cell ``k`` of a table was read, when not as plainly printed: OCR confidence, low score, by position."""
         store = self.a.cells
-        raw = store.frame["raw"].iat[i]
-        vals[k] = _v(value) if value is not None else ("" if raw is None or raw is pd.NA else str(raw))
         conf, score = store.confidence[i], store.score[i]
         if not math.isnan(conf):
             extra.setdefault("c", {})[k] = round(float(conf))

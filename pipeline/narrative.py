@@ -87,17 +87,17 @@ def section_headings(paragraphs: Sequence[str], schema: Schema) -> list[dict]:
         if "sections" not in rule.params or CHECKS[rule.check].scope != Scope.NARRATIVE:
             continue
         for n, section in enumerate(rule.params["sections"], start=1):
-            pats = [re.compile(p) for p in section["patterns"]]
-            hit = next(((i, t) for i, t in folded if any(p.match(t) for p in pats)), None)
+            hit = _first_heading(folded, section["patterns"])
             if hit is not None:
+                i, text = hit
+                raw = text[: 2 * SNIPPET_CONTEXT]
                 out.append(
-                    dict(
-                        rule=rule.name,
-                        table=None,
-                        figure=section["name"],
-                        value=float(n),
-                        raw=hit[1][: 2 * SNIPPET_CONTEXT],
-                        paragraph=hit[0],
-                    )
+                    dict(rule=rule.name, table=None, figure=section["name"], value=float(n), raw=raw, paragraph=i)
                 )
     return out
+
+
+def _first_heading(folded: list[tuple[int, str]], patterns: list[str]) -> tuple[int, str] | None:
+    """The first (paragraph, text) that starts with one of the patterns."""
+    pats = [re.compile(p) for p in patterns]
+    return next(((i, t) for i, t in folded if any(p.match(t) for p in pats)), None)

@@ -210,20 +210,28 @@ def _rule_issues(
     ]
 
 
-def _answer(report: Report, issues: list[Issue], schema: Schema, templates: dict[str, str | None], values: Values):
+def _answer(
+    report: Report, issues: list[Issue], schema: Schema, templates: dict[str, str | None], values: Values
+) -> None:
     """The two answers, kept apart: how the file was read (its doubts: issues of warning or error severity that are
     not rule failures) and whether its figures add up (``reconciles``: the within-report rules of error severity).
     ``status`` keeps the two in one for older scripts."""
     report.n_doubts = sum(1 for i in issues if i.rule is None and i.severity in SERIOUS)
-    failed = {i.rule for i in issues if i.rule}
+    failed = {str(i.rule) for i in issues if i.rule}
     report.n_failed_rules = len(failed)
-    errors = {r.name for r in schema.rules if r.severity == "error"}
-    if failed & errors:
-        report.reconciles = False
-    elif any(r.name in errors for r in evaluated_rules(schema, templates, values)):
-        report.reconciles = True
+    report.reconciles = _reconciles(failed, schema, templates, values)
     serious = report.n_doubts or any(i.rule and i.severity in SERIOUS for i in issues)
     report.status = Status.PARTIAL if serious else Status.OK
+
+
+def _reconciles(failed: set[str], schema: Schema, templates: dict[str, str | None], values: Values) -> bool | None:
+    """False when a rule of error severity fails, True when one could be evaluated and none fails, else None."""
+    errors = {r.name for r in schema.rules if r.severity == "error"}
+    if failed & errors:
+        return False
+    if any(r.name in errors for r in evaluated_rules(schema, templates, values)):
+        return True
+    return None
 
 
 def document_to_result(doc: Document, schema: Schema, settings: Settings | dict | None = None) -> Result:

@@ -156,12 +156,14 @@
       ['未知 unknown', rec.unknown, {rec: 'unknown'}]
     ].map(function (c) { c[2].p = null; return '<span class="card">' + a(c[2], c[0] + ' <b>' + c[1] + '</b>') + '</span>'; }).join('');
     var rr = Object.keys(byRule).map(Number).sort(function (x, y) { return byRule[y].f - byRule[x].f; });
-    $('sum-rule').innerHTML = sumTable('按规则 <span class="en">by rule</span>', ['规则 rule', '级别', '不符 failures', '报告 reports', '可能误读 misread'],
+    $('sum-rule').innerHTML = sumTable('按规则 <span class="en">by rule</span>',
+      ['规则 <span class="en">rule</span>', '级别 <span class="en">severity</span>', '不符 <span class="en">failures</span>',
+        '报告 <span class="en">reports</span>', '可能误读 <span class="en">may be a misread</span>'],
       rr.map(function (k) {
         var rule = RULES[k] || ['?', '', '', '?', '?'];
-        return [a({rule: rule[0], p: null}, esc((rule[1] || '') + ' ' + rule[3]) + '<br><span class="en">' + esc(rule[4]) + '</span>'),
-          esc(rule[2]), byRule[k].f, byRule[k].r, byRule[k].m];
-      }));
+        return [a({rule: rule[0], p: null}, esc((rule[1] || '') + ' ' + rule[3])) + ' <code>' + esc(rule[0]) + '</code><br><span class="en">' + esc(rule[4]) + '</span>',
+          rule[2] === 'error' ? '错误 error' : '警告 warning', byRule[k].f, byRule[k].r, byRule[k].m];
+      })) + (rr.length ? '' : '<p class="muted">无不符项 · <span class="en">no failures</span></p>');
     function part(o, key, title, sortNum) {
       var ks = Object.keys(o).sort(sortNum ? function (x, y) { return x < y ? -1 : 1; } : function (x, y) { return o[y].f - o[x].f || (x < y ? -1 : 1); });
       return sumTable(title, ['', '报告 reports', '有错误 errors', '有警告 warnings', '不符 failures'], ks.slice(0, 15).map(function (k) {
