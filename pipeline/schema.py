@@ -364,37 +364,28 @@ def _check_keys(param: str, value: Any, axis: str | None, spec: TableSpec, where
             problems.append(f"{where}: {param} {pat!r} names no key of table {spec.table}")
 
 
+def _named(items: Any, kind: str, where: str, problems: Problems) -> list[dict]:
+    """The records of a non-empty list parameter (figures, sections) that have a name; the others are problems."""
+    if not isinstance(items, list) or not items:
+        problems.append(f"{where}: {kind}s must be a non-empty list")
+        return []
+    named = [x for x in items if isinstance(x, dict) and isinstance(x.get("name"), str)]
+    if len(named) < len(items):
+        problems.append(f"{where}: each {kind} needs a 'name'")
+    return named
+
+
 def _check_figures(figures: Any, spec: TableSpec, where: str, problems: Problems) -> None:
     """A narrative rule's figures: a name, the (row, col) cells whose sum is stated, regexes with one number group."""
-    if not isinstance(figures, list) or not figures:
-        problems.append(f"{where}: figures must be a non-empty list")
-        return
-    for f in figures:
-        if not isinstance(f, dict) or not isinstance(f.get("name"), str):
-            problems.append(f"{where}: each figure needs a 'name'")
-            continue
+    for f in _named(figures, "figure", where, problems):
         _check_figure_cells(f, spec, where, problems)
-        _check_figure_patterns(f, where, problems)
+        _check_patterns(f, "figure", where, problems, number=True)
 
 
 def _check_sections(sections: Any, where: str, problems: Problems) -> None:
     """A sections rule's sections: each a name and the patterns a heading of it starts with."""
-    if not isinstance(sections, list) or not sections:
-        problems.append(f"{where}: sections must be a non-empty list")
-        return
-    for s in sections:
-        if not isinstance(s, dict) or not isinstance(s.get("name"), str):
-            problems.append(f"{where}: each section needs a 'name'")
-            continue
-        pats = s.get("patterns")
-        if not isinstance(pats, list) or not pats:
-            problems.append(f"{where}: section {s['name']!r} needs 'patterns'")
-            continue
-        for pat in pats:
-            try:
-                re.compile(pat)
-            except (re.error, TypeError) as e:
-                problems.append(f"{where}: section {s['name']!r}: bad pattern {pat!r}: {e}")
+    for s in _named(sections, "section", where, problems):
+        _check_patterns(s, "section", where, problems, number=False)
 
 
 def _check_figure_cells(f: dict, spec: TableSpec, where: str, problems: Problems) -> None:
@@ -408,17 +399,19 @@ def _check_figure_cells(f: dict, spec: TableSpec, where: str, problems: Problems
             problems.append(f"{where}: figure {f['name']!r}: {c!r} is no [row, col] of table {spec.table}")
 
 
-def _check_figure_patterns(f: dict, where: str, problems: Problems) -> None:
-    pats = f.get("patterns")
+def _check_patterns(item: dict, kind: str, where: str, problems: Problems, number: bool) -> None:
+    """An item's regular expressions: at least one, each valid (with a group for the number, for a figure)."""
+    pats = item.get("patterns")
     if not isinstance(pats, list) or not pats:
-        problems.append(f"{where}: figure {f['name']!r} needs 'patterns'")
+        problems.append(f"{where}: {kind} {item['name']!r} needs 'patterns'")
         return
     for pat in pats:
         try:
-            if re.compile(pat).groups < 1:
-                problems.append(f"{where}: figure {f['name']!r}: pattern {pat!r} has no group for the number")
+            if number and re.compile(pat).groups < 1:
+                problems.append(f"{where}: {kind} {item['name']!r}: pattern {pat!r} has no group for the number")
+            re.compile(pat)
         except (re.error, TypeError) as e:
-            problems.append(f"{where}: figure {f['name']!r}: bad pattern {pat!r}: {e}")
+            problems.append(f"{where}: {kind} {item['name']!r}: bad pattern {pat!r}: {e}")
 
 
 __all__ = [

@@ -307,6 +307,17 @@ def test_a_bad_narrative_pattern_is_a_schema_error(tmp_path):
         load_schema(d)
 
 
+def test_a_bad_sections_rule_is_a_schema_error(tmp_path):
+    d = _copy(ROOT / "schemas", tmp_path / "schemas")
+    text = (d / "rules.yaml").read_text(encoding="utf-8")
+    bad = text.replace("patterns: ['六\\s*[、.．]'", "patterns: ['六(['").replace("min_found: 2", "min_found: -1")
+    bad = bad.replace("check: sections_present", "check: sections_present\n    table: requests")
+    (d / "rules.yaml").write_text(bad, encoding="utf-8")
+    with pytest.raises(SchemaFileError) as e:
+        load_schema(d)
+    assert "bad pattern" in str(e.value) and "min_found" in str(e.value) and "names no table" in str(e.value)
+
+
 # ------------------------------------------------------------------------------------------------------- CLI
 
 
