@@ -167,7 +167,7 @@ def _interrupted(downloads: Path):
 def _no_reports(missing: list[tuple[str, str]]):
     """Nothing to read: the addresses' reasons (exit 1), or a usage error when no address was given."""
     if not missing:
-        raise click.UsageError("no report files (.docx .doc .wps .pdf .html .htm .txt) under the paths given")
+        raise click.UsageError("no report files (.docx .doc .wps .pdf .html .htm .txt .md) under the paths given")
     _say_missing(missing)
     click.echo("no report downloaded from the addresses given", err=True)
     sys.exit(1)

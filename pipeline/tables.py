@@ -163,7 +163,7 @@ REPORTS = Table(
     (
         REPORT_ID,
         SOURCE_PATH,
-        _col("format", "string", "文件格式", "Format detected from the file's bytes (docx, doc, pdf, html, txt)"),
+        _col("format", "string", "文件格式", "Format detected from the file's bytes (docx, doc, pdf, html, txt, md)"),
         AGENCY,
         YEAR,
         TEMPLATE,
