@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .audit import agency_key
+from .agencies import agency_key
 from .checks import CHECKS, CellKey, ReportCtx, Scope, Values
 from .codebook import panel_table
 from .dataset import dataset_format, read_dataset, write_frame
