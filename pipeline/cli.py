@@ -500,12 +500,19 @@ def _cell_text(col: str, c: dict | None) -> str:
 
 @main.command()
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def audit(directory):
-    """Check every rule (within reports, across years, text against tables) on the output of `xxgk ingest`.
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning"]),
+    default=None,
+    help="Exit with status 1 when a failure of this severity (error), or of warning severity or worse, is found "
+    "(for CI and cron jobs). Without it the audit exits 0 whatever it finds.",
+)
+def audit(directory, fail_on):
+    """Check every rule (within reports, across years, across agencies, the text) on the output of `xxgk ingest`.
 
     Writes DIRECTORY/audit.html, audit_failures, agency_links and cross_year_checks, and prints a summary.
     """
-    from .audit import run_audit, summary, write_audit
+    from .audit import failing, run_audit, summary, write_audit
     from .dataset import dataset_format
 
     schema = _schema_or_exit()
@@ -517,6 +524,9 @@ def audit(directory):
     paths = write_audit(a, directory)
     click.echo(summary(a))
     click.echo(f"→ {paths['audit.html']}")
+    if fail_on and failing(a, fail_on):
+        click.echo(f"failures of {fail_on} severity{' or worse' if fail_on == 'warning' else ''} found", err=True)
+        sys.exit(1)
 
 
 def _number(x: float) -> str:

@@ -12,7 +12,8 @@ import pandas as pd
 
 from .schema import Schema, load_schema
 from .specs import PanelKey, TableSpec
-from .tables import CODEBOOK, PANEL_ID, Column, Table
+from .tables import Column, Table
+from .tables_extra import CODEBOOK, PANEL_ID
 
 MONEY = "yuan"
 COUNT = "count"

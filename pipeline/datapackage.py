@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from .dataset import dataset_files, dataset_format, write_frame, write_text
-from .tables import AUDIT_TABLES, CODEBOOK, FRICTIONLESS_TYPES, OUTPUT_TABLES, Table
+from .tables import FRICTIONLESS_TYPES, OUTPUT_TABLES, Table
+from .tables_extra import AUDIT_TABLES, CODEBOOK
 
 TABLES = {**OUTPUT_TABLES, **AUDIT_TABLES, CODEBOOK.name: CODEBOOK}
 PANEL = "panel"

@@ -29,6 +29,9 @@ CODES: dict[str, tuple[str, str]] = {
     "order-violation": ("warning", "a part exceeds the whole it belongs to"),
     "cross-year-mismatch": ("error", "a figure does not follow from the same agency's report of the year before"),
     "narrative-mismatch": ("warning", "a figure stated in the text differs from the table"),
+    "identical-table": ("warning", "a table the same as last year's or as another agency's, figure for figure"),
+    "implausible-change": ("warning", "a figure many times larger or smaller than the year before"),
+    "section-missing": ("warning", "a section 一 to 六 of the report has no heading in its text"),
     "place-unknown": (
         "info",
         "the agency's name names no province, city or county known to the gazetteer: place left null",

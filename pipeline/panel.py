@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .audit import agency_key
+from .agencies import agency_key
 from .checks import CHECKS, CellKey, ReportCtx, Scope, Values
 from .codebook import panel_table
 from .dataset import dataset_format, read_dataset, write_frame
@@ -269,13 +269,14 @@ def derive_totals(values: Values, templates: dict[str, str], schema: Schema) -> 
     while changed:
         changed = False
         for rule in rules:
-            tpl = templates.get(rule.table)
-            if tpl is None:
+            table = rule.table
+            tpl = templates.get(table) if table is not None else None
+            if table is None or tpl is None:
                 continue
-            ctx = ReportCtx(rule, schema.tables[rule.table], tpl, values, {})
+            ctx = ReportCtx(rule, schema.tables[table], tpl, values, {})
             for line in ctx.lines():
                 totals = expand(rule.params["total"], line.operand_keys)
-                cell = (rule.table, *line.cell(totals[0])) if len(totals) == 1 else None
+                cell = (table, *line.cell(totals[0])) if len(totals) == 1 else None
                 if cell is None or values.get(cell) is not None:
                     continue
                 parts = ctx.operands(line, "parts")

@@ -127,11 +127,12 @@ def _column_templates(spec: TableSpec, col: str) -> frozenset[str]:
 class Rule:
     name: str
     check: str
-    table: str
+    table: str | None  # None for a rule on the report's text alone (its sections)
     severity: str
     params: dict[str, Any]
     number: int | None = None
-    description: str = ""
+    description: str = ""  # in Chinese
+    description_en: str = ""  # the same in English
 
 
 @dataclass(frozen=True)

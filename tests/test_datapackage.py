@@ -13,7 +13,8 @@ from frictionless import validate
 
 from pipeline.cli import main
 from pipeline.issues import CODES
-from pipeline.tables import AUDIT_TABLES, CODEBOOK, OUTPUT_TABLES
+from pipeline.tables import OUTPUT_TABLES
+from pipeline.tables_extra import AUDIT_TABLES, CODEBOOK
 
 FILES = (
     "2019-shanghai-city-govoffice__docx_messy.docx",
