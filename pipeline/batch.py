@@ -28,10 +28,10 @@ from .candidates import Candidates
 from .engines import BatchStats, Payload, Task, own_id, run_dask, run_local
 from .parts import DoneState, PartWriter, lock_output, merge_parts, prepare_output, read_done
 from .progress import Progress
-from .run import find_files, finish_report
+from .run import find_files, finish_report, meta_sides
 from .schema import Schema, load_schema
 from .settings import Settings
-from .sidecar import side_file
+from .sidecar import SideFile, shared_addresses, side_file
 from .tables import Report, Status
 
 __all__ = ["BatchStats", "Progress", "file_id", "plan", "run_batch"]
@@ -84,13 +84,16 @@ def run_batch(
     schema: Schema | None = None,
     provenance: Mapping[str, Mapping[str, Any]] | None = None,
     candidates: Mapping[str, str] | None = None,
+    listed: SideFile | None = None,
     **options,
 ) -> BatchStats:
     """Read every report under ``paths`` into ``out``, resuming what is there. Returns what this run did.
 
     ``settings`` and ``options`` (names of ``Settings``: ``workers=2``, ``format="csv"`` …) are checked before
     anything is read. ``provenance`` maps a file's path (as in ``files``) to its reports columns of where it came
-    from; ``candidates`` maps the paths of files that may each be one report to a key they share.
+    from; ``candidates`` maps the paths of files that may each be one report to a key they share; ``listed`` holds
+    the other columns of the address lists they were found from (``SideFile.from_list``), the side file's values over
+    them.
     """
     settings = Settings.resolve(settings, **options)
     out = Path(out)
@@ -102,6 +105,7 @@ def run_batch(
     try:
         run = _Run(out, schema, settings, progress or Progress(len(files)), stats)
         run.provenance, run.choice = provenance or {}, Candidates(candidates or {}, run.done.paths())
+        run.sides, run.shared = meta_sides(settings, listed), shared_addresses(run.provenance, candidates or {})
         return run.run(files)
     finally:
         lock.close()
@@ -115,7 +119,8 @@ class _Run:
         prepare_output(out)
         self.done = read_done(out)
         self.writer = PartWriter(out, settings.part_files, settings.flush_seconds)
-        self.side = side_file(settings.meta)
+        self.sides = meta_sides(settings)
+        self.shared: frozenset[str] = frozenset()  # addresses several reports were found from: they find no row
         self.seconds: dict[str, float] = {}  # a file's seconds in its worker, until its row is written
         self.provenance: Mapping[str, Mapping[str, Any]] = {}
         self.choice = Candidates({})
@@ -192,7 +197,7 @@ class _Run:
             report, records = payload.report, payload.records
             report.came_from(self.provenance.get(t.path) or {})
             records.setdefault("issues", [])
-            finish_report(report, records["issues"], payload.place_query, self.side)
+            finish_report(report, records["issues"], payload.place_query, self.sides, self.shared)
             self.seconds[t.path] = payload.seconds
             self.stats.per_format.setdefault(report.format or "unknown", []).append(payload.seconds)
         self.stats.processed += 1

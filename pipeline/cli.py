@@ -226,6 +226,7 @@ def ingest(ctx, paths, out_dir, downloads, debug, **options):
             schema=schema,
             provenance=sources.provenance,
             candidates=sources.candidates,
+            listed=sources.listed,
         )
     except (OutputDirError, MetaFileError) as e:
         raise click.UsageError(str(e)) from None
@@ -254,7 +255,7 @@ def _ingest_inputs(paths, downloads: Path, settings: Settings):
 
     try:
         return gather(paths, downloads, settings)
-    except (AddressError, OutputDirError) as e:
+    except (AddressError, OutputDirError, MetaFileError) as e:
         raise click.UsageError(str(e)) from None
     except KeyboardInterrupt:
         _interrupted(downloads)

@@ -16,7 +16,9 @@ point and run again therefore fetches only what is missing or failed.
 Address lists: a ``.txt`` file of addresses (one a line; blank lines and ``#`` comments skipped) or a ``.csv`` file
 with a column of addresses (named url, address, link, 网址, 链接 or 地址, else the first column holding addresses);
 the CSV's other columns are kept with each address (``Address.meta``) and written after the declared columns of
-downloads.csv.
+downloads.csv; those that are metadata side-file fields (agency, region_code, year, published, or their Chinese
+names: ``sidecar.ALIASES``) are checked when the list is read and reach ``reports`` as a side file's would
+(``Sources.listed``).
 """
 
 from __future__ import annotations
@@ -31,10 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .dataset import read_frame, write_frame
-from .errors import XxgkError
+from .dataset import CSV_ENCODING, read_frame, write_frame
+from .errors import MetaFileError, XxgkError
 from .fetch import Fetched
 from .formats import HEAD_BYTES, SUFFIXES, detect_format
+from .sidecar import SideFile
 from .tables_extra import DOWNLOADS, FETCHES
 from .textcodec import decode_bytes
 
@@ -129,6 +132,10 @@ def _read_csv(path: Path) -> list[Address]:
             raise AddressError(f"{path}, row {n}: not a web address: {url[:80]!r}")
         meta = tuple((k.strip(), v.strip()) for k, v in row.items() if k and k != column and v and v.strip())
         out.append(Address(url, n, meta))
+    try:  # a bad date or region code stops the run before anything is downloaded, as a bad --meta file does
+        SideFile.from_list(path, [(a.row, a.url, dict(a.meta)) for a in out])
+    except MetaFileError as e:
+        raise AddressError(str(e)) from None
     return out
 
 
@@ -272,6 +279,7 @@ class Sources:
     provenance: dict[str, dict[str, Any]] = field(default_factory=dict)  # path -> REPORTS provenance columns
     candidates: dict[str, str] = field(default_factory=dict)  # path -> its candidate group (several files)
     missing: list[tuple[str, str]] = field(default_factory=list)  # (address, why) of reports not downloaded
+    listed: SideFile | None = None  # the address lists' other columns, found by the address each stands beside
 
 
 PROVENANCE_OF_ROW = ("listed_url", "page_url", "url", "final_url", "fetched_at", "http_status", "content_type")
@@ -282,9 +290,16 @@ def is_download_folder(path: Path) -> bool:
 
 
 def read_sources(roots: list[Path]) -> Sources:
-    """The files downloads.csv lists as stored, each once (its first row gives its provenance)."""
+    """The files downloads.csv lists as stored, each once (its first row gives its provenance), and the lists'
+    other columns.
+
+    Raises:
+        MetaFileError: a list column of a metadata field holds what it cannot (a downloads.csv edited by hand).
+    """
     out = Sources()
+    listed: list[tuple[int, str, dict[str, str]]] = []
     for root in roots:
+        listed += _list_columns(root / INDEX)
         df = read_frame(root / INDEX, DOWNLOADS)
         rows = df.astype(object).where(df.notna(), None).to_dict("records")
         out.missing += missing(rows)
@@ -298,6 +313,20 @@ def read_sources(roots: list[Path]) -> Sources:
             out.provenance[path] = {k: row[k] for k in PROVENANCE_OF_ROW}
             if row["candidates"] and (row["n_candidates"] or 0) > 1:
                 out.candidates[path] = f"{root}::{row['candidates']}"
+    if listed:
+        out.listed = SideFile.from_list(" and ".join(str(r / INDEX) for r in roots), listed)
+    return out
+
+
+def _list_columns(index: Path) -> list[tuple[int, str, dict[str, str]]]:
+    """(list row, address, the list's own columns) of each downloads.csv row that has any."""
+    with open(index, encoding=CSV_ENCODING, newline="") as f:
+        rows = list(csv.DictReader(f))
+    out = []
+    for r in rows:
+        own = {k: v for k, v in r.items() if k and k not in DOWNLOADS.names and v}
+        if own and r.get("listed_url"):
+            out.append((int(r.get("list_row") or 0), r["listed_url"], own))
     return out
 
 

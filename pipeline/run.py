@@ -7,7 +7,8 @@ file never stops a batch. ``ingest`` runs many files and gathers the three tidy 
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def process_file(
     try:
         result = document_to_result(doc, schema, settings)
         if place:
-            finish_report(result.report, result.issues, result.place_query, side_file(settings.meta))
+            finish_report(result.report, result.issues, result.place_query, meta_sides(settings))
         return result
     except Exception as e:  # a defect in a later stage: the file fails, the batch goes on, the place is named
         return Result(Report.failed(path, _internal("matching", e), rid, fmt))
@@ -300,9 +301,22 @@ def document_to_result(doc: Document, schema: Schema, settings: Settings | dict 
     )
 
 
-def finish_report(report: Report, issues: list[dict], place_query: list[str], side: SideFile | None) -> None:
-    """What the process writing the reports adds to a file's row: its side-file metadata, then its place."""
-    candidates = apply_meta(report, issues, side, place_query)
+def meta_sides(settings: Settings, listed: SideFile | None = None) -> list[SideFile]:
+    """Where a file's metadata is looked up, the first over the next: the side file (``--meta``), then the other
+    columns of the address list a downloaded file was found from."""
+    return [s for s in (side_file(settings.meta), listed) if s is not None]
+
+
+def finish_report(
+    report: Report,
+    issues: list[dict],
+    place_query: list[str],
+    sides: Sequence[SideFile],
+    shared: AbstractSet[str] = frozenset(),
+) -> None:
+    """What the process writing the reports adds to a file's row: its side files' metadata (``shared``: the
+    addresses that find no one report), then its place."""
+    candidates = apply_meta(report, issues, sides, place_query, shared)
     if candidates is not None:
         add_place(report, issues, candidates)
 

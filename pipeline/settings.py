@@ -78,8 +78,8 @@ class Settings:
     # -- the batch
     meta: str | None = _opt(
         None,
-        "CSV of what you know per report (file, path or url -> agency, region_code, year, published, url): "
-        "it overrides the titles and is kept in reports.",
+        "CSV of what you know per report (file, path or url, a downloaded report's address -> agency, region_code, "
+        "year, published, url): it overrides the titles and is kept in reports.",
         path=True,
     )
     format: str = _opt("parquet", "Output format of the tidy tables.", choices=FORMATS)

@@ -123,13 +123,18 @@ PLACE = (
 )
 PLACE_COLUMNS = [c.name for c in PLACE]
 META = (
-    _col("published", "string", "发布日期", "Publication date (YYYY-MM-DD), from the metadata side file (--meta)"),
+    _col(
+        "published",
+        "string",
+        "发布日期",
+        "Publication date (YYYY-MM-DD), from the metadata side file (--meta) or the address list's columns",
+    ),
     _col(
         "meta",
         "string",
         "元数据来源",
-        "The fields the metadata side file (--meta) gave, over what the title gave: agency, region_code (the place "
-        "columns), year, published, url",
+        "The fields the metadata side file (--meta) or the address list's columns gave, over what the title gave: "
+        "agency, region_code (the place columns), year, published, url",
     ),
 )
 

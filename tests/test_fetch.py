@@ -410,3 +410,83 @@ def test_a_page_printing_the_report_and_attaching_it_gives_two_candidates(site, 
         ("page", 2, site.base + "/ndbg/both.html"),
         ("attachment", 2, site.base + "/ndbg/both.html"),
     ]
+
+
+def test_meta_finds_a_fetched_report_by_its_addresses(site, tmp_path):
+    """Files from `xxgk fetch` are stored under the link's or the server's name: --meta finds them by address (the
+    file's, its page's, the address listed), whatever its trailing slash, fragment, case or default port."""
+    lst = tmp_path / "urls.txt"
+    lst.write_text("".join(f"{site.base}{p}\n" for p in ("/ndbg/2019-xinhua.html", "/ndbg/old-2021.html")))
+    dl, out = tmp_path / "downloads", tmp_path / "out"
+    assert CliRunner().invoke(main, ["fetch", str(lst), "--out", str(dl), *_cli(FAST)]).exit_code == 0
+    loud = site.base.replace("http://", "HTTP://")
+    meta = tmp_path / "meta.csv"
+    meta.write_text(
+        "url,agency,region_code,published\n"
+        f"{loud}/ndbg/2019-xinhua.html/,北京市通州区新华街道办事处,110112,2020-01-15\n"  # the page of a PDF
+        f"{site.base}/ndbg/old-2021.html#main,平潭综合实验区管理委员会,,2022-01-30\n",  # moved: the address listed
+        encoding="utf-8",
+    )
+    r = CliRunner().invoke(main, ["ingest", str(dl), "--out", str(out), "--workers", "1", "--meta", str(meta)])
+    assert r.exit_code == 0, r.output
+    assert "fit no file" not in r.output
+    reports = read_dataset(out).reports.set_index("url")
+    pdf = reports.loc[site.base + "/files/P020200115.pdf"]
+    assert Path(pdf["source_path"]).name != "2019-xinhua.html"  # found by its page, not by a file name
+    assert (pdf["agency"], pdf["county_code"], pdf["level"]) == ("北京市通州区新华街道办事处", "110112", "street")
+    assert pdf["published"] == "2020-01-15" and pdf["meta"] == "agency region_code published"
+    moved = reports.loc[site.base + "/ndbg/old-2021.html"]
+    assert moved["final_url"] == site.base + "/ndbg/2021-pingtan.html"
+    assert (moved["agency"], moved["published"]) == ("平潭综合实验区管理委员会", "2022-01-30")
+
+
+def test_a_url_list_csv_fills_agency_place_and_date_in_reports(site, tmp_path):
+    """The list's columns reach reports as a --meta file's would; a channel's do not reach the reports in it."""
+    site.routes["/ndbg/mini.html"] = Route(
+        _channel(
+            "政府信息公开年报",
+            [
+                ("/ndbg/2020-pingtan.html", "平潭综合实验区2020年政府信息公开工作年度报告"),
+                ("/ndbg/old-2021.html", "平潭综合实验区2021年政府信息公开工作年度报告"),
+            ],
+            "",
+        )
+    )
+    lst = tmp_path / "urls.csv"
+    with open(lst, "w", encoding="gb18030", newline="") as f:  # as Excel saves it on a Chinese Windows
+        w = csv.writer(f)
+        w.writerow(["网址", "机关", "行政区划代码", "发布日期", "备注"])
+        w.writerow([site.base + "/ndbg/2019-xinhua.html", "北京市通州区新华街道办事处", "110112", "2020/1/15", "页面"])
+        w.writerow([site.base + "/files/direct.pdf", "武汉市黄陂区三里桥街道办事处", "420116", "2021年1月25日", ""])
+        w.writerow([site.base + "/ndbg/mini.html", "福建省人民政府", "350000", "2021-01-20", "栏目"])
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["ingest", str(lst), "--out", str(out), "--workers", "1", *_cli(FAST)])
+    assert r.exit_code == 0, r.output
+    reports = read_dataset(out).reports.set_index("url")
+    xinhua = reports.loc[site.base + "/files/P020200115.pdf"]
+    assert (xinhua["agency"], xinhua["county_code"], xinhua["published"]) == (
+        "北京市通州区新华街道办事处",
+        "110112",
+        "2020-01-15",
+    )
+    direct = reports.loc[site.base + "/files/direct.pdf"]
+    assert (direct["agency"], direct["province"], direct["city"], direct["county"]) == (
+        "武汉市黄陂区三里桥街道办事处",
+        "湖北省",
+        "武汉市",
+        "黄陂区",
+    )
+    assert direct["published"] == "2021-01-25" and direct["meta"] == "agency region_code published"
+    for url in ("/ndbg/2020-pingtan.html", "/ndbg/old-2021.html"):  # found in the channel: not the channel's
+        row = reports.loc[site.base + url]
+        assert row["agency"] != "福建省人民政府" and pd.isna(row["published"]) and pd.isna(row["meta"]), url
+    kept = pd.read_csv(out / "downloads" / "downloads.csv", dtype=str)
+    assert set(kept["备注"].dropna()) == {"页面", "栏目"}  # the list's columns stay beside each address
+
+
+def test_a_bad_value_in_a_url_list_stops_the_fetch_before_any_request(site, tmp_path):
+    lst = tmp_path / "urls.csv"
+    lst.write_text(f"url,region_code\n{site.base}/files/direct.pdf,4201\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["fetch", str(lst), "--out", str(tmp_path / "dl"), *_cli(FAST)])
+    assert r.exit_code == 2 and "row 1: region_code '4201'" in r.output
+    assert site.log == []

@@ -1,5 +1,6 @@
-"""The metadata side file (``--meta``): rows found by path, file name or URL; its values override the title's and
-are kept in reports; a malformed file is refused with every problem listed."""
+"""The metadata side file (``--meta``) and an address list's other columns: rows found by path, file name or a
+downloaded report's addresses; their values override the title's and are kept in reports; a malformed file is
+refused with every problem listed."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from click.testing import CliRunner
 from conftest import CORPUS
 
 from pipeline.cli import main
+from pipeline.downloads import AddressError, read_list
 from pipeline.errors import MetaFileError
-from pipeline.sidecar import SideFile
+from pipeline.issues import Issue, issues_to_records
+from pipeline.sidecar import SideFile, address_key, apply_meta, shared_addresses
+from pipeline.tables import Report, Status
 
 REAL = (CORPUS / "html" / "2019-shanghai-city-govoffice.html", CORPUS / "seed-2019-xiuzhou.txt")
 
@@ -113,3 +117,102 @@ def test_a_malformed_meta_file_is_refused_with_every_problem(tmp_path):
     nokey = _write(tmp_path, "name,agency\na.pdf,甲局\n")
     with pytest.raises(MetaFileError, match="no column file or path or url"):
         SideFile.load(nokey)
+
+
+def test_addresses_compare_without_trivial_differences():
+    key = address_key("https://www.gov.cn/zwgk/nb/")
+    for same in (
+        "HTTPS://WWW.gov.cn:443/zwgk/nb",
+        "https://www.gov.cn/zwgk/nb#top",
+        " https://www.gov.cn/zwgk/%6Eb/ ",
+    ):
+        assert address_key(same) == key, same
+    for other in ("http://www.gov.cn/zwgk/nb", "https://www.gov.cn:8443/zwgk/nb", "https://gov.cn/zwgk/nb"):
+        assert address_key(other) != key, other
+    assert address_key("http://x.cn") == address_key("http://x.cn:80/") == "http://x.cn/"
+    assert address_key("ftp://x.cn/a") is None and address_key("http://[x") is None
+
+
+def test_a_downloaded_report_is_found_by_its_addresses_the_surest_first(tmp_path):
+    side = SideFile.load(
+        _write(
+            tmp_path,
+            "url,agency\n"
+            "http://a.gov.cn/files/report.pdf,by file\n"
+            "http://a.gov.cn/ndbg/page.html,by page\n"
+            "http://a.gov.cn/ndbg/,by channel\n"
+            "http://a.gov.cn/list/old.html,by listed address\n",
+        )
+    )
+    stored = "downloads/files/0123456789abcdef/新华街道2019年年度报告.pdf"  # the name the link gave, not the address's
+    urls = dict(url="http://a.gov.cn/files/report.pdf", page_url="http://a.gov.cn/ndbg/page.html")
+    assert side.find(stored, {**urls, "listed_url": "http://a.gov.cn/ndbg"})[0].agency == "by file"
+    assert side.find(stored, {**urls, "url": "http://a.gov.cn/files/x.pdf"})[0].agency == "by page"
+    assert side.find(stored, dict(url="http://a.gov.cn/f/x.pdf", listed_url="http://A.gov.cn/ndbg"))[0].agency == (
+        "by channel"
+    )
+    moved = dict(url="http://a.gov.cn/list/old.html", final_url="http://a.gov.cn/new.html")
+    assert side.find(stored, moved)[0].agency == "by listed address"
+    assert side.find(stored, dict(url="http://b.gov.cn/files/report.pdf")) == (None, None)
+    # on disk, without its addresses, a report is still found by the last segment of a url, as before
+    assert side.find("reports/report.pdf")[0].agency == "by file"
+
+
+def test_a_list_fills_what_the_side_file_leaves_and_settles_the_doubts_it_answers(tmp_path):
+    page = "http://a.gov.cn/ndbg/page.html"
+    listed = SideFile.from_list(
+        "urls.csv", [(1, page, {"机关": "甲街道办事处", "行政区划代码": "110112", "发布日期": "2020/1/5", "备注": "x"})]
+    )
+    assert listed.rows[0].published == "2020-01-05" and listed.rows[0].region_code == "110112"
+    side = SideFile.load(_write(tmp_path, f"url,year\n{page}/,2019\n"))
+    report = Report("dl/files/a/report.pdf", Status.PARTIAL, "a" * 16, url="http://a.gov.cn/r.pdf", page_url=page)
+    report.n_doubts = 1  # the year the title did not give
+    issues = issues_to_records([Issue("year-unknown", "no year")], report_id="a" * 16, source_path=report.source_path)
+    assert apply_meta(report, issues, [side, listed], []) is None  # the region code placed it
+    assert (report.agency, report.year, report.published) == ("甲街道办事处", 2019, "2020-01-05")
+    assert report.place["county_code"] == "110112" and report.meta == "agency region_code year published"
+    assert report.url == "http://a.gov.cn/r.pdf"  # the address the bytes came from is kept
+    assert issues == [] and report.n_doubts == 0 and report.status == Status.OK and report.read_status == "ok"
+    # the side file's value wins over the list's; two rows of one side fitting a file are a doubt
+    both = SideFile.load(_write(tmp_path, f"url,agency\n{page},乙局\n{page}#x,丙局\n"))
+    r = Report("dl/files/b/report.pdf", Status.OK, "b" * 16, page_url=page)
+    issues = []
+    apply_meta(r, issues, [both, listed], [])
+    assert r.agency == "甲街道办事处" and [i["code"] for i in issues] == ["meta-ambiguous"]
+    assert r.status == Status.PARTIAL and r.n_doubts == 1 and r.read_status == "doubtful"
+    one = SideFile.load(_write(tmp_path, f"url,agency\n{page},乙局\n"))
+    apply_meta(r, [], [one, listed], [])
+    assert r.agency == "乙局"
+
+
+def test_a_channel_address_finds_none_of_its_reports():
+    channel, page = "http://a.gov.cn/ndbg/", "http://a.gov.cn/ndbg/p1.html"
+    provenance = {
+        "dl/1.pdf": dict(listed_url=channel, page_url=page, url="http://a.gov.cn/1.pdf"),
+        "dl/1.html": dict(listed_url=channel, page_url=page, url=page),
+        "dl/2.pdf": dict(listed_url=channel, page_url=channel, url="http://a.gov.cn/2.pdf"),
+        "dl/3.pdf": dict(listed_url=channel, page_url=channel, url="http://a.gov.cn/3.pdf"),
+        "dl/4.pdf": dict(listed_url="http://a.gov.cn/4.pdf", url="http://a.gov.cn/4.pdf"),
+    }
+    candidates = {"dl/1.pdf": "p1", "dl/1.html": "p1"}  # a report page's two candidate files: one report
+    shared = shared_addresses(provenance, candidates)
+    assert shared == {address_key(channel)}
+    listed = SideFile.from_list("urls.csv", [(1, channel, {"agency": "某区人民政府"}), (2, page, {"year": "2019年"})])
+    for path, columns in provenance.items():
+        r = Report(path, Status.OK, "c" * 16, **columns)
+        apply_meta(r, [], [listed], [], shared)
+        assert r.agency is None, path
+        assert r.year == (2019 if path.startswith("dl/1.") else None), path
+
+
+def test_a_list_column_that_is_no_value_of_its_field_stops_the_run(tmp_path):
+    lst = tmp_path / "urls.csv"
+    lst.write_text("url,agency,region_code,published\nhttp://a.gov.cn/1.html,甲,999999,2020-02-30\n")
+    with pytest.raises(AddressError) as e:
+        read_list(lst)
+    assert "row 1: region_code '999999'" in str(e.value) and "row 1: published '2020-02-30'" in str(e.value)
+    two = _write(tmp_path, "file,agency,机关\na.pdf,甲,乙\n")
+    with pytest.raises(MetaFileError, match="'agency', '机关' all give agency"):
+        SideFile.load(two)
+    with pytest.raises(MetaFileError, match="all give url"):
+        SideFile.load(_write(tmp_path, "url,year,url\nhttp://a.gov.cn/1.html,2019,\n"))
