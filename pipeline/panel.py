@@ -14,9 +14,11 @@
   metadata side file gave any of its files, else those of the best file that names one.
 - **One file is chosen** per row, and its figures are the row's (never a mix of files): the text layer over OCR,
   then the complete over the partial (all three tables over fewer, then more figures printed: a copy that prints
-  a 0 as a blank loses), then fewer doubts (issues of warning or error severity that are not failed rules), then
-  the format (docx, doc, html, pdf, txt) and the path. The other files are listed (``other_files``), with how
-  many figures they print otherwise (``n_conflicts``).
+  a 0 as a blank loses), then fewer doubts (``reports.n_doubts``), then fewer failed rules (``n_failed_rules``:
+  files of one report print the same figures, so a rule failing in one only was misread there), then the format
+  (docx, doc, html, pdf, txt) and the path. The other files are listed (``other_files``), with how many figures
+  they print otherwise (``n_conflicts``). The row says how the chosen file was read and whether it reconciles as
+  its reports row does (``read_status``, ``n_doubts``, ``reconciles``, ``n_failed_rules``).
 - **Keys harmonised** through ``schemas/crosswalk.yaml``: a key printed alike in both templates is one column; a row
   2021 splits in three (（六）其他处理) is summed back; what cannot be harmonised keeps its own column, NA for
   reports of the other template (the code book says which and why).
@@ -55,7 +57,7 @@ OCR_NAME_MIN_SCORE = 50.0  # the same when either file was read by OCR (北岙 /
 OCR_NOTE = "read by OCR"  # the extractor-note of a file without a text layer (cells printed blank carry no confidence)
 FORMAT_ORDER = ("docx", "doc", "html", "pdf", "txt")  # structure kept best first
 READ = ("ok", "partial")  # reports statuses whose files give figures
-SERIOUS = ("error", "warning")
+SERIOUS = ("error", "warning")  # the doubts of a folder written before reports counted them (n_doubts)
 SEP = "; "
 
 
@@ -74,8 +76,10 @@ class _File:
     ocr: bool = False
     n_tables: int = 0
     n_values: int = 0
+    read_status: str | None = None  # as in reports
     n_doubts: int = 0
-    failing_rules: int = 0
+    reconciles: bool | None = None
+    n_failed_rules: int = 0
     values: Values = field(default_factory=dict)
     templates: dict[str, str] = field(default_factory=dict)  # table -> template its cells were read as
     copies: list[str] = field(default_factory=list)  # paths skipped for this file (byte copies, other candidates)
@@ -91,7 +95,7 @@ class _File:
     def rank(self) -> tuple:
         """Preference: smaller is better (see the module docstring)."""
         fmt = FORMAT_ORDER.index(self.fmt) if self.fmt in FORMAT_ORDER else len(FORMAT_ORDER)
-        return (self.ocr, -self.n_tables, -self.n_values, self.n_doubts, fmt, self.path)
+        return (self.ocr, -self.n_tables, -self.n_values, self.n_doubts, self.n_failed_rules, fmt, self.path)
 
 
 def _text(x) -> str | None:
@@ -99,16 +103,14 @@ def _text(x) -> str | None:
 
 
 def _files(batch: Batch) -> list[_File]:
-    """The files read (ok or partial), each with its figures, its doubts and the byte copies skipped for it."""
+    """The files read (ok or partial), each with its figures, how it was read and the byte copies skipped for it."""
     reports = batch.reports
     read = reports[reports["status"].isin(READ) & reports["report_id"].notna()].drop_duplicates("report_id")
+    read = _answers(read, batch.issues)
     cells = batch.cells[batch.cells["report_id"].isin(read["report_id"])]
     issues = batch.issues
-    serious = issues[issues["severity"].isin(SERIOUS)]
-    doubts = serious[serious["rule"].isna()].groupby("report_id").size()
     notes = issues[(issues["code"] == "extractor-note") & issues["message"].str.contains(OCR_NOTE, regex=False)]
     by_ocr = set(notes["report_id"])
-    failing = serious[serious["rule"].notna()].groupby("report_id")["rule"].nunique()
     # rows skipped for a file read (the same bytes, or another candidate file of its web page), by that file's path
     copies = reports[reports["status"] == "skipped"].groupby("duplicate_of")["source_path"].agg(list)
     out = []
@@ -121,8 +123,10 @@ def _files(batch: Batch) -> list[_File]:
             template=_text(r.template),
             fmt=_text(r.format),
             place={c: _text(getattr(r, c)) for c in PLACE_COLUMNS},
-            n_doubts=int(doubts.get(r.report_id, 0)),
-            failing_rules=int(failing.get(r.report_id, 0)),
+            read_status=_text(r.read_status),
+            n_doubts=int(r.n_doubts),
+            reconciles=None if pd.isna(r.reconciles) else bool(r.reconciles),
+            n_failed_rules=int(r.n_failed_rules),
             copies=list(copies.get(r.source_path, [])),
             meta=tuple((_text(r.meta) or "").split()),
         )
@@ -130,6 +134,23 @@ def _files(batch: Batch) -> list[_File]:
         out.append(f)
     _add_figures({f.rid: f for f in out}, cells)
     return out
+
+
+def _answers(read: pd.DataFrame, issues: pd.DataFrame) -> pd.DataFrame:
+    """The reports rows with their counts of doubts and failed rules; a folder written before reports counted them
+    gets them counted from its issues (whether it reconciles stays unknown)."""
+    if read["n_doubts"].notna().all() and read["n_failed_rules"].notna().all():
+        return read
+    serious = issues[issues["severity"].isin(SERIOUS)]
+    doubts = serious[serious["rule"].isna()].groupby("report_id").size()
+    failed = serious[serious["rule"].notna()].groupby("report_id")["rule"].nunique()
+    rid = read["report_id"]
+    n_doubts = read["n_doubts"].fillna(rid.map(doubts).fillna(0).astype("Int64"))
+    return read.assign(
+        n_doubts=n_doubts,
+        n_failed_rules=read["n_failed_rules"].fillna(rid.map(failed).fillna(0).astype("Int64")),
+        read_status=read["read_status"].fillna(n_doubts.gt(0).map({True: "doubtful", False: "ok"})),
+    )
 
 
 def _add_figures(files: dict[str, _File], cells: pd.DataFrame) -> None:
@@ -360,8 +381,10 @@ def _row(group: list[_File], schema: Schema) -> dict:
         "report_id": chosen.rid,
         "source_path": chosen.path,
         "format": chosen.fmt,
-        "read_status": "doubtful" if chosen.n_doubts else "ok",
-        "reconciles": None if not chosen.values else chosen.failing_rules == 0,
+        "read_status": chosen.read_status,
+        "n_doubts": chosen.n_doubts,
+        "reconciles": chosen.reconciles,
+        "n_failed_rules": chosen.n_failed_rules,
         "n_files": 1 + len(paths),
         "other_files": SEP.join(paths) or None,
         "n_conflicts": _conflicts(chosen, others),

@@ -313,15 +313,23 @@ PANEL_ID = (
     _col(
         "read_status",
         "string",
-        "读取状态",
-        "How the chosen file was read: ok, or doubtful (some figure read with a doubt: see issues)",
+        "识读状态",
+        "How the chosen file was read (reports.read_status): ok, or doubtful (n_doubts doubts: see issues)",
         READ_STATUSES,
     ),
+    _col("n_doubts", "Int64", "识读存疑数", "The chosen file's doubts in reading (reports.n_doubts)"),
     _col(
         "reconciles",
         "boolean",
-        "勾稽相符",
-        "Whether the chosen file's figures pass the within-report rules (null: no rule could be evaluated)",
+        "数据是否自洽",
+        "Whether the chosen file's figures add up (reports.reconciles): true when every within-report rule of "
+        "error severity that could be evaluated holds, false when one fails, null when none could be evaluated",
+    ),
+    _col(
+        "n_failed_rules",
+        "Int64",
+        "不符规则数",
+        "Within-report rules the chosen file fails, error and warning (reports.n_failed_rules)",
     ),
     _col("n_files", "Int64", "文件数", "Files holding this report (other formats, copies); one is chosen"),
     _col(
@@ -329,7 +337,7 @@ PANEL_ID = (
         "string",
         "其他文件",
         "The other files of this report, separated by '; ' (the choice: text layer over OCR, all tables over "
-        "fewer, more figures printed, fewer doubts)",
+        "fewer, more figures printed, fewer doubts, fewer failed rules)",
     ),
     _col(
         "n_conflicts",

@@ -222,3 +222,54 @@ def test_the_side_file_names_the_report_whichever_file_is_chosen(two):
     row = p[p["year"] == 2019].iloc[0]
     assert row["source_path"] == src and row["n_files"] == 2  # the docx is chosen for its figures
     assert (row["agency"], row["province"], row["county"]) == ("青山区人社局", "内蒙古自治区", "青山区")
+
+
+def test_the_row_says_how_its_chosen_file_was_read_as_reports_do(two):
+    """read_status, n_doubts, reconciles and n_failed_rules are the chosen file's reports columns, not recounted."""
+    src = str(PLAIN_2019)
+    mine = two.reports[two.reports["source_path"] == src].iloc[0]
+    assert (mine["read_status"], mine["n_doubts"], mine["reconciles"], mine["n_failed_rules"]) == (
+        "doubtful",
+        1,
+        True,
+        2,
+    )
+    row = panel_frame(two).set_index("source_path").loc[src]
+    # two soft rules fail: it reconciles still (rules of error severity hold), as its reports row says
+    assert (row["read_status"], row["n_doubts"], row["reconciles"], row["n_failed_rules"]) == ("doubtful", 1, True, 2)
+    unknown = _as_file(two, src, "a" * 16, "/x/unchecked.docx", reconciles=pd.NA, n_failed_rules=0)
+    p = panel_frame(_concat(_only(two, str(PLAIN_2021)), unknown)).set_index("source_path")
+    assert pd.isna(p.loc["/x/unchecked.docx", "reconciles"])  # unknown stays unknown, never true
+
+
+def test_fewer_doubts_then_fewer_failed_rules_win_among_equal_files(two):
+    """Files printing the same figures: the one with fewer doubts (reports.n_doubts), then fewer failed rules."""
+    src = str(PLAIN_2019)
+    doubted = dict(n_doubts=3, read_status="doubtful")
+    a = _as_file(two, src, "a" * 16, "/x/a.docx", **doubted)
+    b = _as_file(two, src, "b" * 16, "/x/b.docx", n_doubts=0, read_status="ok", n_failed_rules=4, reconciles=False)
+    c = _as_file(two, src, "c" * 16, "/x/c.docx", n_doubts=0, read_status="ok", n_failed_rules=1)
+    rest = _only(two, str(PLAIN_2021))
+    row = panel_frame(_concat(rest, a, b, c)).set_index("year").loc[2019]
+    assert row["source_path"] == "/x/c.docx" and row["n_files"] == 3  # the issues of all three are the same
+    assert (row["read_status"], row["n_doubts"], row["reconciles"], row["n_failed_rules"]) == ("ok", 0, True, 1)
+    row = panel_frame(_concat(rest, a, b)).set_index("year").loc[2019]
+    assert row["source_path"] == "/x/b.docx" and not row["reconciles"]
+    # complete over partial comes first: a file without a table loses, however few its doubts
+    short = _as_file(two, src, "d" * 16, "/x/d.docx", n_doubts=0, read_status="ok", n_failed_rules=0)
+    short.cells = short.cells[short.cells["table"] != "appeals"]
+    assert panel_frame(_concat(rest, a, short)).set_index("year").loc[2019, "source_path"] == "/x/a.docx"
+
+
+def test_a_folder_written_before_reports_counted_doubts_gets_them_from_its_issues(two):
+    src = str(PLAIN_2019)
+    old = two.reports.assign(read_status=pd.NA, n_doubts=pd.NA, reconciles=pd.NA, n_failed_rules=pd.NA)
+    row = panel_frame(Batch(two.cells, old, two.issues)).set_index("source_path").loc[src]
+    assert (row["read_status"], row["n_doubts"], row["n_failed_rules"]) == ("doubtful", 1, 2)
+    assert pd.isna(row["reconciles"])  # not said, not guessed
+
+
+def _only(batch: Batch, source: str) -> Batch:
+    return Batch(
+        *(getattr(batch, t)[getattr(batch, t)["source_path"] == source] for t in ("cells", "reports", "issues"))
+    )
