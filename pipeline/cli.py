@@ -1,10 +1,14 @@
 """The ``xxgk`` command line: parse options, call the library, render, exit.
 
-Exit codes: 0 all files ok (or partial), 1 some file failed, 2 bad usage or a broken schema.
+Exit codes: 0 all files ok (or partial), 1 some file failed, 2 bad usage or a broken schema, 3 the output folder
+could not be written or read (read-only, disk full, damaged, cut short): one line says what, nothing is lost, and
+running the command again once it is fixed goes on. A name is printed with control characters escaped, so a file
+name cannot drive the terminal.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import traceback
 from collections.abc import Iterator
@@ -13,12 +17,34 @@ from pathlib import Path
 import click
 
 from .batch import BatchStats, Progress, run_batch
-from .datapackage import write_datapackage
+from .dataset import DatasetError
 from .errors import SchemaFileError, SettingsError
-from .parts import OutputDirError, count_rows, read_parts
-from .run import Result, find_files, process_file
+from .files import find_inputs
+from .parts import OutputDirError
+from .run import Result, process_file
 from .schema import Schema, TableSpec, load_schema
 from .settings import Settings, default_of, help_of, option_type
+from .textcodec import valid_text
+
+EXIT_OUTPUT = 3  # the output folder could not be written or read
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(text: object) -> str:
+    """Text safe to print on a terminal: control characters (escape sequences, bidi overrides) as ``\\xNN`` or
+    ``\\uNNNN``, undecodable bytes of a name as ``\\xNN``."""
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), valid_text(str(text)))
+
+
+def _output_error(e: BaseException, what: str = "the output folder") -> None:
+    """One line for an OS or dataset error about the output, then exit ``EXIT_OUTPUT``."""
+    if isinstance(e, OSError):
+        where = f"{shown(e.filename)}: " if e.filename else ""
+        why = f"{where}{e.strerror or type(e).__name__}"
+    else:
+        why = str(e)
+    click.echo(f"xxgk: cannot use {what}: {shown(why)}", err=True)
+    sys.exit(EXIT_OUTPUT)
 
 
 def setting(name: str, *decls: str, **kw):
@@ -71,6 +97,8 @@ def main():
 @setting("max_text_mb")
 @setting("max_pages")
 @setting("convert_timeout")
+@setting("max_memory_mb")
+@setting("retry_failed", "--retry-failed", is_flag=True)
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def ingest(paths, out_dir, debug, **options):
     """Read every report under PATHS (files or folders, recursively) into tidy cells, reports and issues."""
@@ -79,35 +107,49 @@ def ingest(paths, out_dir, debug, **options):
     except SettingsError as e:
         raise click.UsageError(str(e)) from None
     schema = _schema_or_exit()
-    files = find_files(paths)
-    if not files:
+    inputs = find_inputs(paths, exclude=[out_dir])
+    n_files = len(inputs.files) + len(inputs.problems)
+    if not n_files:
         raise click.UsageError("no report files (.docx .doc .wps .pdf .html .htm .txt) under the paths given")
     try:
-        stats = run_batch(paths, out_dir, settings, progress=Progress(len(files)), files=files, schema=schema)
+        stats = run_batch(paths, out_dir, settings, progress=Progress(n_files), files=inputs, schema=schema)
+        failed = _any_failed(stats)
     except OutputDirError as e:
         raise click.UsageError(str(e)) from None
     except KeyboardInterrupt:
-        click.echo(f"\ninterrupted: what was read is kept in {out_dir}; run the same command again to go on", err=True)
+        click.echo(
+            f"\ninterrupted: what was read is kept in {shown(out_dir)}; run the same command again to go on", err=True
+        )
         sys.exit(130)
+    except (OSError, DatasetError) as e:  # read-only, disk full, a damaged file of the folder
+        _output_error(e, f"the output folder {shown(out_dir)}")
     except Exception:  # process_file records bad files itself; this is a defect in xxgk
         if debug:
             traceback.print_exc()
         raise
-    reports = read_parts(out_dir, "reports")
-    write_datapackage(stats.written, out_dir)
-    click.echo(_ingest_summary(stats, len(files), len(reports), count_rows(out_dir, "cells"), out_dir))
+    click.echo(_ingest_summary(stats, n_files, out_dir))
+    for note in stats.notes:
+        click.echo(f"  note: {shown(note)}", err=True)
     for path, error in stats.failed:
-        click.echo(f"  failed: {path}: {error}", err=True)
-    sys.exit(1 if (reports["status"] == "failed").any() else 0)
+        click.echo(f"  failed: {shown(path)}: {shown(error)}", err=True)
+    sys.exit(1 if failed else 0)
 
 
-def _ingest_summary(stats: BatchStats, n_files: int, n_reports: int, n_cells: int, out_dir: Path) -> str:
+def _any_failed(stats: BatchStats) -> bool:
+    """Whether the dataset (this run's rows and earlier ones) holds a failed file."""
+    from .dataset import read_frame
+    from .tables import REPORTS
+
+    return bool((read_frame(stats.written["reports"], REPORTS)["status"] == "failed").any())
+
+
+def _ingest_summary(stats: BatchStats, n_files: int, out_dir: Path) -> str:
     st = stats.status
     by_status = " (" + ", ".join(f"{n} {s}" for s, n in sorted(st.items())) + ")" if st else ""
     return (
         f"{n_files} files: {stats.processed} read{by_status}, {stats.duplicates} duplicates, "
         f"{stats.skipped_done} done earlier; {stats.files_per_second:.1f} files/s. "
-        f"Output: {n_reports} reports, {n_cells} cells → {out_dir}"
+        f"Output: {stats.rows.get('reports', 0)} reports, {stats.rows.get('cells', 0)} cells → {shown(out_dir)}"
     )
 
 
@@ -130,17 +172,25 @@ def _ingest_summary(stats: BatchStats, n_files: int, n_reports: int, n_cells: in
 )
 def export(out_dir, wide, labels, out_file):
     """Reshape the output of `xxgk ingest` in DIR for spreadsheets and other tools."""
+    from .dataset import dataset_format
     from .export import export_wide
 
     if not wide:
         raise click.UsageError("only the wide export exists so far: add --wide")
     if out_file.suffix.lower() not in (".csv", ".parquet"):
-        raise click.UsageError(f"--out {out_file}: the file name must end in .csv or .parquet")
+        raise click.UsageError(f"--out {shown(out_file)}: the file name must end in .csv or .parquet")
+    if not out_file.absolute().parent.is_dir():
+        raise click.UsageError(
+            f"--out {shown(out_file)}: the folder {shown(out_file.absolute().parent)} does not exist"
+        )
     try:
+        dataset_format(out_dir)
         path = export_wide(out_dir, out_file, labels)
     except FileNotFoundError as e:
         raise click.UsageError(str(e)) from None
-    click.echo(f"wide table ({labels} headers) → {path}")
+    except (OSError, DatasetError) as e:
+        _output_error(e, "the folder or the export file")
+    click.echo(f"wide table ({labels} headers) → {shown(path)}")
 
 
 @main.command()
@@ -151,18 +201,18 @@ def show(file):
     r = process_file(file, schema)
     rep = r.report
     click.echo(
-        f"{file}\n  format {rep.format}, agency {rep.agency}, year {rep.year}, "
+        f"{shown(file)}\n  format {rep.format}, agency {rep.agency}, year {rep.year}, "
         f"template {rep.template}, status {rep.status.value}"
     )
     if rep.error:
-        click.echo(f"  error: {rep.error}")
+        click.echo(f"  error: {shown(rep.error)}")
         sys.exit(1)
     _show_tables(r, schema)
     if r.issues:
         click.echo(f"\nissues ({len(r.issues)}):")
         for i in r.issues:
             where = "/".join(str(x) for x in (i["table"], i["row"], i["col"]) if x)
-            click.echo(f"  {i['severity']:<7} {i['code']:<20} {where} {i['message']}")
+            click.echo(f"  {i['severity']:<7} {i['code']:<20} {where} {shown(i['message'])}")
 
 
 def _show_tables(r: Result, schema: Schema) -> None:
@@ -213,10 +263,15 @@ def audit(directory):
         dataset_format(directory)
     except FileNotFoundError as e:
         raise click.UsageError(str(e)) from None
-    a = run_audit(directory, schema)
-    paths = write_audit(a, directory)
+    except (OSError, DatasetError) as e:
+        _output_error(e, f"the folder {shown(directory)}")
+    try:
+        a = run_audit(directory, schema)
+        paths = write_audit(a, directory)
+    except (OSError, DatasetError) as e:
+        _output_error(e, f"the folder {shown(directory)}")
     click.echo(summary(a))
-    click.echo(f"→ {paths['audit.html']}")
+    click.echo(f"→ {shown(paths['audit.html'])}")
 
 
 def _number(x: float) -> str:

@@ -20,6 +20,7 @@ MB = 1024 * 1024
 PDF_ENGINES = ("pdfium", "pdfplumber")
 ENGINES = ("local", "dask")
 FORMATS = ("parquet", "csv")
+INNER_SHARE = 0.8  # an inner time limit (a LibreOffice conversion) ends within this share of the file's own
 
 
 def _opt(
@@ -40,8 +41,19 @@ class Settings:
     max_pages: int = _opt(500, "Limit: a PDF with more pages fails.", minimum=1)
     max_text_mb: float = _opt(50.0, "Limit: a larger web page or text dump fails (MB).", above=0)
     max_tables: int = _opt(2000, "Limit: a document with more tables fails.", minimum=1)
+    max_table_cells: int = _opt(
+        100_000, "Limit: a table of more grid positions (rows x columns) is left out, with a warning.", minimum=1
+    )
+    max_memory_mb: float | None = _opt(
+        2048.0,
+        "Limit: memory (address space, MB) of each worker process, enforced by the OS; a file that needs more "
+        "fails alone. None: no limit.",
+        above=0,
+    )
     max_issues: int = _opt(500, "Issues recorded per report; one 'issue-limit' row counts the rest.", minimum=1)
-    convert_timeout: float = _opt(120.0, "Seconds LibreOffice may take to convert one .doc/.wps.", above=0)
+    convert_timeout: float = _opt(
+        120.0, "Seconds LibreOffice may take to convert one .doc/.wps (at most 80% of --timeout).", above=0
+    )
     # -- how pages are read
     pdf_engine: str = _opt(
         "pdfium", "How PDF pages are read: pypdfium2 (fast) or pdfplumber (reference).", choices=PDF_ENGINES
@@ -49,6 +61,9 @@ class Settings:
     ocr: bool | None = _opt(None, "Read scanned (image-only) PDFs by OCR (default: when an OCR engine is installed).")
     ocr_lang: str = _opt("chi_sim", "Tesseract language of scanned reports.")
     ocr_dpi: int = _opt(150, "Resolution at which scanned pages are rendered for OCR.", minimum=36)
+    ocr_max_megapixels: float = _opt(
+        16.0, "Limit: a scanned page is rendered at a lower resolution if it would be larger (with a warning).", above=0
+    )
     ocr_max_pages: int = _opt(
         40, "Scanned pages OCR'd per file at most; later ones are skipped with a warning.", minimum=1
     )
@@ -69,6 +84,7 @@ class Settings:
     max_tasks_per_worker: int = _opt(
         1000, "Files a worker reads before it is replaced (bounds a slow leak).", minimum=1
     )
+    retry_failed: bool = _opt(False, "Read again the files an earlier run into the same output folder marked failed.")
 
     def __post_init__(self) -> None:
         problems = [p for f in fields(self) if (p := _check(f, getattr(self, f.name)))]
@@ -89,6 +105,12 @@ class Settings:
     @property
     def max_text_bytes(self) -> int:
         return int(self.max_text_mb * MB)
+
+    @property
+    def convert_seconds(self) -> float:
+        """LibreOffice's time per conversion: ``convert_timeout``, but within the file's own time limit, so the
+        conversion is ended (and said so) before the worker is."""
+        return min(self.convert_timeout, INNER_SHARE * self.timeout) if self.timeout else self.convert_timeout
 
     @property
     def n_workers(self) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from .issues import CODES
+from .textcodec import path_text, valid_text
 
 # pandas dtype -> Table Schema type
 FRICTIONLESS_TYPES = {"string": "string", "Int64": "integer", "float64": "number", "boolean": "boolean"}
@@ -354,6 +355,14 @@ class Report:
     error: str | None = None
     duplicate_of: str | None = None
     place: dict[str, str | None] = field(default_factory=dict)  # PLACE_COLUMNS -> value
+
+    def __post_init__(self) -> None:
+        # a name that is not UTF-8 (kept as surrogates to be opened) is written with its odd bytes as \xNN
+        self.source_path = path_text(self.source_path)
+        if self.duplicate_of is not None:
+            self.duplicate_of = path_text(self.duplicate_of)
+        if self.error is not None:
+            self.error = valid_text(self.error)
 
     @classmethod
     def failed(cls, path: str, error: str, report_id: str | None = None, fmt: str | None = None) -> Report:

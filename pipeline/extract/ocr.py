@@ -233,9 +233,12 @@ def lines_to_grids(
             vrule[v.a : v.b, max(0, int(v.pos) - 1) : int(v.pos) + 2] = True
         for h in more_h:
             hrule[max(0, int(h.pos) - 1) : int(h.pos) + 2, h.a : h.b] = True
-        found.append(
-            (cluster_positions(xs + [v.pos for v in more_v], tol), cluster_positions(ys + [h.pos for h in more_h], tol))
+        xs, ys = (
+            cluster_positions(xs + [v.pos for v in more_v], tol),
+            cluster_positions(ys + [h.pos for h in more_h], tol),
         )
+        if (len(xs) - 1) * (len(ys) - 1) <= DEFAULTS.max_table_cells:  # a finer net is no table (nor fits memory)
+            found.append((xs, ys))
     grids = [Grid(tuple(xs), tuple(ys), _merge_cells(xs, ys, hrule, vrule, tol)) for xs, ys in found]
     return sorted(grids, key=lambda g: (g.ys[0], g.xs[0])), hrule | vrule
 
@@ -456,6 +459,21 @@ def page_image_to_tables(
     return tables, paragraphs
 
 
+def render_scale(size: tuple[float, float], scale: float, max_mp: float, page: int, warnings: list[str]) -> float:
+    """The scale to render a page of ``size`` points at: ``scale``, lowered (with a warning) so the image stays within
+    ``max_mp`` megapixels, decided before any pixel is drawn (a small PDF may declare a page of 5 x 5 metres)."""
+    w, h = (max(1.0, float(v)) for v in size)
+    mp = w * h * scale * scale / 1e6
+    if mp <= max_mp:
+        return scale
+    lower = scale * (max_mp / mp) ** 0.5
+    warnings.append(
+        f"page {page} is {w:.0f} x {h:.0f} pt: rendered at {lower * 72:.0f} dpi instead of {scale * 72:.0f} "
+        f"to stay within {max_mp:g} megapixels (ocr_max_megapixels)"
+    )
+    return lower
+
+
 def extract_scanned(path: Path, origin: Origin, settings: Settings) -> Document:
     """Read an image-only PDF by OCR: every page rendered, its ruled tables OCR'd cell by cell.
 
@@ -486,9 +504,10 @@ def extract_scanned(path: Path, origin: Origin, settings: Settings) -> Document:
             warnings.append(f"scanned PDF has {n} pages; only the first {max_pages} were OCR'd (ocr_max_pages)")
         for i in range(min(n, max_pages)):
             page = pdf[i]
-            image = page.render(scale=scale, grayscale=True).to_pil()
+            page_scale = render_scale(page.get_size(), scale, settings.ocr_max_megapixels, i + 1, warnings)
+            image = page.render(scale=page_scale, grayscale=True).to_pil()
             page.close()
-            t, p = page_image_to_tables(image, i + 1, len(tables), settings.ocr_lang, i < text_pages, scale)
+            t, p = page_image_to_tables(image, i + 1, len(tables), settings.ocr_lang, i < text_pages, page_scale)
             tables += t
             paragraphs += p
     finally:

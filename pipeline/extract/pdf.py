@@ -16,7 +16,7 @@ from typing import Any, Self
 
 from ..errors import DependencyMissing, DocumentLoadError
 from ..model import Cell, Document, Origin, RawTable
-from ..settings import Settings
+from ..settings import DEFAULTS, Settings
 from .pdf_borderless import text_tables
 from .pdf_layout import BBox, Char, Grid, HSeg, Line, VSeg, chars_to_lines, in_any
 from .pdf_ruled import ruled_tables
@@ -35,6 +35,7 @@ def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     reader: Callable[[Path], _Reader] = _PdfiumReader if settings.pdf_engine == "pdfium" else _PlumberReader
     tables = _DocumentTables()
     paragraphs: list[str] = []
+    warnings: list[str] = []
     n_text = 0
     with reader(path) as pdf:
         if pdf.n_pages > settings.max_pages:
@@ -42,13 +43,24 @@ def extract(path: Path, origin: Origin, settings: Settings) -> Document:
         for pno in range(pdf.n_pages):
             chars, hsegs, vsegs = pdf.page(pno)
             n_text += len(chars)
-            found, rest = page_tables(chars, hsegs, vsegs)
+            too_large: list[tuple[int, int]] = []
+            found, rest = page_tables(chars, hsegs, vsegs, settings.max_table_cells, too_large)
+            warnings += [
+                f"page {pno + 1}: a ruled table of {r} rows x {c} columns left out, over "
+                f"{settings.max_table_cells} grid positions (max_table_cells)"
+                for r, c in too_large
+            ]
             tables.add_page(pno + 1, found, rest)
             paragraphs.extend(ln.text() for ln in rest)
     if n_text == 0:
         return _scanned(path, origin, settings)
     raw_tables = tuple(grid_to_raw_table(g, i) for i, g in enumerate(tables.grids))
-    return Document(origin=origin, tables=raw_tables, paragraphs=tuple(p for p in paragraphs if p.strip()))
+    return Document(
+        origin=origin,
+        tables=raw_tables,
+        paragraphs=tuple(p for p in paragraphs if p.strip()),
+        warnings=tuple(warnings),
+    )
 
 
 class _DocumentTables:
@@ -95,9 +107,16 @@ def _scanned(path: Path, origin: Origin, settings: Settings) -> Document:
     return ocr.extract_scanned(path, origin, settings)
 
 
-def page_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> tuple[list[Grid], list[Line]]:
-    """Tables on one page, top to bottom (ruled and borderless), and the text lines outside them."""
-    ruled = [g for g in ruled_tables(chars, hsegs, vsegs) if any(c.chars for c in g.cells)]
+def page_tables(
+    chars: list[Char],
+    hsegs: list[HSeg],
+    vsegs: list[VSeg],
+    max_cells: int = DEFAULTS.max_table_cells,
+    too_large: list[tuple[int, int]] | None = None,
+) -> tuple[list[Grid], list[Line]]:
+    """Tables on one page, top to bottom (ruled and borderless), and the text lines outside them (a ruled network of
+    more than ``max_cells`` grid positions left out, its size added to ``too_large``)."""
+    ruled = [g for g in ruled_tables(chars, hsegs, vsegs, max_cells, too_large) if any(c.chars for c in g.cells)]
     lines = chars_to_lines(_outside(chars, [g.bbox for g in ruled]))
     loose, used = text_tables(lines)
     if used:
