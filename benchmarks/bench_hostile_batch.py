@@ -130,7 +130,9 @@ def main() -> None:
 
     got = read_dataset(base / "out")
     paths = set(got.reports.source_path)
-    missing = [n for n in names if not any(p.endswith(os.fsencode(n).decode("utf-8", "backslashreplace")) for p in paths)]
+    missing = [
+        n for n in names if not any(p.endswith(os.fsencode(n).decode("utf-8", "backslashreplace")) for p in paths)
+    ]
     print(f"{len(names)} files, {len(got.reports)} reports rows; without a row: {missing or 'none'}")
     # the good reports against a clean run of the same files
     clean_dir = base / "clean"
@@ -148,9 +150,11 @@ def main() -> None:
     print("glued figures and their issues:")
     for _, i in marked.iterrows():
         print(f"  {Path(i.source_path).name}: {i.code} {i.raw!r}")
-    print(got.reports[["source_path", "status", "error"]].assign(
-        source_path=lambda d: d.source_path.map(lambda p: Path(p).name)
-    ).to_string(max_colwidth=90))
+    print(
+        got.reports[["source_path", "status", "error"]]
+        .assign(source_path=lambda d: d.source_path.map(lambda p: Path(p).name))
+        .to_string(max_colwidth=90)
+    )
     if not args.keep:
         shutil.rmtree(base, ignore_errors=True)
     _ = pd

@@ -154,9 +154,7 @@ def deep_folder(top: Path, levels: int = 25, name_len: int = 200) -> Path:
 
 def cross_year_pair(folder: Path) -> Path:
     """Huaian 2021 edited so that 2022's carry-over rule fails (the review's finding 2), and 2022 as printed."""
-    edited_docx(
-        folder / "huaian-2021.docx", {(1, 3, 3): "249", (1, 3, 9): "294", (1, 27, 3): "15", (1, 27, 9): "17"}
-    )
+    edited_docx(folder / "huaian-2021.docx", {(1, 3, 3): "249", (1, 3, 9): "294", (1, 27, 3): "15", (1, 27, 9): "17"})
     (folder / "huaian-2022.docx").write_bytes(HUAIAN_2022.read_bytes())
     return folder
 
