@@ -202,7 +202,7 @@ class _Walker:
         try:
             st = e.stat()
         except OSError as err:
-            if report:
+            if report or _is_dir_entry(e):  # a folder that cannot be looked into (a path over PATH_MAX) says so
                 dangling = err.errno == errno.ENOENT and e.is_symlink()
                 problems.append((p, "dangling symbolic link" if dangling else f"cannot read: {os_reason(err)}"))
             return
@@ -214,6 +214,13 @@ class _Walker:
                 found.append(p)
             else:
                 problems.append((p, f"not a regular file ({kind}); only files are read"))
+
+
+def _is_dir_entry(e: os.DirEntry) -> bool:
+    try:
+        return e.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
 
 
 def _identity(p: Path) -> tuple[int, int] | None:
