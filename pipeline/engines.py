@@ -3,8 +3,9 @@
 - Each file runs in a worker *process* with a time limit and a memory limit. A file that hangs is killed after
   ``timeout`` seconds and a worker that crashes (segfault, out of memory) is replaced; either way ``on_result`` gets
   the file with no payload and the reason, and the batch goes on.
-- Memory: each worker's address space is limited by the OS (``RLIMIT_AS``, ``max_memory_mb``), so a file that
-  needs more fails alone (``MemoryError``, said plainly) instead of waking the machine's out-of-memory killer.
+- Memory: what each worker's address space may grow by while it reads is limited by the OS (``RLIMIT_AS``,
+  ``max_memory_mb``), so a file that needs more fails alone (``MemoryError``, said plainly) instead of waking the
+  machine's out-of-memory killer.
 - Each worker leads its own process group and has its own scratch folder (``TMPDIR``): what it starts (LibreOffice)
   is killed with it, and its temporary files (LibreOffice's profiles) are removed when it ends, however it ends;
   scratch folders of runs killed outright (``kill -9``) are removed by the next run.
@@ -27,6 +28,7 @@ import tempfile
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
@@ -102,7 +104,7 @@ def _read_one(path: str, rid: str | None, schema: Schema, settings: Settings) ->
         r = process_file(path, schema, settings, place=False)
         report, query, records = r.report, r.place_query, {name: getattr(r, name, []) for name in RECORD_TABLES}
     except MemoryError:
-        report, query, records = Report.failed(path, out_of_memory(), rid), [], {}
+        report, query, records = Report.failed(path, out_of_memory(settings), rid), [], {}
     except Exception as e:  # process_file records bad files itself; this is a defect, keep the batch going
         report, query, records = Report.failed(path, f"internal error: {type(e).__name__}: {e}", rid), [], {}
     return Payload(report, query, records, time.perf_counter() - t0, _peak_rss_mb())
@@ -132,18 +134,29 @@ def _serve(conn, schema: Schema, settings: Settings, scratch: str | None = None)
 
 
 def limit_memory(mb: float | None) -> None:
-    """Limit this process's address space to ``mb`` MB (``RLIMIT_AS``; children inherit it): an allocation past it
-    fails (``MemoryError``) instead of the machine running out. No limit where the OS has none to set."""
+    """Let this process's address space grow by at most ``mb`` MB from what it holds now (``RLIMIT_AS``; children
+    inherit it): an allocation past it fails (``MemoryError``) instead of the machine running out. A worker starts
+    as a copy of the process that made it, which may hold much (a notebook's data), so the limit is on what reading
+    files adds. No limit where the OS has none to set."""
     if not mb or not hasattr(resource, "RLIMIT_AS"):
         return
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    want = int(mb * MB)
+    want = _address_space() + int(mb * MB)
     if hard != resource.RLIM_INFINITY:
         want = min(want, hard)
     try:
         resource.setrlimit(resource.RLIMIT_AS, (want, hard))
     except (ValueError, OSError):
         pass
+
+
+def _address_space() -> int:
+    """Bytes of address space this process holds (Linux: VmSize; elsewhere 0)."""
+    try:
+        with open("/proc/self/status") as f:
+            return next((int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:")), 0)
+    except OSError:
+        return 0
 
 
 def _own_group() -> None:
@@ -172,6 +185,8 @@ class _Worker:
         self.name = name
         self.memory_mb = settings.max_memory_mb
         self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
+        # a worker kept for reuse (a Dask thread's) and never stopped: its folder goes when it does, or at exit
+        weakref.finalize(self, shutil.rmtree, self.scratch, ignore_errors=True)
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(
             target=_serve, args=(child, schema, settings, self.scratch), daemon=True, name="xxgk-worker"

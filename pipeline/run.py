@@ -25,7 +25,7 @@ from .normalise import parse_value
 from .places import heading_candidates, place_from_candidates
 from .reconcile import reconcile
 from .schema import Schema, load_schema
-from .settings import MB, Settings
+from .settings import Settings
 from .tables import CELLS, ISSUES, NARRATIVE, REPORTS, Batch, Report, Status
 from .textcodec import path_text
 
@@ -103,7 +103,7 @@ def _process(path: str, schema: Schema, settings: Settings, place: bool) -> Resu
     except XxgkError as e:
         return Result(Report.failed(path, str(e), rid, fmt))
     except MemoryError:
-        return Result(Report.failed(path, out_of_memory(), rid, fmt))
+        return Result(Report.failed(path, out_of_memory(settings), rid, fmt))
     except Exception as e:  # an extractor bug must not kill the batch: say so plainly, with where it happened
         return Result(Report.failed(path, _internal("reading", e), rid, fmt))
     try:
@@ -112,7 +112,7 @@ def _process(path: str, schema: Schema, settings: Settings, place: bool) -> Resu
             add_place(result.report, result.issues, result.place_query)
         return result
     except MemoryError:
-        return Result(Report.failed(path, out_of_memory(), rid, fmt))
+        return Result(Report.failed(path, out_of_memory(settings), rid, fmt))
     except Exception as e:  # a defect in a later stage: the file fails, the batch goes on, the place is named
         return Result(Report.failed(path, _internal("matching", e), rid, fmt))
 
@@ -126,14 +126,13 @@ def _add_issues(result: Result, issues: list[Issue]) -> None:
         rep.status = Status.PARTIAL
 
 
-def out_of_memory() -> str:
+def out_of_memory(settings: Settings) -> str:
     """Why a file that ran out of memory failed: the worker's limit where one is set, else the machine's memory."""
     import resource
 
     soft, _ = resource.getrlimit(resource.RLIMIT_AS)
-    limit = (
-        "the memory available" if soft == resource.RLIM_INFINITY else f"the limit of {soft / MB:g} MB (max_memory_mb)"
-    )
+    limited = soft != resource.RLIM_INFINITY and settings.max_memory_mb
+    limit = f"the limit of {settings.max_memory_mb:g} MB (max_memory_mb)" if limited else "the memory available"
     return f"out of memory: reading this file needed more than {limit}"
 
 

@@ -46,8 +46,8 @@ class Settings:
     )
     max_memory_mb: float | None = _opt(
         2048.0,
-        "Limit: memory (address space, MB) of each worker process, enforced by the OS; a file that needs more "
-        "fails alone. None: no limit.",
+        "Limit: memory (address space, MB) a worker process may take on to read a file, enforced by the OS; a file "
+        "that needs more fails alone. None: no limit.",
         above=0,
     )
     max_issues: int = _opt(500, "Issues recorded per report; one 'issue-limit' row counts the rest.", minimum=1)
