@@ -13,17 +13,22 @@ This module plans the run and ties the two together:
   bytes gets a reports row with status ``skipped``, ``n_cells`` 0 and ``duplicate_of`` = the path that was processed.
 - A file that cannot be read, hangs or crashes its worker gets a ``failed`` reports row with the reason; the batch
   goes on.
+- Files downloaded from the web (``xxgk fetch``) carry where they came from (``provenance``: the REPORTS columns
+  url, page_url …) into their reports rows; the files that are candidates for one report (a web page and its
+  attachments: ``candidates``) are all read and only the one read best keeps its cells (``candidates.Candidates``).
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
+from .candidates import Candidates
 from .engines import BatchStats, Payload, Task, own_id, run_dask, run_local
-from .files import Inputs, file_digest, find_inputs, os_reason, unreadable
+from .files import Found, file_digest, find_inputs, os_reason, unreadable
 from .parts import DoneState, PartWriter, lock_output, merge_parts, prepare_output, read_done
 from .run import add_place
 from .schema import Schema, load_schema
@@ -40,16 +45,16 @@ def file_id(path: Path, max_mb: float | None = None) -> str:
 
 
 def plan(
-    files: list[Path] | Inputs,
+    files: list[Path] | Found,
     done: DoneState,
     emit_record: Callable[[Report], None],
     stats: BatchStats,
     settings: Settings | None = None,
 ) -> Iterator[Task]:
     """The files still to read, in order; duplicates, files done earlier and files that cannot be read (with
-    ``Inputs``: also the things named that are no files) are recorded or skipped on the way."""
+    ``Found``: also the things named that are no files) are recorded or skipped on the way."""
     settings = Settings.resolve(settings)
-    inputs = files if isinstance(files, Inputs) else Inputs(list(files))
+    inputs = files if isinstance(files, Found) else Found(list(files))
     for f, problem in inputs.problems:
         _record_failure(str(f), problem, done, emit_record, stats, settings.retry_failed)
     first = done.first_path
@@ -99,24 +104,29 @@ def run_batch(
     settings: Settings | dict | None = None,
     *,
     progress: Progress | None = None,
-    files: list[Path] | Inputs | None = None,
+    files: list[Path] | Found | None = None,
     schema: Schema | None = None,
+    provenance: Mapping[str, Mapping[str, Any]] | None = None,
+    candidates: Mapping[str, str] | None = None,
     **options,
 ) -> BatchStats:
     """Read every report under ``paths`` into ``out``, resuming what is there. Returns what this run did.
 
     ``settings`` and ``options`` (names of ``Settings``: ``workers=2``, ``format="csv"`` …) are checked before
-    anything is read.
+    anything is read. ``provenance`` maps a file's path (as in ``files``) to its reports columns of where it came
+    from; ``candidates`` maps the paths of files that may each be one report to a key they share.
     """
     settings = Settings.resolve(settings, **options)
     out = Path(out)
     inputs = find_inputs(paths, exclude=[out]) if files is None else files
-    inputs = inputs if isinstance(inputs, Inputs) else Inputs(list(inputs))
+    inputs = inputs if isinstance(inputs, Found) else Found(list(inputs))
     schema = schema or load_schema()
     stats = BatchStats(files=len(inputs.files) + len(inputs.problems))
     lock = lock_output(out)
     try:
-        return _Run(out, schema, settings, progress or Progress(stats.files, enabled=False), stats).run(inputs)
+        run = _Run(out, schema, settings, progress or Progress(stats.files, enabled=False), stats)
+        run.provenance, run.choice = provenance or {}, Candidates(candidates or {}, run.done.paths())
+        return run.run(inputs)
     finally:
         lock.close()
 
@@ -129,8 +139,11 @@ class _Run:
         stats.notes += prepare_output(out)
         self.done = read_done(out)
         self.writer = PartWriter(out, settings.part_files, settings.flush_seconds)
+        self.provenance: Mapping[str, Mapping[str, Any]] = {}
+        self.choice = Candidates({})
+        self.unread: set[str] = set()
 
-    def run(self, inputs: Inputs) -> BatchStats:
+    def run(self, inputs: Found) -> BatchStats:
         t0 = time.perf_counter()
         s = self.settings
         tasks = _advancing(plan(inputs, self.done, self.emit_record, self.stats, s), self.progress, self.stats)
@@ -142,6 +155,7 @@ class _Run:
             else:
                 run_dask(tasks, self.on_result, s.n_workers, s.timeout, self.schema, s, s.scheduler, self.stats)
         finally:
+            self._write(self.choice.rest())
             self.writer.flush()  # on Ctrl-C too: what was read is kept
             self.progress.close()
         merged = merge_parts(self.out, s.format)
@@ -158,24 +172,39 @@ class _Run:
 
     def emit_record(self, report: Report) -> None:
         """A row decided without reading the file (duplicate, unreadable)."""
-        self.writer.add(report)
-        if report.status == Status.FAILED:
-            self.count(report)
+        if report.status != Status.FAILED:
+            self.unread.add(report.source_path)  # shown as progress, not counted as read
+        report.came_from(self.provenance.get(report.source_path) or {})
+        self._out(report, {})
+
+    def _out(self, report: Report, records: dict[str, list[dict]]) -> None:
+        """A file's rows; a candidate's wait for the rest of its group."""
+        if report.source_path in self.choice:
+            self._write(self.choice.hold(report, records))
         else:
-            self.progress.advance()
+            self._write([(report, records)])
+
+    def _write(self, rows: list[tuple[Report, dict[str, list[dict]]]]) -> None:
+        self.writer.add_together(rows)
+        for report, _ in rows:
+            if report.source_path in self.unread:
+                self.progress.advance()
+            else:
+                self.count(report)
 
     def on_result(self, t: Task, payload: Payload | None, error: str | None) -> None:
         if payload is None:
             report, records = Report.failed(t.path, error or "no result", t.rid), {}
+            report.came_from(self.provenance.get(t.path) or {})
         else:
             payload = own_id(payload, t.rid)
             report, records = payload.report, payload.records
+            report.came_from(self.provenance.get(t.path) or {})
             records.setdefault("issues", [])
             add_place(report, records["issues"], payload.place_query)
             self.stats.per_format.setdefault(report.format or "unknown", []).append(payload.seconds)
-        self.writer.add(report, records)
         self.stats.processed += 1
-        self.count(report)
+        self._out(report, records)
 
 
 def _advancing(tasks: Iterator[Task], progress: Progress, stats: BatchStats) -> Iterator[Task]:

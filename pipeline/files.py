@@ -109,7 +109,7 @@ def file_digest(path: str | os.PathLike, max_mb: float | None = None) -> str:
 
 
 @dataclass
-class Inputs:
+class Found:
     """What the paths named hold: files to read, and things that cannot be read with the reason for each."""
 
     files: list[Path] = field(default_factory=list)
@@ -117,11 +117,13 @@ class Inputs:
 
 
 def is_report_name(name: str) -> bool:
-    """A name a folder search picks up: a report suffix, and not hidden or an Office lock file (``~$``)."""
-    return Path(name).suffix.lower() in SUFFIXES and not name.startswith((".", "~$"))
+    """A name a folder search picks up: a report suffix, and not hidden, an Office lock file (``~$``) or a folder's
+    README (which documents it)."""
+    p = Path(name)
+    return p.suffix.lower() in SUFFIXES and not name.startswith((".", "~$")) and p.stem.lower() != "readme"
 
 
-def find_inputs(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.PathLike] = ()) -> Inputs:
+def find_inputs(paths: Iterable[str | os.PathLike], exclude: Iterable[str | os.PathLike] = ()) -> Found:
     """Files named, and report files under folders named (recursively, sorted); ``exclude``: folders never searched
     (the output folder). A path named twice (a folder and a file in it) is listed once."""
     walker = _Walker([Path(x) for x in exclude])
@@ -141,9 +143,9 @@ class _Walker:
         self.excluded_paths = [os.path.abspath(x) for x in exclude]
         self.seen_dirs: set[tuple[int, int]] = set()
         self.seen_paths: set[str] = set()
-        self.out = Inputs()
+        self.out = Found()
 
-    def result(self) -> Inputs:
+    def result(self) -> Found:
         return self.out
 
     def _add(self, p: Path, problem: str | None = None) -> None:
@@ -175,8 +177,9 @@ class _Walker:
             self._add(f, why)
 
     def _inside_excluded(self, p: Path) -> str | None:
-        a = os.path.abspath(p)
-        return next((x for x in self.excluded_paths if a.startswith(x.rstrip(os.sep) + os.sep)), None)
+        """The excluded folder ``p`` lies in, at its top (where xxgk writes its own files: audit.html)."""
+        parent = _identity(Path(os.path.abspath(p)).parent)
+        return next((x for x in self.excluded_paths if parent is not None and _identity(Path(x)) == parent), None)
 
     def _walk(self, top: Path, ident: tuple[int, int], found: list[Path], problems: list[tuple[Path, str]]) -> None:
         """Depth first with an explicit stack (no recursion limit); each folder once, however it is linked."""

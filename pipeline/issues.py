@@ -50,6 +50,11 @@ CODES: dict[str, tuple[str, str]] = {
         "warning",
         "the file name is not valid UTF-8 (a GBK name, say): source_path writes each undecodable byte as \\xNN",
     ),
+    "candidate-chosen": (
+        "info",
+        "several files found for one report (a web page and its attachments): this one read best; the others are "
+        "skipped rows naming it",
+    ),
 }
 
 

@@ -24,10 +24,10 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 import pandas as pd
 import pyarrow as pa
@@ -114,54 +114,73 @@ def _set_aside(out: Path, part: str, why: str) -> str:
     return f"a part of an earlier run cannot be read; set aside as .corrupt-{part}, its files are read again ({why})"
 
 
+class Latest(NamedTuple):
+    """A path's latest reports row, as resuming needs it."""
+
+    rid: str | None
+    status: str
+    duplicate_of: str | None = None
+
+
 @dataclass
 class DoneState:
     """What earlier runs into the same output folder already hold: each path's latest row."""
 
-    latest: dict[str, tuple[str | None, str]] = field(default_factory=dict)  # source_path -> (report_id, status)
+    latest: dict[str, Latest] = field(default_factory=dict)  # source_path -> its latest row
     first_path: dict[str, str] = field(default_factory=dict)  # report_id -> the path processed for it
+    held: dict[str, set[str]] = field(default_factory=dict)  # source_path -> every content it was read with
+
+    def paths(self) -> set[str]:
+        """The paths with a row."""
+        return set(self.latest)
 
     def done(self, path: str, rid: str | None, retry_failed: bool = False) -> bool:
         """Whether ``path`` with content ``rid`` (None: not hashed) needs no reading: its latest row is of the same
         content, not a failure to retry, and not a duplicate of a file that no longer holds these bytes."""
         got = self.latest.get(path)
-        if got is None or got[0] != rid:
+        if got is None or got.rid != rid:
             return False
-        status = got[1]
-        if status == Status.FAILED and retry_failed:
+        if got.status == Status.FAILED and retry_failed:
             return False
-        return status != Status.SKIPPED or rid in self.first_path
+        if got.status == Status.SKIPPED and got.duplicate_of and rid in self.held.get(got.duplicate_of, ()):
+            holder = self.latest.get(got.duplicate_of)
+            return holder is not None and holder.rid == rid  # the file it repeats still holds these bytes
+        return True
 
     def supersede(self, path: str, rid: str | None) -> None:
-        """``path`` is read again with new content ``rid``: its old bytes no longer stand for duplicates."""
+        """``path`` is read again with content ``rid``: it stands for these bytes now, no longer for its old ones."""
         old = self.latest.get(path)
-        if old is not None and old[0] != rid and self.first_path.get(old[0] or "") == path:
-            del self.first_path[old[0] or ""]
+        if old is not None and old.rid != rid:
+            if self.first_path.get(old.rid or "") == path:
+                del self.first_path[old.rid or ""]
+            self.latest[path] = Latest(rid, "reading")
 
 
 def read_done(out: Path) -> DoneState:
     state = DoneState()
     rows = list(_report_rows(out))
-    for _, rid, path, status in rows:
-        state.latest[path] = (rid, status)
-    for _, rid, path, status in rows:
-        if rid is not None and status != Status.SKIPPED and state.latest[path] == (rid, status):
+    for _, rid, path, status, dup in rows:
+        state.latest[path] = Latest(rid, status, dup)
+        if rid is not None and status != Status.SKIPPED:
+            state.held.setdefault(path, set()).add(rid)
+    for _, rid, path, status, dup in rows:
+        if rid is not None and status != Status.SKIPPED and state.latest[path] == (rid, status, dup):
             state.first_path.setdefault(rid, path)
     return state
 
 
-def _report_rows(out: Path) -> Iterator[tuple[str, str | None, str, str]]:
-    """(part, report_id, source_path, status) of every committed reports row, in part order."""
+def _report_rows(out: Path) -> Iterator[tuple[str, str | None, str, str, str | None]]:
+    """(part, report_id, source_path, status, duplicate_of) of every committed reports row, in part order."""
     for p in list_parts(parts_dir(out, "reports")):
-        t = pq.read_table(p, columns=["report_id", "source_path", "status"]).to_pydict()
-        for rid, path, status in zip(t["report_id"], t["source_path"], t["status"], strict=True):
-            yield p.name, rid, path, status
+        t = pq.read_table(p, columns=["report_id", "source_path", "status", "duplicate_of"]).to_pydict()
+        for row in zip(t["report_id"], t["source_path"], t["status"], t["duplicate_of"], strict=True):
+            yield (p.name, *row)
 
 
 def latest_parts(out: str | Path) -> dict[str, set[str]]:
     """For each committed part, the paths whose latest row it holds (a later part replaces an earlier one's rows)."""
     last: dict[str, str] = {}
-    for part, _, path, _ in _report_rows(Path(out)):
+    for part, _, path, _, _ in _report_rows(Path(out)):
         last[path] = part
     by_part: dict[str, set[str]] = {}
     for path, part in last.items():
@@ -186,10 +205,15 @@ class PartWriter:
         self.since = time.monotonic()
 
     def add(self, report: Report, records: dict[str, list[dict]] | None = None) -> None:
-        self.buf["reports"].append(report.record())
-        for name, rows in (records or {}).items():
-            self.buf[name] += rows
-        self.n_files += 1
+        self.add_together([(report, records)])
+
+    def add_together(self, rows: Sequence[tuple[Report, dict[str, list[dict]] | None]]) -> None:
+        """Files whose rows must land in one part (candidates for one report: a resumed run sees all or none)."""
+        for report, records in rows:
+            self.buf["reports"].append(report.record())
+            for name, recs in (records or {}).items():
+                self.buf[name] += recs
+            self.n_files += 1
         if self.n_files >= self.part_files or time.monotonic() - self.since >= self.flush_seconds:
             self.flush()
 

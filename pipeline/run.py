@@ -14,7 +14,8 @@ from pathlib import Path
 from .checks import CellKey, Values
 from .errors import XxgkError
 from .extract import extract, origin_of
-from .files import Inputs, find_inputs, os_reason, unreadable
+from .files import Found, find_inputs, os_reason, unreadable
+from .files import find_files as find_files  # where it lived before: the Python API keeps it
 from .issues import Issue, issues_to_records
 from .locate import locate
 from .match import MatchedTable, MatchedValue, match_tables, report_template
@@ -313,14 +314,14 @@ def add_place(report: Report, issues: list[dict], candidates: list[str] | None) 
 
 
 def iter_results(
-    files: list[Path] | Inputs, schema: Schema | None = None, settings: Settings | dict | None = None
+    files: list[Path] | Found, schema: Schema | None = None, settings: Settings | dict | None = None
 ) -> Iterator[Result]:
-    """Each file's result; given ``Inputs``, also a failed row for each thing named that cannot be read."""
+    """Each file's result; given ``Found``, also a failed row for each thing named that cannot be read."""
     schema = schema or load_schema()
     settings = Settings.resolve(settings)
-    for f in files.files if isinstance(files, Inputs) else files:
+    for f in files.files if isinstance(files, Found) else files:
         yield process_file(f, schema, settings)
-    for f, why in files.problems if isinstance(files, Inputs) else ():
+    for f, why in files.problems if isinstance(files, Found) else ():
         yield Result(Report.failed(str(f), why))
 
 

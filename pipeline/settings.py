@@ -85,6 +85,30 @@ class Settings:
         1000, "Files a worker reads before it is replaced (bounds a slow leak).", minimum=1
     )
     retry_failed: bool = _opt(False, "Read again the files an earlier run into the same output folder marked failed.")
+    # -- fetching reports from the web (xxgk fetch, xxgk ingest ADDRESSES)
+    fetch_rate: float = _opt(1.0, "Requests per second sent to one host at most.", above=0)
+    fetch_connections: int = _opt(2, "Requests in flight to one host at most.", minimum=1)
+    fetch_threads: int = _opt(4, "Addresses worked on at once (across hosts).", minimum=1)
+    fetch_timeout: float = _opt(
+        30.0, "Seconds one request may take (connecting, waiting, downloading); a slower one is retried.", above=0
+    )
+    fetch_retries: int = _opt(
+        3, "Retries of a request that timed out, lost its connection or got a 5xx/429.", minimum=0
+    )
+    fetch_backoff: float = _opt(2.0, "Seconds before the first retry; doubled at each further one.", minimum=0)
+    max_redirects: int = _opt(5, "Redirects followed from one address at most.", minimum=0)
+    crawl_depth: int = _opt(
+        2,
+        "Links followed from an address to reach a report page (0: every address is a report page or file).",
+        minimum=0,
+    )
+    crawl_max_pages: int = _opt(
+        200, "Web pages fetched from one address at most (channel pages, their pagination and report pages).", minimum=1
+    )
+    user_agent: str = _opt(
+        "xxgk (government information-disclosure annual reports; research)",
+        "User-Agent sent, and matched in robots.txt.",
+    )
 
     def __post_init__(self) -> None:
         problems = [p for f in fields(self) if (p := _check(f, getattr(self, f.name)))]
@@ -145,30 +169,31 @@ def _unknown(name: str, known: set[str]) -> str:
     return f"{name}: no such option" + (f" (did you mean {near[0]!r}?)" if near else "")
 
 
+_TYPES: dict[str, Any] = {"bool": bool, "int": int, "float": int | float, "str": str}
+
+
+def _base_type(f) -> str:
+    """The field's type without ``| None``: bool, int, float or str."""
+    return str(f.type).replace(" | None", "")
+
+
 def _check(f, value: Any) -> str | None:
     """What is wrong with ``value`` for field ``f``, or None."""
-    expected = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
-    optional = "None" in expected
+    base = _base_type(f)
     if value is None:
-        return None if optional else f"{f.name}: a value is needed ({expected})"
-    base = expected.replace(" | None", "")
-    if base == "bool":
-        ok = isinstance(value, bool)
-    elif base == "int":
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif base == "float":
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-    else:
-        ok = isinstance(value, str)
-    if not ok:
+        return None if "None" in str(f.type) else f"{f.name}: a value is needed ({base})"
+    if not isinstance(value, _TYPES[base]) or (isinstance(value, bool) and base != "bool"):
         return f"{f.name}: {value!r} is not of type {base}"
-    m = f.metadata
+    return _check_range(f.name, value, f.metadata)
+
+
+def _check_range(name: str, value: Any, m: Mapping[str, Any]) -> str | None:
     if m["choices"] and value not in m["choices"]:
-        return f"{f.name}: {value!r} is not one of {', '.join(m['choices'])}"
+        return f"{name}: {value!r} is not one of {', '.join(m['choices'])}"
     if m["minimum"] is not None and value < m["minimum"]:
-        return f"{f.name}: {value!r} is below {m['minimum']}"
+        return f"{name}: {value!r} is below {m['minimum']}"
     if m["above"] is not None and value <= m["above"]:
-        return f"{f.name}: {value!r} must be more than {m['above']}"
+        return f"{name}: {value!r} must be more than {m['above']}"
     return None
 
 
@@ -182,7 +207,7 @@ def option_type(name: str) -> Any:
     import click
 
     f = next(f for f in fields(Settings) if f.name == name)
-    m, base = f.metadata, str(f.type).replace(" | None", "")
+    m, base = f.metadata, _base_type(f)
     if m["choices"]:
         return click.Choice(m["choices"])
     if base == "bool":

@@ -29,7 +29,8 @@ EXTRACTORS: dict[Format, str] = {
     Format.WPS: "pipeline.extract.doc:extract",
     Format.PDF: "pipeline.extract.pdf:extract",
     Format.HTML: "pipeline.extract.html:extract",
-    Format.TXT: "pipeline.extract.txt:extract",
+    Format.TXT: "pipeline.extract.md:extract_text",  # a Word dump, else Markdown or OCR text
+    Format.MD: "pipeline.extract.md:extract",
 }
 
 
@@ -41,7 +42,7 @@ def origin_of(path: str | Path, fmt: Format | None = None, max_mb: float | None 
     fmt = fmt or detect_format(path)
     if fmt is None:
         raise UnsupportedFormat(
-            f"not a supported report format (docx, doc, wps, pdf, html, txt): {path_text(path.name)}"
+            f"not a supported report format (docx, doc, wps, pdf, html, txt, md): {path_text(path.name)}"
         )
     return Origin(path=path_text(path), sha256=sha, format=fmt)
 
