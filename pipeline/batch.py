@@ -20,7 +20,7 @@ This module plans the run and ties the two together:
 
 from __future__ import annotations
 
-import sys
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -30,13 +30,17 @@ from .candidates import Candidates
 from .engines import BatchStats, Payload, Task, own_id, run_dask, run_local
 from .files import Found, file_digest, find_inputs, os_reason, unreadable
 from .parts import DoneState, PartWriter, lock_output, merge_parts, prepare_output, read_done
-from .run import add_place
+from .progress import Progress
+from .run import finish_report
 from .schema import Schema, load_schema
 from .settings import Settings
+from .sidecar import side_file
 from .tables import Report, Status
-from .textcodec import path_text
+from .textcodec import path_text, printable
 
 __all__ = ["BatchStats", "Progress", "file_id", "plan", "run_batch"]
+
+log = logging.getLogger(__name__)
 
 
 def file_id(path: Path, max_mb: float | None = None) -> str:
@@ -122,9 +126,10 @@ def run_batch(
     inputs = inputs if isinstance(inputs, Found) else Found(list(inputs))
     schema = schema or load_schema()
     stats = BatchStats(files=len(inputs.files) + len(inputs.problems))
+    side_file(settings.meta)  # a malformed side file stops the run before the folder is touched
     lock = lock_output(out)
     try:
-        run = _Run(out, schema, settings, progress or Progress(stats.files, enabled=False), stats)
+        run = _Run(out, schema, settings, progress or Progress(stats.files), stats)
         run.provenance, run.choice = provenance or {}, Candidates(candidates or {}, run.done.paths())
         return run.run(inputs)
     finally:
@@ -139,6 +144,8 @@ class _Run:
         stats.notes += prepare_output(out)
         self.done = read_done(out)
         self.writer = PartWriter(out, settings.part_files, settings.flush_seconds)
+        self.side = side_file(settings.meta)
+        self.seconds: dict[str, float] = {}  # a file's seconds in its worker, until its row is written
         self.provenance: Mapping[str, Mapping[str, Any]] = {}
         self.choice = Candidates({})
         self.unread: set[str] = set()
@@ -158,7 +165,8 @@ class _Run:
             self._write(self.choice.rest())
             self.writer.flush()  # on Ctrl-C too: what was read is kept
             self.progress.close()
-        merged = merge_parts(self.out, s.format)
+        changed = self.writer.seq > 0 or not (self.out / f"cells.{s.format}").exists()
+        merged = merge_parts(self.out, s.format, self.schema, changed)
         self.stats.written, self.stats.rows = merged.files, merged.rows
         self.stats.seconds = time.perf_counter() - t0
         return self.stats
@@ -166,9 +174,21 @@ class _Run:
     def count(self, report: Report) -> None:
         status = self.stats.status
         status[report.status.value] = status.get(report.status.value, 0) + 1
+        seconds = self.seconds.pop(report.source_path, None)
         if report.status == Status.FAILED:
             self.stats.failed.append((report.source_path, report.error or ""))
-        self.progress.advance(failed=report.status == Status.FAILED)
+            log.info("failed: %s: %s", report.source_path, report.error)
+        else:
+            took = f", {seconds:.1f} s" if seconds is not None else ""
+            log.info(
+                "%s: %s, %d cells, %d issues%s",
+                report.source_path,
+                report.status.value,
+                report.n_cells,
+                report.n_issues,
+                took,
+            )
+        self.progress.advance(status=report.status.value, path=report.source_path, seconds=seconds)
 
     def emit_record(self, report: Report) -> None:
         """A row decided without reading the file (duplicate, unreadable)."""
@@ -188,7 +208,9 @@ class _Run:
         self.writer.add_together(rows)
         for report, _ in rows:
             if report.source_path in self.unread:
-                self.progress.advance()
+                path, status, other = report.source_path, report.status.value, report.duplicate_of
+                log.info("%s: %s (the file read instead: %s)", path, status, other)
+                self.progress.advance(status=report.status.value, path=report.source_path)
             else:
                 self.count(report)
 
@@ -201,53 +223,21 @@ class _Run:
             report, records = payload.report, payload.records
             report.came_from(self.provenance.get(t.path) or {})
             records.setdefault("issues", [])
-            add_place(report, records["issues"], payload.place_query)
+            finish_report(report, records["issues"], payload.place_query, self.side)
+            self.seconds[t.path] = payload.seconds
             self.stats.per_format.setdefault(report.format or "unknown", []).append(payload.seconds)
         self.stats.processed += 1
         self._out(report, records)
 
 
 def _advancing(tasks: Iterator[Task], progress: Progress, stats: BatchStats) -> Iterator[Task]:
+    """The tasks, telling the progress which file is handed out and how many were done in an earlier run."""
     seen = 0
     for t in tasks:
         if stats.skipped_done > seen:
-            progress.advance(n=stats.skipped_done - seen)
+            progress.advance(n=stats.skipped_done - seen, status="done earlier")
             seen = stats.skipped_done
+        progress.reading(printable(path_text(t.path)))
         yield t
     if stats.skipped_done > seen:
-        progress.advance(n=stats.skipped_done - seen)
-
-
-class Progress:
-    """A one-line progress display on stderr: files, files/s, ETA and failures; silent when stderr is no terminal."""
-
-    def __init__(self, total: int, enabled: bool | None = None, stream=None):
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
-        self.total, self.done, self.failed = total, 0, 0
-        self.t0 = time.monotonic()
-        self.last = 0.0
-
-    def advance(self, n: int = 1, failed: bool = False) -> None:
-        self.done += n
-        self.failed += int(failed)
-        if self.enabled and (time.monotonic() - self.last > 0.2 or self.done >= self.total):
-            self.render()
-
-    def line(self) -> str:
-        el = max(time.monotonic() - self.t0, 1e-9)
-        rate = self.done / el
-        eta = (self.total - self.done) / rate if rate > 0 else float("nan")
-        eta_s = "--:--" if eta != eta else f"{int(eta // 60):d}:{int(eta % 60):02d}"
-        return f"{self.done}/{self.total} files  {rate:.1f} files/s  ETA {eta_s}  failed {self.failed}"
-
-    def render(self) -> None:
-        self.last = time.monotonic()
-        self.stream.write("\r" + self.line() + "\x1b[K")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.render()
-            self.stream.write("\n")
-            self.stream.flush()
+        progress.advance(n=stats.skipped_done - seen, status="done earlier")

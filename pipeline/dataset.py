@@ -306,8 +306,11 @@ def read_dataset(directory: str | Path) -> Batch:
     return Batch(**frames, narrative=narrative)
 
 
-def dataset_files(directory: str | Path, names: Iterable[str] = OUTPUT_TABLES) -> dict[str, Path]:
-    """The table files of a folder, in its format: ``{"cells": OUT/cells.parquet, ...}`` for those present."""
+def dataset_files(
+    directory: str | Path, names: Iterable[str] = OUTPUT_TABLES, fmt: str | None = None
+) -> dict[str, Path]:
+    """The table files of a folder, in its format (``fmt``, else the one ``dataset_format`` tells): ``{"cells":
+    OUT/cells.parquet, ...}`` for those present."""
     d = Path(directory)
-    fmt = dataset_format(d)
+    fmt = fmt or dataset_format(d)
     return {name: d / f"{name}.{fmt}" for name in names if (d / f"{name}.{fmt}").exists()}

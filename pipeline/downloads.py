@@ -35,7 +35,7 @@ from .dataset import read_frame, write_frame
 from .errors import XxgkError
 from .fetch import Fetched
 from .formats import HEAD_BYTES, SUFFIXES, detect_format
-from .tables import DOWNLOADS, FETCHES
+from .tables_extra import DOWNLOADS, FETCHES
 from .textcodec import decode_bytes
 
 LOG = ".fetch-log.jsonl"

@@ -34,14 +34,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .datapackage import write_datapackage
+from .datapackage import PANEL, write_datapackage
 from .dataset import MANIFEST, TMP_SUFFIX, read_frame, stage_frames, sync_dir, write_frame
 from .errors import XxgkError
 from .settings import DEFAULTS, FORMATS
-from .tables import AUDIT_TABLES, OUTPUT_TABLES, RECORD_TABLES, Report, Status, Table
+from .tables import OUTPUT_TABLES, RECORD_TABLES, Report, Status, Table
+from .tables_extra import AUDIT_TABLES
 
 NAMES = tuple(OUTPUT_TABLES)  # the tables of an output folder; "reports" has one row per file and commits a part
-AUDIT_FILES = (*(f"{name}.{fmt}" for name in AUDIT_TABLES for fmt in FORMATS), "audit.html")  # derived from the data
+# tables made from the data (by xxgk audit, xxgk export --panel): an ingest that changes the data removes them
+DERIVED_FILES = (*(f"{name}.{fmt}" for name in [*AUDIT_TABLES, PANEL] for fmt in FORMATS), "audit.html")
 
 
 class OutputDirError(XxgkError):
@@ -284,9 +286,10 @@ class Merged:
     rows: dict[str, int] = field(default_factory=dict)
 
 
-def merge_parts(out: Path, fmt: str) -> Merged:
+def merge_parts(out: Path, fmt: str, schema=None, changed: bool = True) -> Merged:
     """Stream the parts of each table into one file ``OUT/<table>.<fmt>``, one part at a time; then put all of them
-    in place at once, ``datapackage.json`` last (see the module's description)."""
+    in place at once, ``datapackage.json`` last (see the module's description). ``changed``: the run added rows or
+    the format changed, so the files made from the data before (the audit's, the panel) are removed."""
     keep = latest_parts(out)
     merged, staged = Merged(), {}
     try:
@@ -302,9 +305,10 @@ def merge_parts(out: Path, fmt: str) -> Merged:
     for name, tmp in staged.items():
         merged.files[name] = out / f"{name}.{fmt}"
         os.replace(tmp, merged.files[name])
-    stale = [f"{name}.{other}" for name in NAMES for other in FORMATS if other != fmt] + list(AUDIT_FILES)
+    stale = [f"{name}.{other}" for name in NAMES for other in FORMATS if other != fmt]
+    stale += list(DERIVED_FILES) if changed else []
     for f in stale:
         (out / f).unlink(missing_ok=True)
     sync_dir(out)
-    write_datapackage(merged.files, out)
+    write_datapackage(merged.files, out, schema)
     return merged

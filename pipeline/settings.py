@@ -24,11 +24,18 @@ INNER_SHARE = 0.8  # an inner time limit (a LibreOffice conversion) ends within 
 
 
 def _opt(
-    default: Any, help: str, *, choices: tuple | None = None, minimum: float | None = None, above: float | None = None
+    default: Any,
+    help: str,
+    *,
+    choices: tuple | None = None,
+    minimum: float | None = None,
+    above: float | None = None,
+    path: bool = False,
 ) -> Any:
     """A field with its description, and its allowed values: one of ``choices``, at least ``minimum``, more than
-    ``above``."""
-    return field(default=default, metadata={"help": help, "choices": choices, "minimum": minimum, "above": above})
+    ``above``. ``path``: a file name, read relative to the config file that gives it."""
+    meta = {"help": help, "choices": choices, "minimum": minimum, "above": above, "path": path}
+    return field(default=default, metadata=meta)
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,12 @@ class Settings:
         60.0, "OCR confidence (0-100) below which a figure is reported for a look.", minimum=0
     )
     # -- the batch
+    meta: str | None = _opt(
+        None,
+        "CSV of what you know per report (file, path or url -> agency, region_code, year, published, url): "
+        "it overrides the titles and is kept in reports.",
+        path=True,
+    )
     format: str = _opt("parquet", "Output format of the tidy tables.", choices=FORMATS)
     workers: int | None = _opt(None, "Worker processes (default: the number of cores).", minimum=1)
     timeout: float | None = _opt(60.0, "Seconds allowed per file; a file over it is recorded as failed.", above=0)
@@ -81,6 +94,9 @@ class Settings:
     scheduler: str | None = _opt(None, "Dask scheduler address (tcp://host:8786); without it a local cluster.")
     part_files: int = _opt(500, "Files per written part (a killed run loses at most one part's work).", minimum=1)
     flush_seconds: float = _opt(60.0, "A part is written at least this often (seconds).", above=0)
+    progress_every: float = _opt(
+        30.0, "Seconds between progress lines when stderr is no terminal (a log, CI, a notebook).", above=0
+    )
     max_tasks_per_worker: int = _opt(
         1000, "Files a worker reads before it is replaced (bounds a slow leak).", minimum=1
     )
@@ -217,6 +233,11 @@ def option_type(name: str) -> Any:
         low = m["minimum"] if m["minimum"] is not None else m["above"]
         return rng(min=low, min_open=m["above"] is not None) if low is not None else rng()
     return click.STRING
+
+
+def path_options() -> tuple[str, ...]:
+    """The options that name a file (read relative to the config file that gives them)."""
+    return tuple(f.name for f in fields(Settings) if f.metadata["path"])
 
 
 def default_of(name: str) -> Any:

@@ -7,7 +7,8 @@ candidates and keeping the reading with the most common CJK characters; ``repair
 re-encodes suspicious runs as GBK and decodes them as UTF-8 where that reads better.
 
 File names are bytes too: ``path_text`` writes a path that is not valid UTF-8 (a GBK name from a Windows zip) as
-valid text, each undecodable byte as ``\\xNN``; ``valid_text`` does the same for any text that carries one.
+valid text, each undecodable byte as ``\\xNN``; ``valid_text`` does the same for any text that carries one, and
+``printable`` also escapes control characters, for the terminal.
 """
 
 from __future__ import annotations
@@ -275,3 +276,12 @@ def valid_text(text: str) -> str:
 def _only_escapes(text: str) -> bool:
     """Whether every lone surrogate in ``text`` stands for one undecodable byte (U+DC80..U+DCFF)."""
     return all(not ("\ud800" <= ch <= "\udfff") or "\udc80" <= ch <= "\udcff" for ch in text)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    """Text safe to print on a terminal: control characters (escape sequences, bidi overrides) as ``\\xNN`` or
+    ``\\uNNNN``, undecodable bytes of a name as ``\\xNN`` (a file name cannot drive the terminal)."""
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), valid_text(str(text)))

@@ -17,9 +17,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from pipeline.errors import DependencyMissing
 from pipeline.extract import ocr, origin_of
-from pipeline.settings import Settings
 from pipeline.model import Format
 from pipeline.run import document_to_result
+from pipeline.settings import Settings
 
 
 def make_scan(pdf: Path, out: Path, dpi: int = 150, first: int | None = None, last: int | None = None) -> Path:
