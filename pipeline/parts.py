@@ -39,7 +39,7 @@ from .dataset import MANIFEST, TMP_SUFFIX, read_frame, stage_frames, sync_dir, w
 from .errors import XxgkError
 from .settings import DEFAULTS, FORMATS
 from .tables import OUTPUT_TABLES, RECORD_TABLES, Report, Status, Table
-from .tables_extra import AUDIT_TABLES
+from .tables_extra import AUDIT_TABLES, CODEBOOK
 
 NAMES = tuple(OUTPUT_TABLES)  # the tables of an output folder; "reports" has one row per file and commits a part
 # tables made from the data (by xxgk audit, xxgk export --panel): an ingest that changes the data removes them
@@ -305,7 +305,7 @@ def merge_parts(out: Path, fmt: str, schema=None, changed: bool = True) -> Merge
     for name, tmp in staged.items():
         merged.files[name] = out / f"{name}.{fmt}"
         os.replace(tmp, merged.files[name])
-    stale = [f"{name}.{other}" for name in NAMES for other in FORMATS if other != fmt]
+    stale = [f"{name}.{other}" for name in (*NAMES, CODEBOOK.name) for other in FORMATS if other != fmt]
     stale += list(DERIVED_FILES) if changed else []
     for f in stale:
         (out / f).unlink(missing_ok=True)
