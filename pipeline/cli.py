@@ -198,6 +198,7 @@ def fetch_options(f):
 @setting("meta", metavar="FILE.csv")
 @setting("pdf_engine")
 @setting("ocr", "--ocr/--no-ocr")
+@setting("ocr_engine")
 @setting("workers")
 @setting("timeout")
 @setting("engine")

@@ -179,6 +179,28 @@ def _low_confidence(matched: dict[str, MatchedTable], floor: float) -> list[Issu
     ]
 
 
+OCR_REMARK_CELLS = 12  # a rule failure names at most this many of its OCR'd cells
+
+
+def _ocr_remark(issue: Issue, read: dict[tuple[str, str, str], MatchedValue], floor: float) -> Issue:
+    """A rule failure on an OCR'd report, naming the figures it read by OCR and the confidence of each, so a reader
+    can tell "may be misread" (some figure read with low confidence) from "the report does not add up" (every
+    figure read with confidence). The figures themselves are never changed to make a rule hold."""
+    cells = [read[(t, r, c)] for _, t, r, c in issue.cells if (t, r, c) in read]
+    if not cells:
+        return replace(issue, message=issue.message + " — figures read by OCR: a misread digit may be the cause")
+    named = [f"{v.row}/{v.col} {v.raw!r} ({v.confidence:.0f})" for v in cells[:OCR_REMARK_CELLS]]
+    if len(cells) > OCR_REMARK_CELLS:
+        named.append(f"… {len(cells) - OCR_REMARK_CELLS} more")
+    low = sum(1 for v in cells if v.confidence is not None and v.confidence < floor)
+    verdict = (
+        f"{low} read with confidence below {floor:g}: a misread digit may be the cause"
+        if low
+        else f"all read with confidence {floor:g} or more: as printed, the figures do not add up"
+    )
+    return replace(issue, message=f"{issue.message} — read by OCR (confidence 0-100): {', '.join(named)}; {verdict}")
+
+
 def _cap(issues: list[Issue], limit: int) -> list[Issue]:
     if len(issues) <= limit:
         return issues
@@ -239,15 +261,14 @@ def _read_figures(matched: dict[str, MatchedTable], report: Report) -> _Figures:
 def _rule_issues(
     schema: Schema, matched: dict[str, MatchedTable], figures: _Figures, settings: Settings
 ) -> list[Issue]:
-    """The failed rules, and, for figures read by OCR, the low-confidence ones (a misread digit may be the cause)."""
+    """The failed rules, and for figures read by OCR the low-confidence ones; a failure on a report read by OCR
+    names its cells read by OCR, with their confidence (``_ocr_remark``)."""
     rule_issues = reconcile(schema, {k: m.template for k, m in matched.items()}, figures.values, figures.pages)
     if not any(v.confidence is not None for m in matched.values() for v in m.values):
         return rule_issues
-    suffix = " — figures read by OCR: a misread digit may be the cause"
-    return [
-        *_low_confidence(matched, settings.ocr_min_confidence),
-        *(replace(i, message=i.message + suffix) for i in rule_issues),
-    ]
+    floor = settings.ocr_min_confidence
+    read = {(k, v.row, v.col): v for k, m in matched.items() for v in m.values if v.confidence is not None}
+    return [*_low_confidence(matched, floor), *(_ocr_remark(i, read, floor) for i in rule_issues)]
 
 
 def _answer(

@@ -18,6 +18,7 @@ from .errors import SettingsError
 
 MB = 1024 * 1024
 PDF_ENGINES = ("pdfium", "pdfplumber")
+OCR_ENGINES = ("rapidocr", "tesseract")
 ENGINES = ("local", "dask")
 FORMATS = ("parquet", "csv")
 INNER_SHARE = 0.8  # an inner time limit (a LibreOffice conversion) ends within this share of the file's own
@@ -66,7 +67,12 @@ class Settings:
         "pdfium", "How PDF pages are read: pypdfium2 (fast) or pdfplumber (reference).", choices=PDF_ENGINES
     )
     ocr: bool | None = _opt(None, "Read scanned (image-only) PDFs by OCR (default: when an OCR engine is installed).")
-    ocr_lang: str = _opt("chi_sim", "Tesseract language of scanned reports.")
+    ocr_engine: str = _opt(
+        "rapidocr",
+        "OCR engine of scanned reports: PP-OCRv4 through rapidocr-onnxruntime, or Tesseract.",
+        choices=OCR_ENGINES,
+    )
+    ocr_lang: str = _opt("chi_sim", "Tesseract language of scanned reports (ocr_engine tesseract).")
     ocr_dpi: int = _opt(150, "Resolution at which scanned pages are rendered for OCR.", minimum=36)
     ocr_max_megapixels: float = _opt(
         16.0, "Limit: a scanned page is rendered at a lower resolution if it would be larger (with a warning).", above=0
@@ -75,6 +81,12 @@ class Settings:
         40, "Scanned pages OCR'd per file at most; later ones are skipped with a warning.", minimum=1
     )
     ocr_text_pages: int = _opt(1, "Scanned pages whose running text (title, agency, year) is OCR'd.", minimum=0)
+    ocr_text_lines: int = _opt(
+        8, "Lines of running text OCR'd on each of those pages (the title is in the first; 0: all).", minimum=0
+    )
+    ocr_threads: int | None = _opt(
+        None, "Threads of one OCR engine (default: the cores shared out among the worker processes).", minimum=1
+    )
     ocr_min_confidence: float = _opt(
         60.0, "OCR confidence (0-100) below which a figure is reported for a look.", minimum=0
     )
