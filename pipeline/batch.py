@@ -4,8 +4,11 @@ The work per file is ``run.process_file``; ``engines`` decides where it runs (is
 limit, locally or on Dask) and ``parts`` how its records reach disk (atomic Parquet parts, then the single files).
 This module plans the run and ties the two together:
 
-- Resuming: a file whose ``report_id`` (SHA-256 of its bytes) is already in ``reports`` is not processed again, so
-  re-running the same command completes an interrupted run and adds only new files.
+- Limits before work: a path is looked at with ``stat`` first; a folder, FIFO or device is never opened and a file
+  over ``max_file_mb`` is never read (a failed row says so), and hashing reads at most that much.
+- Resuming: a file whose latest ``reports`` row has the same ``report_id`` (SHA-256 of its bytes) is not processed
+  again, so re-running the same command completes an interrupted run and adds only new files. A file changed since
+  is read again and its new rows replace the old; ``retry_failed`` reads the failed ones again.
 - Duplicates: bytes already seen (in this run or an earlier one) are processed once; every other path with the same
   bytes gets a reports row with status ``skipped``, ``n_cells`` 0 and ``duplicate_of`` = the path that was processed.
 - A file that cannot be read, hangs or crashes its worker gets a ``failed`` reports row with the reason; the batch
@@ -17,7 +20,6 @@ This module plans the run and ties the two together:
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -26,52 +28,78 @@ from typing import Any
 
 from .candidates import Candidates
 from .engines import BatchStats, Payload, Task, own_id, run_dask, run_local
+from .files import Found, file_digest, find_inputs, os_reason, unreadable
 from .parts import DoneState, PartWriter, lock_output, merge_parts, prepare_output, read_done
 from .progress import Progress
-from .run import find_files, finish_report, meta_sides
+from .run import finish_report, meta_sides
 from .schema import Schema, load_schema
 from .settings import Settings
 from .sidecar import SideFile, shared_addresses, side_file
 from .tables import Report, Status
+from .textcodec import path_text, printable
 
 __all__ = ["BatchStats", "Progress", "file_id", "plan", "run_batch"]
 
 log = logging.getLogger(__name__)
 
 
-def file_id(path: Path) -> str:
-    """The report_id of a file: the first 16 hex digits of the SHA-256 of its bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()[:16]
+def file_id(path: Path, max_mb: float | None = None) -> str:
+    """The report_id of a file: the first 16 hex digits of the SHA-256 of its bytes (at most ``max_mb`` MB read)."""
+    return file_digest(path, max_mb)[:16]
 
 
 def plan(
-    files: list[Path], done: DoneState, emit_record: Callable[[Report], None], stats: BatchStats
+    files: list[Path] | Found,
+    done: DoneState,
+    emit_record: Callable[[Report], None],
+    stats: BatchStats,
+    settings: Settings | None = None,
 ) -> Iterator[Task]:
-    """The files still to read, in order; duplicates and files done earlier are recorded or skipped on the way."""
-    first = dict(done.first_path)
-    for f in files:
-        path = str(f)
-        try:
-            rid = file_id(f)
-        except OSError as e:
-            if (None, path) in done.recorded:
-                stats.skipped_done += 1
-            else:
-                emit_record(Report.failed(path, f"cannot read the file: {e}"))
+    """The files still to read, in order; duplicates, files done earlier and files that cannot be read (with
+    ``Found``: also the things named that are no files) are recorded or skipped on the way."""
+    settings = Settings.resolve(settings)
+    inputs = files if isinstance(files, Found) else Found(list(files))
+    for f, problem in inputs.problems:
+        _record_failure(str(f), problem, done, emit_record, stats, settings.retry_failed)
+    first = done.first_path
+    for f in inputs.files:
+        path, shown = str(f), path_text(f)
+        rid, why = _content_id(f, settings.max_file_mb)
+        if rid is None:
+            _record_failure(path, why or "", done, emit_record, stats, settings.retry_failed)
             continue
-        if (rid, path) in done.recorded:
+        if done.done(shown, rid, settings.retry_failed):
             stats.skipped_done += 1
             continue
-        if rid in first:
+        done.supersede(shown, rid)
+        if rid in first and first[rid] != shown:
             stats.duplicates += 1
             emit_record(Report.skipped(path, rid, first[rid]))
             continue
-        first[rid] = path
+        first[rid] = shown
         yield Task(path, rid)
+
+
+def _content_id(f: Path, max_mb: float) -> tuple[str | None, str | None]:
+    """(report_id, None), or (None, why the file is not read): checked from its stat before it is opened (a folder,
+    FIFO or device never is; a file over the limit is not read), then hashed reading at most the limit."""
+    why, _ = unreadable(f, max_mb)
+    if why is not None:
+        return None, why
+    try:
+        return file_id(f, max_mb), None
+    except OSError as e:
+        return None, f"cannot read the file: {os_reason(e)}"
+
+
+def _record_failure(
+    path: str, why: str, done: DoneState, emit: Callable[[Report], None], stats: BatchStats, retry: bool
+) -> None:
+    """A failed row for a path that is not read at all, unless an earlier run recorded that already."""
+    if done.done(path_text(path), None, retry):
+        stats.skipped_done += 1
+    else:
+        emit(Report.failed(path, why))
 
 
 def run_batch(
@@ -80,7 +108,7 @@ def run_batch(
     settings: Settings | dict | None = None,
     *,
     progress: Progress | None = None,
-    files: list[Path] | None = None,
+    files: list[Path] | Found | None = None,
     schema: Schema | None = None,
     provenance: Mapping[str, Mapping[str, Any]] | None = None,
     candidates: Mapping[str, str] | None = None,
@@ -97,16 +125,17 @@ def run_batch(
     """
     settings = Settings.resolve(settings, **options)
     out = Path(out)
-    files = find_files(paths) if files is None else files
+    inputs = find_inputs(paths, exclude=[out]) if files is None else files
+    inputs = inputs if isinstance(inputs, Found) else Found(list(inputs))
     schema = schema or load_schema()
-    stats = BatchStats(files=len(files))
+    stats = BatchStats(files=len(inputs.files) + len(inputs.problems))
     side_file(settings.meta)  # a malformed side file stops the run before the folder is touched
     lock = lock_output(out)
     try:
-        run = _Run(out, schema, settings, progress or Progress(len(files)), stats)
+        run = _Run(out, schema, settings, progress or Progress(stats.files), stats)
         run.provenance, run.choice = provenance or {}, Candidates(candidates or {}, run.done.paths())
         run.sides, run.shared = meta_sides(settings, listed), shared_addresses(run.provenance, candidates or {})
-        return run.run(files)
+        return run.run(inputs)
     finally:
         lock.close()
 
@@ -116,7 +145,7 @@ class _Run:
 
     def __init__(self, out: Path, schema: Schema, settings: Settings, progress: Progress, stats: BatchStats):
         self.out, self.schema, self.settings, self.progress, self.stats = out, schema, settings, progress, stats
-        prepare_output(out)
+        stats.notes += prepare_output(out)
         self.done = read_done(out)
         self.writer = PartWriter(out, settings.part_files, settings.flush_seconds)
         self.sides = meta_sides(settings)
@@ -126,10 +155,10 @@ class _Run:
         self.choice = Candidates({})
         self.unread: set[str] = set()
 
-    def run(self, files: list[Path]) -> BatchStats:
+    def run(self, inputs: Found) -> BatchStats:
         t0 = time.perf_counter()
-        tasks = _advancing(plan(files, self.done, self.emit_record, self.stats), self.progress, self.stats)
         s = self.settings
+        tasks = _advancing(plan(inputs, self.done, self.emit_record, self.stats, s), self.progress, self.stats)
         try:
             if s.engine == "local":
                 run_local(
@@ -141,7 +170,9 @@ class _Run:
             self._write(self.choice.rest())
             self.writer.flush()  # on Ctrl-C too: what was read is kept
             self.progress.close()
-        self.stats.written = merge_parts(self.out, s.format)
+        changed = self.writer.seq > 0 or not (self.out / f"cells.{s.format}").exists()
+        merged = merge_parts(self.out, s.format, self.schema, changed)
+        self.stats.written, self.stats.rows = merged.files, merged.rows
         self.stats.seconds = time.perf_counter() - t0
         return self.stats
 
@@ -211,7 +242,7 @@ def _advancing(tasks: Iterator[Task], progress: Progress, stats: BatchStats) -> 
         if stats.skipped_done > seen:
             progress.advance(n=stats.skipped_done - seen, status="done earlier")
             seen = stats.skipped_done
-        progress.reading(t.path)
+        progress.reading(printable(path_text(t.path)))
         yield t
     if stats.skipped_done > seen:
         progress.advance(n=stats.skipped_done - seen, status="done earlier")

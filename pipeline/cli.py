@@ -1,6 +1,9 @@
 """The ``xxgk`` command line: parse options, call the library, render, exit.
 
-Exit codes: 0 all files ok (or partial), 1 some file failed, 2 bad usage, bad options or a broken schema.
+Exit codes: 0 all files ok (or partial), 1 some file failed, 2 bad usage, bad options or a broken schema, 3 the
+output folder could not be written or read (read-only, disk full, damaged, cut short): one line says what, nothing
+is lost, and running the command again once it is fixed goes on. A name is printed with control characters
+escaped, so a file name cannot drive the terminal.
 Options come from the command line, then a config file (``pipeline.config``: ``xxgk.toml`` or ``[tool.xxgk]`` in
 ``pyproject.toml``), then the defaults of ``pipeline.settings``. ``-v``/``-q`` set how much is said (the package's
 logger ``pipeline``); ``--log-file`` keeps a record of a run, file by file.
@@ -20,12 +23,28 @@ from typing import Any
 import click
 
 from .batch import BatchStats, run_batch
-from .datapackage import write_datapackage
+from .dataset import DatasetError
 from .errors import MetaFileError, SchemaFileError, SettingsError
-from .parts import OutputDirError, count_rows, read_parts
+from .files import Found
+from .parts import OutputDirError
 from .run import Result, process_file
 from .schema import Schema, TableSpec, load_schema
 from .settings import Settings, default_of, help_of, option_type
+from .textcodec import printable
+
+EXIT_OUTPUT = 3  # the output folder could not be written or read
+shown = printable  # every name and message printed goes through it
+
+
+def _output_error(e: BaseException, what: str = "the output folder") -> None:
+    """One line for an OS or dataset error about the output, then exit ``EXIT_OUTPUT``."""
+    if isinstance(e, OSError):
+        where = f"{shown(e.filename)}: " if e.filename else ""
+        why = f"{where}{e.strerror or type(e).__name__}"
+    else:
+        why = str(e)
+    click.echo(f"xxgk: cannot use {what}: {shown(why)}", err=True)
+    sys.exit(EXIT_OUTPUT)
 
 
 def setting(name: str, *decls: str, **kw):
@@ -75,7 +94,7 @@ class _Echo(logging.Handler):
     """Log records on stderr as the terminal has it at the time (a progress bar may be drawing there)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        click.echo(self.format(record), err=True)
+        click.echo("\n".join(printable(line) for line in self.format(record).split("\n")), err=True)
 
 
 def _logging(verbose: int, quiet: bool, log_file: Path | None) -> None:
@@ -190,6 +209,8 @@ def fetch_options(f):
 @setting("max_text_mb")
 @setting("max_pages")
 @setting("convert_timeout")
+@setting("max_memory_mb")
+@setting("retry_failed", "--retry-failed", is_flag=True)
 @fetch_options
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 @click.pass_context
@@ -210,51 +231,59 @@ def ingest(ctx, paths, out_dir, downloads, debug, **options):
 
     settings = _settings(ctx, options)
     schema = _schema_or_exit()
-    inputs = _ingest_inputs(paths, downloads or out_dir / "downloads", settings)
-    files, sources = inputs.files, inputs.sources
-    if not files:
+    inputs = _ingest_inputs(paths, downloads or out_dir / "downloads", settings, out_dir)
+    sources = inputs.sources
+    found = Found(inputs.files, inputs.problems)
+    n_files = len(found.files) + len(found.problems)
+    if not n_files:
         _no_reports(sources.missing)
     quiet = ctx.obj.quiet
-    progress = progress_for(len(files), files, settings.n_workers, quiet=quiet, every=settings.progress_every)
+    progress = progress_for(n_files, found.files, settings.n_workers, quiet=quiet, every=settings.progress_every)
     try:
         stats = run_batch(
             paths,
             out_dir,
             settings,
             progress=progress,
-            files=files,
+            files=found,
             schema=schema,
             provenance=sources.provenance,
             candidates=sources.candidates,
             listed=sources.listed,
         )
+        failed = _any_failed(stats)
     except (OutputDirError, MetaFileError) as e:
         raise click.UsageError(str(e)) from None
     except KeyboardInterrupt:
-        click.echo(f"\ninterrupted: what was read is kept in {out_dir}; run the same command again to go on", err=True)
+        click.echo(
+            f"\ninterrupted: what was read is kept in {shown(out_dir)}; run the same command again to go on", err=True
+        )
         sys.exit(130)
+    except (OSError, DatasetError) as e:  # read-only, disk full, a damaged file of the folder
+        _output_error(e, f"the output folder {shown(out_dir)}")
     except Exception:  # process_file records bad files itself; this is a defect in xxgk
         if debug:
             traceback.print_exc()
         raise
-    reports = read_parts(out_dir, "reports")
-    write_datapackage(stats.written, out_dir, schema)
     if not quiet:
-        click.echo(_ingest_summary(stats, len(files), len(reports), count_rows(out_dir, "cells"), out_dir))
+        click.echo(_ingest_summary(stats, n_files, out_dir))
+    for note in stats.notes:
+        click.echo(f"  note: {shown(note)}", err=True)
     for path, error in stats.failed:
-        click.echo(f"  failed: {path}: {error}", err=True)
+        click.echo(f"  failed: {shown(path)}: {shown(error)}", err=True)
     _say_missing(sources.missing)
     _meta_summary(settings.meta)
-    sys.exit(1 if (reports["status"] == "failed").any() or sources.missing else 0)
+    sys.exit(1 if failed or sources.missing else 0)
 
 
-def _ingest_inputs(paths, downloads: Path, settings: Settings):
-    """The files to read: addresses downloaded first (into ``downloads``), download folders opened."""
+def _ingest_inputs(paths, downloads: Path, settings: Settings, out_dir: Path):
+    """The files to read: addresses downloaded first (into ``downloads``), download folders opened; the output
+    folder is never searched."""
     from .downloads import AddressError
     from .sources import gather
 
     try:
-        return gather(paths, downloads, settings)
+        return gather(paths, downloads, settings, exclude=[out_dir])
     except (AddressError, OutputDirError, MetaFileError) as e:
         raise click.UsageError(str(e)) from None
     except KeyboardInterrupt:
@@ -279,7 +308,7 @@ def _no_reports(missing: list[tuple[str, str]]):
 
 def _say_missing(missing: list[tuple[str, str]]) -> None:
     for address, why in missing:
-        click.echo(f"  not downloaded: {address}: {why}", err=True)
+        click.echo(f"  not downloaded: {shown(address)}: {shown(why)}", err=True)
 
 
 @main.command()
@@ -329,6 +358,14 @@ def fetch(ctx, addresses, out_dir, **options):
     sys.exit(1 if run.missing else 0)
 
 
+def _any_failed(stats: BatchStats) -> bool:
+    """Whether the dataset (this run's rows and earlier ones) holds a failed file."""
+    from .dataset import read_frame
+    from .tables import REPORTS
+
+    return bool((read_frame(stats.written["reports"], REPORTS)["status"] == "failed").any())
+
+
 def _meta_summary(path: str | None) -> None:
     """Say which rows of the side file fitted no file read in this run, and which columns were ignored."""
     from .sidecar import side_file
@@ -344,13 +381,14 @@ def _meta_summary(path: str | None) -> None:
         click.echo(f"  --meta {path}: {len(unused)} rows fit no file read in this run (lines {lines})", err=True)
 
 
-def _ingest_summary(stats: BatchStats, n_files: int, n_reports: int, n_cells: int, out_dir: Path) -> str:
+def _ingest_summary(stats: BatchStats, n_files: int, out_dir: Path) -> str:
     st = stats.status
     by_status = " (" + ", ".join(f"{n} {s}" for s, n in sorted(st.items())) + ")" if st else ""
     return (
         f"{n_files} files: {stats.processed} read{by_status}, {stats.duplicates} duplicates, "
         f"{stats.skipped_done} done earlier; {stats.files_per_second:.1f} files/s. "
-        f"Output: {n_reports} reports, {n_cells} cells → {out_dir}" + _per_format(stats)
+        f"Output: {stats.rows.get('reports', 0)} reports, {stats.rows.get('cells', 0)} cells → {shown(out_dir)}"
+        + _per_format(stats)
     )
 
 
@@ -401,20 +439,30 @@ def export(out_dir, wide, panel, labels, out_file):
     if out_file is None and wide:
         raise click.UsageError("--wide needs --out FILE")
     if out_file is not None and out_file.suffix.lower() not in (".csv", ".parquet"):
-        raise click.UsageError(f"--out {out_file}: the file name must end in .csv or .parquet")
+        raise click.UsageError(f"--out {shown(out_file)}: the file name must end in .csv or .parquet")
+    if out_file is not None and not out_file.absolute().parent.is_dir():
+        folder = shown(out_file.absolute().parent)
+        raise click.UsageError(f"--out {shown(out_file)}: the folder {folder} does not exist")
     try:
         dataset_format(out_dir)
+        _export(out_dir, wide, labels, out_file)
     except FileNotFoundError as e:
         raise click.UsageError(str(e)) from None
+    except (OSError, DatasetError) as e:
+        _output_error(e, "the folder or the export file")
+
+
+def _export(out_dir: Path, wide: bool, labels: str, out_file: Path | None) -> None:
     if wide:
         from .export import export_wide
 
-        click.echo(f"wide table ({labels} headers) → {export_wide(out_dir, out_file, labels)}")
+        assert out_file is not None
+        click.echo(f"wide table ({labels} headers) → {shown(export_wide(out_dir, out_file, labels))}")
         return
     from .panel import export_panel
 
     path = export_panel(out_dir, out_file, _schema_or_exit())
-    click.echo(f"panel (one row per agency and year) → {path}")
+    click.echo(f"panel (one row per agency and year) → {shown(path)}")
 
 
 @main.command()
@@ -442,18 +490,18 @@ def show(ctx, file, as_json):
         click.echo(json.dumps(out, ensure_ascii=False, indent=2, default=_json_value))
         sys.exit(1 if rep.error else 0)
     click.echo(
-        f"{file}\n  format {rep.format}, agency {rep.agency}, year {rep.year}, "
+        f"{shown(file)}\n  format {rep.format}, agency {rep.agency}, year {rep.year}, "
         f"template {rep.template}, status {rep.status.value}"
     )
     if rep.error:
-        click.echo(f"  error: {rep.error}")
+        click.echo(f"  error: {shown(rep.error)}")
         sys.exit(1)
     _show_tables(r, schema)
     if r.issues:
         click.echo(f"\nissues ({len(r.issues)}):")
         for i in r.issues:
             where = "/".join(str(x) for x in (i["table"], i["row"], i["col"]) if x)
-            click.echo(f"  {i['severity']:<7} {i['code']:<20} {where} {i['message']}")
+            click.echo(f"  {i['severity']:<7} {i['code']:<20} {where} {shown(i['message'])}")
 
 
 def _no_nan(records: list[dict]) -> list[dict]:
@@ -521,10 +569,15 @@ def audit(directory, fail_on):
         dataset_format(directory)
     except FileNotFoundError as e:
         raise click.UsageError(str(e)) from None
-    a = run_audit(directory, schema)
-    paths = write_audit(a, directory)
+    except (OSError, DatasetError) as e:
+        _output_error(e, f"the folder {shown(directory)}")
+    try:
+        a = run_audit(directory, schema)
+        paths = write_audit(a, directory)
+    except (OSError, DatasetError) as e:
+        _output_error(e, f"the folder {shown(directory)}")
     click.echo(summary(a))
-    click.echo(f"→ {paths['audit.html']}")
+    click.echo(f"→ {shown(paths['audit.html'])}")
     if fail_on and failing(a, fail_on):
         click.echo(f"failures of {fail_on} severity{' or worse' if fail_on == 'warning' else ''} found", err=True)
         sys.exit(1)

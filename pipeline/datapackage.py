@@ -92,7 +92,7 @@ def write_datapackage(files: dict[str, Path], out_dir: str | Path, schema=None) 
 
     d = Path(out_dir)
     fmt = next((Path(p).suffix.lstrip(".") for p in files.values()), None) or dataset_format(d)
-    found = {**dataset_files(d, [*TABLES, PANEL]), **files}
+    found = {**dataset_files(d, [*TABLES, PANEL], fmt), **files}
     found[CODEBOOK.name] = write_frame(codebook_frame(schema), d / CODEBOOK.name, fmt)
     tables = {}
     if PANEL in found:

@@ -1,8 +1,14 @@
 """Where the per-file work of a batch runs: isolated worker processes with a time limit, locally or on Dask.
 
-- Each file runs in a worker *process* with a time limit. A file that hangs is killed after ``timeout`` seconds and a
-  worker that crashes (segfault, out of memory) is replaced; either way ``on_result`` gets the file with no payload
-  and the reason, and the batch goes on.
+- Each file runs in a worker *process* with a time limit and a memory limit. A file that hangs is killed after
+  ``timeout`` seconds and a worker that crashes (segfault, out of memory) is replaced; either way ``on_result`` gets
+  the file with no payload and the reason, and the batch goes on.
+- Memory: what each worker's address space may grow by while it reads is limited by the OS (``RLIMIT_AS``,
+  ``max_memory_mb``), so a file that needs more fails alone (``MemoryError``, said plainly) instead of waking the
+  machine's out-of-memory killer.
+- Each worker leads its own process group and has its own scratch folder (``TMPDIR``): what it starts (LibreOffice)
+  is killed with it, and its temporary files (LibreOffice's profiles) are removed when it ends, however it ends;
+  scratch folders of runs killed outright (``kill -9``) are removed by the next run.
 - Engines: ``run_local`` (worker processes on this machine) and ``run_dask`` (the same per-file work as tasks on a
   Dask distributed cluster; without a scheduler address a local cluster is started). Dask workers must see the input
   paths (shared file system); the client, which calls ``on_result``, writes the output.
@@ -13,24 +19,29 @@ Both call ``on_result(task, payload_or_None, error_or_None)`` once per task, in 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import resource
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .run import process_file
+from .run import out_of_memory, process_file
 from .schema import Schema
-from .settings import DEFAULTS, Settings
+from .settings import DEFAULTS, MB, Settings
 from .tables import RECORD_TABLES, Report
 
 POLL_SECONDS = 0.5  # longest wait for a worker's answer before the time limits are looked at again
+SCRATCH_PREFIX = "xxgk-worker-"  # a worker's scratch folder: xxgk-worker-<pid of the run>-<random>
 
 
 @dataclass
@@ -68,6 +79,8 @@ class BatchStats:
     worker_peak_rss_mb: dict[str, float] = field(default_factory=dict)
     per_format: dict[str, list[float]] = field(default_factory=dict)  # format -> seconds per file (in the worker)
     written: dict[str, Path] = field(default_factory=dict)  # table -> the single file written at the end
+    rows: dict[str, int] = field(default_factory=dict)  # table -> rows of that file
+    notes: list[str] = field(default_factory=list)  # what the run met in the output folder (a damaged part set aside)
 
     @property
     def files_per_second(self) -> float:
@@ -90,12 +103,14 @@ def _read_one(path: str, rid: str | None, schema: Schema, settings: Settings) ->
     try:
         r = process_file(path, schema, settings, place=False)
         report, query, records = r.report, r.place_query, {name: getattr(r, name, []) for name in RECORD_TABLES}
+    except MemoryError:
+        report, query, records = Report.failed(path, out_of_memory(settings), rid), [], {}
     except Exception as e:  # process_file records bad files itself; this is a defect, keep the batch going
         report, query, records = Report.failed(path, f"internal error: {type(e).__name__}: {e}", rid), [], {}
     return Payload(report, query, records, time.perf_counter() - t0, _peak_rss_mb())
 
 
-def _serve(conn, schema: Schema, settings: Settings) -> None:
+def _serve(conn, schema: Schema, settings: Settings, scratch: str | None = None) -> None:
     """A worker process: read (path, report_id) tasks from ``conn``, answer with the file's records.
 
     The schema comes from the run (loaded and checked once there), so every worker reads with the same one even if
@@ -103,6 +118,10 @@ def _serve(conn, schema: Schema, settings: Settings) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent()
+    _own_group()
+    if scratch:
+        os.environ["TMPDIR"] = tempfile.tempdir = scratch
+    limit_memory(settings.max_memory_mb)
     while True:
         try:
             task = conn.recv()
@@ -112,6 +131,40 @@ def _serve(conn, schema: Schema, settings: Settings) -> None:
             return
         path, rid = task
         conn.send(_read_one(path, rid, schema, settings))
+
+
+def limit_memory(mb: float | None) -> None:
+    """Let this process's address space grow by at most ``mb`` MB from what it holds now (``RLIMIT_AS``; children
+    inherit it): an allocation past it fails (``MemoryError``) instead of the machine running out. A worker starts
+    as a copy of the process that made it, which may hold much (a notebook's data), so the limit is on what reading
+    files adds. No limit where the OS has none to set."""
+    if not mb or not hasattr(resource, "RLIMIT_AS"):
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    want = _address_space() + int(mb * MB)
+    if hard != resource.RLIM_INFINITY:
+        want = min(want, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_AS, (want, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def _address_space() -> int:
+    """Bytes of address space this process holds (Linux: VmSize; elsewhere 0)."""
+    try:
+        with open("/proc/self/status") as f:
+            return next((int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:")), 0)
+    except OSError:
+        return 0
+
+
+def _own_group() -> None:
+    """Lead a process group of its own, so that killing the worker's group ends what it started (LibreOffice)."""
+    try:
+        os.setpgid(0, 0)
+    except OSError:
+        pass
 
 
 def _die_with_parent() -> None:
@@ -130,8 +183,14 @@ class _Worker:
 
     def __init__(self, ctx, schema: Schema, settings: Settings, name: str = "worker"):
         self.name = name
+        self.memory_mb = settings.max_memory_mb
+        self.scratch = tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-")
+        # a worker kept for reuse (a Dask thread's) and never stopped: its folder goes when it does, or at exit
+        weakref.finalize(self, shutil.rmtree, self.scratch, ignore_errors=True)
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_serve, args=(child, schema, settings), daemon=True, name="xxgk-worker")
+        self.proc = ctx.Process(
+            target=_serve, args=(child, schema, settings, self.scratch), daemon=True, name="xxgk-worker"
+        )
         self.proc.start()
         child.close()
         self.task: Task | None = None
@@ -143,12 +202,16 @@ class _Worker:
         self.task, self.started = task, time.monotonic()
 
     def kill(self) -> None:
-        try:
-            self.proc.kill()
-        except (OSError, AttributeError):
-            pass
+        """Kill the worker and everything it started (its process group), and remove its scratch folder."""
+        pid = self.proc.pid
+        for kill in (lambda: os.killpg(pid, signal.SIGKILL), self.proc.kill):
+            try:
+                kill()
+            except (OSError, AttributeError, TypeError):
+                pass
         self.proc.join(5)
         self.conn.close()
+        self._clean()
 
     def stop(self) -> None:
         try:
@@ -160,6 +223,18 @@ class _Worker:
             self.kill()
         else:
             self.conn.close()
+            self._group_gone()
+            self._clean()
+
+    def _group_gone(self) -> None:
+        """Whatever the worker started and left running (its group) is killed too."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (OSError, TypeError):
+            pass
+
+    def _clean(self) -> None:
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     def death(self) -> str:
         self.proc.join(1)
@@ -169,7 +244,9 @@ class _Worker:
                 name = signal.Signals(-code).name
             except ValueError:
                 name = f"signal {-code}"
-            return f"worker process crashed ({name}) while reading this file"
+            memory = f" (out of memory? the limit is {self.memory_mb:g} MB, max_memory_mb)" if self.memory_mb else ""
+            hint = memory if -code in (signal.SIGABRT, signal.SIGSEGV, signal.SIGKILL, signal.SIGBUS) else ""
+            return f"worker process crashed ({name}) while reading this file{hint}"
         return f"worker process exited (code {code}) while reading this file"
 
     def receive(self) -> tuple[Payload | None, str | None]:
@@ -211,10 +288,32 @@ def own_id(payload: Payload, rid: str | None) -> Payload:
 # the local engine
 
 
+def sweep_scratch() -> None:
+    """Remove the scratch folders of runs that no longer exist (killed outright, their workers with them)."""
+    for d in Path(tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        pid = d.name[len(SCRATCH_PREFIX) :].split("-", 1)[0]
+        try:
+            if pid.isdigit() and not _alive(int(pid)) and d.stat().st_uid == os.getuid():
+                shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class _Pool:
     """``workers`` processes; a worker is replaced when it dies, times out or has read ``max_tasks`` files."""
 
     def __init__(self, n: int, schema: Schema, settings: Settings, max_tasks: int, stats: BatchStats | None):
+        sweep_scratch()
         self.ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         self.schema, self.settings, self.max_tasks, self.stats = schema, settings, max_tasks, stats
         self.workers = [self._start(f"worker-{i}") for i in range(max(1, n))]

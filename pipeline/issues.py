@@ -16,6 +16,14 @@ CODES: dict[str, tuple[str, str]] = {
     "template-from-year": ("info", "no label told the template apart; the report year decided it"),
     "matched-by-position": ("info", "columns assigned by their position, the header being lost or unreadable"),
     "unparsed-value": ("warning", "a value cell whose text is not a number"),
+    "digit-grouping": (
+        "warning",
+        "digits grouped other than in thousands, or parted by white space (2,3710; 5 7): not joined, left blank",
+    ),
+    "footnote-marker": (
+        "info",
+        "a footnote marker printed after a figure (①, ², *, ※, 注1): left out of the value, kept in raw",
+    ),
     "null-token": ("info", "a value printed as '/', '-', '—' or '无': kept as null with its raw text"),
     "unit-unknown": ("warning", "a money amount with no unit written anywhere: kept as printed"),
     "table-missing": ("warning", "a statistics table of the template was not found"),
@@ -41,6 +49,10 @@ CODES: dict[str, tuple[str, str]] = {
     "extractor-note": ("info", "how the file was read (converted from .doc, encoding repaired, read by OCR …)"),
     "extractor-warning": ("warning", "a doubt about what was read: rows guessed, pages skipped, bytes unreadable"),
     "issue-limit": ("warning", "too many issues in one report: the rest were not recorded"),
+    "path-undecodable": (
+        "warning",
+        "the file name is not valid UTF-8 (a GBK name, say): source_path writes each undecodable byte as \\xNN",
+    ),
     "meta-ambiguous": ("warning", "several rows of the metadata side file (--meta) fit the file: none was used"),
     "candidate-chosen": (
         "info",

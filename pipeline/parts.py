@@ -7,29 +7,43 @@
   holds one part at most, and a run killed at any moment (even ``kill -9``) leaves only whole parts.
 - When the run completes, the parts are streamed, one at a time, into the single files ``OUT/cells.parquet`` (or
   ``.csv``) etc. that every reader of an ingest folder expects; the parts stay, for the next run to resume from.
-- Resuming: ``read_done`` tells which (report_id, path) pairs earlier runs recorded; ``lock_output`` keeps a second
-  run out of the folder while one is writing.
+  The merge is atomic as a whole: every final file is first written under a temporary name; then
+  ``datapackage.json`` (the manifest) is removed, the files are renamed into place, and the manifest is written
+  last. A run killed while writing leaves the last complete run's files and manifest; one killed during the renames
+  leaves no manifest, which readers refuse (``dataset.dataset_format``) until the ingest is run again. The folder
+  holds one format: the other format's tables, and the audit's files (they describe the data before), are removed.
+- One row per path: a path's latest row (by part order) is the one that counts, so a file changed since an earlier
+  run, or a failed one read again (``retry_failed``), replaces its old rows in the merge and in ``read_parts``.
+- Resuming: ``read_done`` tells which paths earlier runs recorded, with which content; ``lock_output`` keeps a
+  second run out of the folder while one is writing. A committed part that cannot be read (a damaged disk, a
+  hand edit) is set aside (``.corrupt-*``) with a note, so its files are read again.
 """
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, NamedTuple
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from .dataset import TMP_SUFFIX, read_frame, write_frame, write_frames
+from .datapackage import PANEL, write_datapackage
+from .dataset import MANIFEST, TMP_SUFFIX, read_frame, stage_frames, sync_dir, write_frame
 from .errors import XxgkError
-from .settings import DEFAULTS
-from .tables import OUTPUT_TABLES, RECORD_TABLES, Report, Table
+from .settings import DEFAULTS, FORMATS
+from .tables import OUTPUT_TABLES, RECORD_TABLES, Report, Status, Table
+from .tables_extra import AUDIT_TABLES, CODEBOOK
 
 NAMES = tuple(OUTPUT_TABLES)  # the tables of an output folder; "reports" has one row per file and commits a part
+# tables made from the data (by xxgk audit, xxgk export --panel): an ingest that changes the data removes them
+DERIVED_FILES = (*(f"{name}.{fmt}" for name in [*AUDIT_TABLES, PANEL] for fmt in FORMATS), "audit.html")
 
 
 class OutputDirError(XxgkError):
@@ -63,8 +77,9 @@ def lock_output(out: Path) -> IO[str]:
     return f
 
 
-def prepare_output(out: Path) -> None:
-    """Make the part folders; remove temporary files and torn parts (no reports part) left by a killed run."""
+def prepare_output(out: Path) -> list[str]:
+    """Make the part folders; remove temporary files and torn parts (no reports part) left by a killed run, and set
+    aside committed parts that cannot be read. Returns a note for each part set aside."""
     for tmp in out.glob(f".*{TMP_SUFFIX}"):  # a final file being written when the run was killed
         tmp.unlink(missing_ok=True)
     for name in NAMES:
@@ -77,29 +92,102 @@ def prepare_output(out: Path) -> None:
         for p in list_parts(parts_dir(out, name)):
             if p.name not in committed:
                 p.unlink()
+    return [_set_aside(out, part, why) for part, why in _damaged_parts(out, committed)]
+
+
+def _damaged_parts(out: Path, committed: set[str]) -> Iterator[tuple[str, str]]:
+    """Committed parts one of whose files cannot be opened as Parquet (truncated, emptied, overwritten)."""
+    for part in sorted(committed):
+        for name in NAMES:
+            p = parts_dir(out, name) / part
+            try:
+                pq.ParquetFile(p).close()
+            except (OSError, pa.ArrowException) as e:
+                yield part, f"{name}/{part}: {type(e).__name__}: {e}"
+                break
+
+
+def _set_aside(out: Path, part: str, why: str) -> str:
+    """Rename every table's file of a damaged part out of the way (kept for a look), so its files are read again."""
+    for name in NAMES:
+        p = parts_dir(out, name) / part
+        if p.exists():
+            p.rename(p.with_name(f".corrupt-{part}"))
+    return f"a part of an earlier run cannot be read; set aside as .corrupt-{part}, its files are read again ({why})"
+
+
+class Latest(NamedTuple):
+    """A path's latest reports row, as resuming needs it."""
+
+    rid: str | None
+    status: str
+    duplicate_of: str | None = None
 
 
 @dataclass
 class DoneState:
-    """What earlier runs into the same output folder already hold."""
+    """What earlier runs into the same output folder already hold: each path's latest row."""
 
+    latest: dict[str, Latest] = field(default_factory=dict)  # source_path -> its latest row
     first_path: dict[str, str] = field(default_factory=dict)  # report_id -> the path processed for it
-    recorded: set[tuple[str | None, str]] = field(default_factory=set)  # (report_id, source_path) with a row
+    held: dict[str, set[str]] = field(default_factory=dict)  # source_path -> every content it was read with
 
     def paths(self) -> set[str]:
         """The paths with a row."""
-        return {path for _, path in self.recorded}
+        return set(self.latest)
+
+    def done(self, path: str, rid: str | None, retry_failed: bool = False) -> bool:
+        """Whether ``path`` with content ``rid`` (None: not hashed) needs no reading: its latest row is of the same
+        content, not a failure to retry, and not a duplicate of a file that no longer holds these bytes."""
+        got = self.latest.get(path)
+        if got is None or got.rid != rid:
+            return False
+        if got.status == Status.FAILED and retry_failed:
+            return False
+        if got.status == Status.SKIPPED and got.duplicate_of and rid in self.held.get(got.duplicate_of, ()):
+            holder = self.latest.get(got.duplicate_of)
+            return holder is not None and holder.rid == rid  # the file it repeats still holds these bytes
+        return True
+
+    def supersede(self, path: str, rid: str | None) -> None:
+        """``path`` is read again with content ``rid``: it stands for these bytes now, no longer for its old ones."""
+        old = self.latest.get(path)
+        if old is not None and old.rid != rid:
+            if self.first_path.get(old.rid or "") == path:
+                del self.first_path[old.rid or ""]
+            self.latest[path] = Latest(rid, "reading")
 
 
 def read_done(out: Path) -> DoneState:
     state = DoneState()
-    for p in list_parts(parts_dir(out, "reports")):
-        t = pq.read_table(p, columns=["report_id", "source_path", "status"]).to_pydict()
-        for rid, path, status in zip(t["report_id"], t["source_path"], t["status"], strict=False):
-            state.recorded.add((rid, path))
-            if rid is not None and status != "skipped":
-                state.first_path.setdefault(rid, path)
+    rows = list(_report_rows(out))
+    for _, rid, path, status, dup in rows:
+        state.latest[path] = Latest(rid, status, dup)
+        if rid is not None and status != Status.SKIPPED:
+            state.held.setdefault(path, set()).add(rid)
+    for _, rid, path, status, dup in rows:
+        if rid is not None and status != Status.SKIPPED and state.latest[path] == (rid, status, dup):
+            state.first_path.setdefault(rid, path)
     return state
+
+
+def _report_rows(out: Path) -> Iterator[tuple[str, str | None, str, str, str | None]]:
+    """(part, report_id, source_path, status, duplicate_of) of every committed reports row, in part order."""
+    for p in list_parts(parts_dir(out, "reports")):
+        t = pq.read_table(p, columns=["report_id", "source_path", "status", "duplicate_of"]).to_pydict()
+        for row in zip(t["report_id"], t["source_path"], t["status"], t["duplicate_of"], strict=True):
+            yield (p.name, *row)
+
+
+def latest_parts(out: str | Path) -> dict[str, set[str]]:
+    """For each committed part, the paths whose latest row it holds (a later part replaces an earlier one's rows)."""
+    last: dict[str, str] = {}
+    for part, _, path, _, _ in _report_rows(Path(out)):
+        last[path] = part
+    by_part: dict[str, set[str]] = {}
+    for path, part in last.items():
+        by_part.setdefault(part, set()).add(path)
+    return by_part
 
 
 class PartWriter:
@@ -108,7 +196,8 @@ class PartWriter:
     def __init__(self, out: Path, part_files: int = DEFAULTS.part_files, flush_seconds: float = DEFAULTS.flush_seconds):
         self.out = out
         self.part_files, self.flush_seconds = max(1, part_files), flush_seconds
-        self.token = f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        # parts sort in the order they were written (a later run's after an earlier one's, to the microsecond)
+        self.token = f"{time.strftime('%Y%m%dT%H%M%S')}.{time.time_ns() // 1000 % 1_000_000:06d}-{uuid.uuid4().hex[:8]}"
         self.seq = 0
         self._clear()
 
@@ -141,39 +230,85 @@ class PartWriter:
 
 
 def read_parts(out: str | Path, name: str) -> pd.DataFrame:
-    """One table as the committed parts hold it (also mid-run, or after a kill), with the project's dtypes."""
+    """One table as the committed parts hold it (also mid-run, or after a kill), with the project's dtypes: each
+    path's latest rows only."""
     table = OUTPUT_TABLES[name]
     files = list_parts(parts_dir(out, name))
     if not files:
         return table.frame()
-    return table.frame(pd.concat([read_frame(f, table) for f in files], ignore_index=True))
-
-
-def count_rows(out: str | Path, name: str) -> int:
-    """Rows of one table over its parts, from the Parquet footers (nothing is read)."""
-    return sum(pq.ParquetFile(p).metadata.num_rows for p in list_parts(parts_dir(out, name)))
+    keep = latest_parts(out)
+    frames = []
+    for f in files:
+        df = read_frame(f, table)
+        frames.append(df[df["source_path"].isin(keep.get(f.name, set()))])
+    return table.frame(pd.concat(frames, ignore_index=True))
 
 
 def _arrow_schema(table: Table) -> pa.Schema:
     return pa.Schema.from_pandas(table.frame(), preserve_index=False)
 
 
-def _conformed(path: Path, table: Table, schema: pa.Schema) -> pa.Table:
-    """A part with the declared columns in order; one written before a column was declared gets it as nulls."""
+def _conformed(path: Path, table: Table, schema: pa.Schema, paths: set[str]) -> pa.Table:
+    """A part with the declared columns in order, and only the rows of ``paths`` (whose latest rows it holds); one
+    written before a column was declared gets it as nulls."""
     t = pq.read_table(path)
     for f in schema:
         if f.name not in t.column_names:
             t = t.append_column(f.name, pa.nulls(len(t), f.type))
-    return t.select(table.names).cast(schema)
+    t = t.select(table.names).cast(schema)
+    mask = pc.is_in(t["source_path"], value_set=pa.array(sorted(paths), pa.string()))
+    return t if pc.all(mask).as_py() else t.filter(mask)
 
 
-def merge_parts(out: Path, fmt: str) -> dict[str, Path]:
-    """Stream the parts of each table into one file ``OUT/<table>.<fmt>``, atomically, one part at a time."""
-    written = {}
-    for name in NAMES:
-        table = OUTPUT_TABLES[name]
-        schema = _arrow_schema(table)
-        files = list_parts(parts_dir(out, name))
-        chunks = (_conformed(p, table, schema) for p in files) if files else [table.frame()]
-        written[name] = write_frames(chunks, out / f"{name}.{fmt}", fmt)
-    return written
+def _chunks(out: Path, name: str, keep: dict[str, set[str]]) -> Iterator[pa.Table | pd.DataFrame]:
+    """The rows of one table that count, one part at a time (an empty frame when there is no part, for the schema)."""
+    table = OUTPUT_TABLES[name]
+    schema = _arrow_schema(table)
+    files = list_parts(parts_dir(out, name))
+    if not files:
+        yield table.frame()
+    for p in files:
+        yield _conformed(p, table, schema, keep.get(p.name, set()))
+
+
+def _counted(chunks: Iterator[pa.Table | pd.DataFrame], rows: dict[str, int], name: str) -> Iterator:
+    rows[name] = 0
+    for c in chunks:
+        rows[name] += len(c)
+        yield c
+
+
+@dataclass
+class Merged:
+    """The single files a merge wrote, and their rows."""
+
+    files: dict[str, Path] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+def merge_parts(out: Path, fmt: str, schema=None, changed: bool = True) -> Merged:
+    """Stream the parts of each table into one file ``OUT/<table>.<fmt>``, one part at a time; then put all of them
+    in place at once, ``datapackage.json`` last (see the module's description). ``changed``: the run added rows or
+    the format changed, so the files made from the data before (the audit's, the panel) are removed."""
+    keep = latest_parts(out)
+    merged, staged = Merged(), {}
+    try:
+        for name in NAMES:
+            chunks = _counted(_chunks(out, name, keep), merged.rows, name)
+            staged[name] = stage_frames(chunks, out / f"{name}.{fmt}", fmt)
+    except BaseException:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    (out / MANIFEST).unlink(missing_ok=True)  # from here until it is written again, readers refuse the folder
+    sync_dir(out)
+    for name, tmp in staged.items():
+        merged.files[name] = out / f"{name}.{fmt}"
+        os.replace(tmp, merged.files[name])
+    stale = [f"{name}.{other}" for name in (*NAMES, CODEBOOK.name) for other in FORMATS if other != fmt]
+    stale += list(DERIVED_FILES) if changed else []
+    for f in stale:
+        (out / f).unlink(missing_ok=True)
+    sync_dir(out)
+    write_datapackage(merged.files, out, schema)
+    return merged

@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any
 
 from .issues import Issue
-from .text import TITLE_LINES, compact
+from .text import TITLE_CHARS, TITLE_LINES, compact
 
 # gazetteer nodes that group counties directly under a province (no prefecture-level city)
 _DIRECT_COUNTIES = re.compile(r"^(省|自治区)直辖")
@@ -100,7 +100,7 @@ def heading_candidates(agency: str | None, title: str | None = None, paragraphs:
     if not agency:
         return []
     key = compact(agency)
-    lines = [compact(x or "") for x in [title, *list(paragraphs)[:TITLE_LINES]]]
+    lines = [compact((x or "")[: 4 * TITLE_CHARS])[:TITLE_CHARS] for x in [title, *list(paragraphs)[:TITLE_LINES]]]
     out = next((heads for i in range(len(lines)) if (heads := _heads_at(lines, i, key))), [])
     return out + ([key] if key not in out else [])
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from .checks import CellKey, Values
 from .errors import XxgkError
 from .extract import extract, origin_of
-from .formats import SUFFIXES
+from .files import Found, find_inputs, os_reason, unreadable
+from .files import find_files as find_files  # where it lived before: the Python API keeps it
 from .issues import Issue, issues_to_records
 from .locate import locate
 from .match import MatchedTable, MatchedValue, match_tables, report_template
@@ -29,10 +30,17 @@ from .schema import Schema, load_schema
 from .settings import Settings
 from .sidecar import SideFile, apply_meta, side_file
 from .tables import CELLS, ISSUES, NARRATIVE, REPORTS, Batch, Report, Status
+from .textcodec import path_text
 
-PARSE_NOTE_CODES = {"unparsed": "unparsed-value", "null-token": "null-token", "unit-unknown": "unit-unknown"}
+PARSE_NOTE_CODES = {
+    "unparsed": "unparsed-value",
+    "digit-grouping": "digit-grouping",
+    "null-token": "null-token",
+    "unit-unknown": "unit-unknown",
+}
 PARSE_NOTE_TEXT = {
     "unparsed-value": " is not a number",
+    "digit-grouping": " has digits grouped other than in thousands or parted by white space; not joined, left blank",
     "null-token": " read as null",
     "unit-unknown": " has no unit (元 or 万元) in the cell or the header; kept as printed",
 }
@@ -74,25 +82,31 @@ def process_file(
     """
     schema = schema or load_schema()
     settings = Settings.resolve(settings)
-    path = str(path)
+    result = _process(str(path), schema, settings, place)
+    if path_text(path) != str(path):  # kept as surrogates to be opened; written with its odd bytes escaped
+        _add_issues(result, [Issue("path-undecodable", f"file name is not valid UTF-8: {result.report.source_path}")])
+    return result
+
+
+def _process(path: str, schema: Schema, settings: Settings, place: bool) -> Result:
+    why, size = unreadable(path, settings.max_file_mb)  # from its stat: a FIFO or device is never opened
+    if why is not None:
+        return Result(Report.failed(path, why))
+    if size == 0:
+        return Result(Report.failed(path, "empty file (0 bytes)"))
     try:
-        size = Path(path).stat().st_size
-        if size > settings.max_file_bytes:
-            return Result(
-                Report.failed(
-                    path, f"file is {size} bytes, over the limit of {settings.max_file_mb:g} MB (max_file_mb)"
-                )
-            )
-        if size == 0:
-            return Result(Report.failed(path, "empty file (0 bytes)"))
-        origin = origin_of(path)
-    except (XxgkError, OSError) as e:
+        origin = origin_of(path, max_mb=settings.max_file_mb)
+    except XxgkError as e:
         return Result(Report.failed(path, str(e)))
+    except OSError as e:
+        return Result(Report.failed(path, f"cannot read the file: {os_reason(e)}"))
     rid, fmt = origin.report_id, origin.format.value
     try:
         doc = extract(path, settings, origin=origin)
     except XxgkError as e:
         return Result(Report.failed(path, str(e), rid, fmt))
+    except MemoryError:
+        return Result(Report.failed(path, out_of_memory(settings), rid, fmt))
     except Exception as e:  # an extractor bug must not kill the batch: say so plainly, with where it happened
         return Result(Report.failed(path, _internal("reading", e), rid, fmt))
     try:
@@ -100,8 +114,29 @@ def process_file(
         if place:
             finish_report(result.report, result.issues, result.place_query, meta_sides(settings))
         return result
+    except MemoryError:
+        return Result(Report.failed(path, out_of_memory(settings), rid, fmt))
     except Exception as e:  # a defect in a later stage: the file fails, the batch goes on, the place is named
         return Result(Report.failed(path, _internal("matching", e), rid, fmt))
+
+
+def _add_issues(result: Result, issues: list[Issue]) -> None:
+    """Issues about the file as a whole, added to its result (an ok report becomes partial for a warning)."""
+    rep = result.report
+    result.issues += issues_to_records(issues, report_id=rep.report_id, source_path=rep.source_path)
+    rep.n_issues += len(issues)
+    if rep.status == Status.OK and any(i.severity in SERIOUS for i in issues):
+        rep.status = Status.PARTIAL
+
+
+def out_of_memory(settings: Settings) -> str:
+    """Why a file that ran out of memory failed: the worker's limit where one is set, else the machine's memory."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    limited = soft != resource.RLIM_INFINITY and settings.max_memory_mb
+    limit = f"the limit of {settings.max_memory_mb:g} MB (max_memory_mb)" if limited else "the memory available"
+    return f"out of memory: reading this file needed more than {limit}"
 
 
 def _header_issues(doc: Document, agency: str | None, year: int | None) -> list[Issue]:
@@ -197,6 +232,10 @@ def _read_figures(matched: dict[str, MatchedTable], report: Report) -> _Figures:
                 out.issues.append(
                     _value_issue(code, f"{kind}/{v.row}/{v.col}: {v.raw!r}" + PARSE_NOTE_TEXT[code], kind, v)
                 )
+            if p.marker:
+                value = f"{p.value:.6f}".rstrip("0").rstrip(".")
+                text = f"{kind}/{v.row}/{v.col}: {v.raw!r} read as {value}, the footnote marker {p.marker!r} left out"
+                out.issues.append(_value_issue("footnote-marker", text, kind, v))
             out.cells.append(
                 dict(
                     **ident,
@@ -275,7 +314,11 @@ def document_to_result(doc: Document, schema: Schema, settings: Settings | dict 
         report.error = (
             f"no statistics table found among {len(doc.tables)} tables (not an annual report, or its tables are images)"
         )
-        return Result(report=report, document=doc, place_query=place_query)
+        if doc.warnings:  # what the extractor left out or doubted may be why (a table over a limit)
+            report.error += f"; {len(doc.warnings)} extractor warning(s), the first: {doc.warnings[0]}"
+        records = issues_to_records(_cap(issues, settings.max_issues), report_id=rid, source_path=path)
+        report.n_issues = len(records)
+        return Result(report=report, issues=records, document=doc, place_query=place_query)
     matched = match_tables(located, schema.tables, year)
     issues += [
         Issue("table-missing", f"no {kind} table ({spec.title}) found", table=kind)
@@ -340,34 +383,16 @@ def add_place(report: Report, issues: list[dict], candidates: list[str] | None) 
         report.status = Status.PARTIAL
 
 
-def find_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named, and report files under folders named (searched recursively, in sorted order).
-
-    In a folder, hidden files, Word's lock files (``~$``) and a folder's README (which documents it) are passed over.
-    """
-    out: list[Path] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            out += sorted(
-                f
-                for f in p.rglob("*")
-                if f.is_file()
-                and f.suffix.lower() in SUFFIXES
-                and not f.name.startswith((".", "~$"))
-                and f.stem.lower() != "readme"
-            )
-        else:
-            out.append(p)
-    return out
-
-
 def iter_results(
-    files: list[Path], schema: Schema | None = None, settings: Settings | dict | None = None
+    files: list[Path] | Found, schema: Schema | None = None, settings: Settings | dict | None = None
 ) -> Iterator[Result]:
+    """Each file's result; given ``Found``, also a failed row for each thing named that cannot be read."""
     schema = schema or load_schema()
     settings = Settings.resolve(settings)
-    for f in files:
+    for f in files.files if isinstance(files, Found) else files:
         yield process_file(f, schema, settings)
+    for f, why in files.problems if isinstance(files, Found) else ():
+        yield Result(Report.failed(str(f), why))
 
 
 def results_to_batch(results: Iterable[Result]) -> Batch:
@@ -390,5 +415,5 @@ def ingest(
 ) -> Batch:
     """Read every report under ``paths`` into one tidy, checked dataset (the Python API behind ``xxgk ingest``)."""
     return results_to_batch(
-        iter_results(find_files([paths] if isinstance(paths, str | Path) else paths), schema, settings)
+        iter_results(find_inputs([paths] if isinstance(paths, str | Path) else paths), schema, settings)
     )

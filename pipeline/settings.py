@@ -21,6 +21,7 @@ PDF_ENGINES = ("pdfium", "pdfplumber")
 OCR_ENGINES = ("rapidocr", "tesseract")
 ENGINES = ("local", "dask")
 FORMATS = ("parquet", "csv")
+INNER_SHARE = 0.8  # an inner time limit (a LibreOffice conversion) ends within this share of the file's own
 
 
 def _opt(
@@ -48,8 +49,19 @@ class Settings:
     max_pages: int = _opt(500, "Limit: a PDF with more pages fails.", minimum=1)
     max_text_mb: float = _opt(50.0, "Limit: a larger web page or text dump fails (MB).", above=0)
     max_tables: int = _opt(2000, "Limit: a document with more tables fails.", minimum=1)
+    max_table_cells: int = _opt(
+        100_000, "Limit: a table of more grid positions (rows x columns) is left out, with a warning.", minimum=1
+    )
+    max_memory_mb: float | None = _opt(
+        2048.0,
+        "Limit: memory (address space, MB) a worker process may take on to read a file, enforced by the OS; a file "
+        "that needs more fails alone. None: no limit.",
+        above=0,
+    )
     max_issues: int = _opt(500, "Issues recorded per report; one 'issue-limit' row counts the rest.", minimum=1)
-    convert_timeout: float = _opt(120.0, "Seconds LibreOffice may take to convert one .doc/.wps.", above=0)
+    convert_timeout: float = _opt(
+        120.0, "Seconds LibreOffice may take to convert one .doc/.wps (at most 80% of --timeout).", above=0
+    )
     # -- how pages are read
     pdf_engine: str = _opt(
         "pdfium", "How PDF pages are read: pypdfium2 (fast) or pdfplumber (reference).", choices=PDF_ENGINES
@@ -62,6 +74,9 @@ class Settings:
     )
     ocr_lang: str = _opt("chi_sim", "Tesseract language of scanned reports (ocr_engine tesseract).")
     ocr_dpi: int = _opt(150, "Resolution at which scanned pages are rendered for OCR.", minimum=36)
+    ocr_max_megapixels: float = _opt(
+        16.0, "Limit: a scanned page is rendered at a lower resolution if it would be larger (with a warning).", above=0
+    )
     ocr_max_pages: int = _opt(
         40, "Scanned pages OCR'd per file at most; later ones are skipped with a warning.", minimum=1
     )
@@ -97,6 +112,7 @@ class Settings:
     max_tasks_per_worker: int = _opt(
         1000, "Files a worker reads before it is replaced (bounds a slow leak).", minimum=1
     )
+    retry_failed: bool = _opt(False, "Read again the files an earlier run into the same output folder marked failed.")
     # -- fetching reports from the web (xxgk fetch, xxgk ingest ADDRESSES)
     fetch_rate: float = _opt(1.0, "Requests per second sent to one host at most.", above=0)
     fetch_connections: int = _opt(2, "Requests in flight to one host at most.", minimum=1)
@@ -141,6 +157,12 @@ class Settings:
     @property
     def max_text_bytes(self) -> int:
         return int(self.max_text_mb * MB)
+
+    @property
+    def convert_seconds(self) -> float:
+        """LibreOffice's time per conversion: ``convert_timeout``, but within the file's own time limit, so the
+        conversion is ended (and said so) before the worker is."""
+        return min(self.convert_timeout, INNER_SHARE * self.timeout) if self.timeout else self.convert_timeout
 
     @property
     def n_workers(self) -> int:

@@ -4,7 +4,7 @@
   downloaded first, into a download folder (``crawl.fetch_all``), and read from there;
 - a download folder (one holding ``downloads.csv``) gives the files it stored, each with where it came from and
   the group of candidates it belongs to;
-- any other existing file or folder is read as before (``run.find_files``).
+- any other existing file or folder is read as before (``files.find_inputs``: what cannot be read is kept with why).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .downloads import Address, AddressError, Sources, is_download_folder, is_url, list_kind, read_list, read_sources
-from .run import find_files
+from .files import find_inputs
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -63,6 +63,7 @@ class Inputs:
     files: list[Path]
     sources: Sources
     fetched: FetchRun | None = None  # when addresses were downloaded
+    problems: list[tuple[Path, str]] = field(default_factory=list)  # things named that cannot be read, with why
 
 
 def gather(
@@ -70,8 +71,10 @@ def gather(
     downloads: Path,
     settings: Settings,
     on_address: Callable | None = None,
+    exclude: Iterable[str | Path] = (),
 ) -> Inputs:
-    """The files to read for ``args``: addresses downloaded into ``downloads`` first (resuming it)."""
+    """The files to read for ``args``: addresses downloaded into ``downloads`` first (resuming it); folders in
+    ``exclude`` (the output folder) are never searched."""
     given = sort_arguments(args)
     folders = list(given.download_folders)
     fetched: FetchRun | None = None
@@ -81,5 +84,6 @@ def gather(
         fetched = fetch_all(given.addresses, downloads, settings, on_address=on_address)
         folders.append(downloads)
     sources = read_sources(folders)
-    files = list(dict.fromkeys([*sources.files, *find_files(given.paths)]))
-    return Inputs(files, sources, fetched)
+    found = find_inputs(given.paths, exclude)
+    files = list(dict.fromkeys([*sources.files, *found.files]))
+    return Inputs(files, sources, fetched, found.problems)

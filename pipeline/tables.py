@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from .issues import CODES
+from .textcodec import path_text, valid_text
 
 # pandas dtype -> Table Schema type
 FRICTIONLESS_TYPES = {"string": "string", "Int64": "integer", "float64": "number", "boolean": "boolean"}
@@ -345,6 +346,14 @@ class Report:
         if self.status == Status.SKIPPED:
             return None
         return ReadStatus.DOUBTFUL if self.n_doubts else ReadStatus.OK
+
+    def __post_init__(self) -> None:
+        # a name that is not UTF-8 (kept as surrogates to be opened) is written with its odd bytes as \xNN
+        self.source_path = path_text(self.source_path)
+        if self.duplicate_of is not None:
+            self.duplicate_of = path_text(self.duplicate_of)
+        if self.error is not None:
+            self.error = valid_text(self.error)
 
     @classmethod
     def failed(cls, path: str, error: str, report_id: str | None = None, fmt: str | None = None) -> Report:

@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 TITLE_LINES = 8  # a report's title sits in its first lines (often broken over two)
+TITLE_CHARS = 200  # ...and is short: a longer line is read for a title in its first this many characters only
 
 # what a printed "nothing" looks like in a statistics cell: null with its raw text kept, never 0
 NULL_TOKENS = frozenset(
@@ -31,6 +32,18 @@ NUMBERED_LINE = re.compile(
 # a cell text laid out like a figure: digits with separators, signs, units, or a placeholder dash. A quick test of
 # shape for page layout; whether the text *is* a number is ``normalise.parse_value``'s to say
 FIGURE_SHAPE = re.compile(r"^[\s0-9０-９.,，．+\-−—–/／%％()（）万元]*[0-9０-９\-—–/／][\s0-9０-９.,，．%％万元]*$")
+
+
+# digits raised or lowered in print (Word's superscript runs, HTML's <sup>/<sub>) are marks, such as a footnote's
+# number, never part of a figure: extractors write them as superscript or subscript characters, which
+# ``normalise.parse_value`` tells from digits
+_RAISED = str.maketrans("0123456789+-=()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾")
+_LOWERED = str.maketrans("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎")
+
+
+def as_script(text: str, raised: bool = True) -> str:
+    """``text`` printed as a superscript (``raised``) or subscript: its digits as such characters, the rest as is."""
+    return text.translate(_RAISED if raised else _LOWERED)
 
 
 def compact(text: str | None) -> str:

@@ -5,11 +5,16 @@ charset declaration, and some carry mojibake: UTF-8 bytes once decoded as GBK an
 (``涓€銆佹€讳綋鎯呭喌`` for ``一、总体情况``). ``decode_bytes`` picks the encoding by trying the
 candidates and keeping the reading with the most common CJK characters; ``repair_mojibake``
 re-encodes suspicious runs as GBK and decodes them as UTF-8 where that reads better.
+
+File names are bytes too: ``path_text`` writes a path that is not valid UTF-8 (a GBK name from a Windows zip) as
+valid text, each undecodable byte as ``\\xNN``; ``valid_text`` does the same for any text that carries one, and
+``printable`` also escapes control characters, for the terminal.
 """
 
 from __future__ import annotations
 
 import codecs
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -248,3 +253,35 @@ def _charset_normalizer_guess(data: bytes) -> str | None:
         return None
     best = from_bytes(data[:GUESS_SAMPLE]).best()
     return _norm(best.encoding) if best is not None else None
+
+
+def path_text(path: str | os.PathLike | bytes) -> str:
+    """The path as valid UTF-8 text: bytes that are not UTF-8 written as ``\\xNN`` (the name Python could not
+    decode); the path itself, unchanged, when it is valid."""
+    raw = os.fspath(path)
+    return valid_text(raw) if isinstance(raw, str) else raw.decode("utf-8", "backslashreplace")
+
+
+def valid_text(text: str) -> str:
+    """``text`` as valid UTF-8: lone surrogates (undecodable bytes of a file name, in a message too) as ``\\xNN``."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape" if _only_escapes(text) else "backslashreplace").decode(
+            "utf-8", "backslashreplace"
+        )
+
+
+def _only_escapes(text: str) -> bool:
+    """Whether every lone surrogate in ``text`` stands for one undecodable byte (U+DC80..U+DCFF)."""
+    return all(not ("\ud800" <= ch <= "\udfff") or "\udc80" <= ch <= "\udcff" for ch in text)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    """Text safe to print on a terminal: control characters (escape sequences, bidi overrides) as ``\\xNN`` or
+    ``\\uNNNN``, undecodable bytes of a name as ``\\xNN`` (a file name cannot drive the terminal)."""
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), valid_text(str(text)))

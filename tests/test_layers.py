@@ -2,7 +2,7 @@
 
 - ``model``, ``issues``, ``errors`` (and the leaf helpers ``text``, ``settings``) import nothing of the package but
   each other as listed;
-- extractors import only the model and their helpers (errors, formats, settings, text, textcodec, each other);
+- extractors import only the model and their helpers (errors, files, formats, settings, text, textcodec, each other);
 - no stage imports the orchestration (``run``, ``batch``, its engines and parts, ``cli``);
 - nothing but the command line and the fetching modules themselves imports the fetching (web) modules.
 """
@@ -24,6 +24,7 @@ LEAVES = {
 EXTRACT_ALLOWED = {
     "pipeline.model",
     "pipeline.errors",
+    "pipeline.files",
     "pipeline.formats",
     "pipeline.settings",
     "pipeline.text",

@@ -1,19 +1,29 @@
 """Word 97 .doc and WPS .wps: converted to .docx by LibreOffice (headless), then read as .docx.
 
 Each conversion gets its own throw-away LibreOffice profile: soffice instances that share a
-profile lock each other out and exit without converting and without an error. A timeout ends
-a conversion that hangs (a password prompt, a damaged file), killing soffice's whole process
-group, since soffice forks helper processes that would outlive a plain kill.
+profile lock each other out and exit without converting and without an error. The profile lives
+in the temporary folder, which a batch worker points at its own scratch folder (removed when the
+worker ends, however it ends).
+
+LibreOffice must never outlive the reader: ``soffice.bin`` is started directly (not through the
+``soffice`` script and ``oosplash``, whose child would be left behind), in the caller's process
+group (a batch worker's: killing the worker's group kills it), and on Linux with the parent-death
+signal set, so it dies with the process that started it even after ``kill -9``. A timeout
+(``Settings.convert_seconds``: ``convert_timeout``, within the file's own time limit) ends a
+conversion that hangs (a password prompt, a damaged file).
 """
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 from ..errors import DependencyMissing, DocumentLoadError
@@ -32,6 +42,7 @@ SOFFICE_PATHS = (
 # back to LibreOffice's own type detection.
 IMPORT_FILTERS = ("MS Word 97", "MS WinWord 6.0")
 MISSING = "LibreOffice is needed to read .doc/.wps files: apt-get install libreoffice-writer"
+RESTART = 81  # soffice.bin's exit code asking to be started again (after it set up a new profile)
 
 
 class ConversionTimeout(DocumentLoadError):
@@ -52,7 +63,7 @@ def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     soffice = find_soffice()
     if soffice is None:
         raise DependencyMissing(MISSING)
-    timeout = settings.convert_timeout
+    timeout = settings.convert_seconds
     kind = "wps" if origin.format is Format.WPS else "doc"
     filters = IMPORT_FILTERS + ((None,) if kind == "wps" else ())
     with tempfile.TemporaryDirectory(prefix="xxgk-soffice-") as tmp:
@@ -112,8 +123,22 @@ def _soffice_command(soffice: str, profile: Path, infilter: str | None, outdir: 
 
 
 def _run_soffice(cmd: list[str], workdir: Path, timeout: float, kind: str, soffice: str) -> tuple[int | None, bytes]:
-    """Run soffice in its own process group; returns its exit code and what it said (stderr, else stdout)."""
+    """Run soffice (restarted while it asks to be, as it does once on a new profile); returns its exit code and what
+    it said (stderr, else stdout)."""
+    deadline = time.monotonic() + timeout
+    program = _soffice_bin(soffice)
+    while True:
+        code, said = _run_once([program or soffice, *cmd[1:]], workdir, deadline, timeout, kind, direct=bool(program))
+        if code != RESTART or time.monotonic() >= deadline:
+            return code, said
+
+
+def _run_once(
+    cmd: list[str], workdir: Path, deadline: float, timeout: float, kind: str, direct: bool
+) -> tuple[int | None, bytes]:
     env = dict(os.environ, HOME=str(workdir))  # keep soffice's own files out of the user's home
+    if direct:  # what the soffice script sets before it starts oosplash
+        env.update(LO_SAVE_LC_ALL=os.environ.get("LC_ALL", ""), LC_ALL="C", SAL_ENABLE_FILE_LOCKING="1")
     try:
         proc = subprocess.Popen(
             cmd,
@@ -122,26 +147,43 @@ def _run_soffice(cmd: list[str], workdir: Path, timeout: float, kind: str, soffi
             stdin=subprocess.DEVNULL,
             env=env,
             cwd=workdir,
-            start_new_session=True,
+            preexec_fn=_die_with_parent if direct else None,
+            start_new_session=not direct,  # a launcher that forks: its whole session is killed on a timeout
         )
     except OSError as e:
-        raise DependencyMissing(f"{MISSING} (cannot start {soffice}: {e})") from e
+        raise DependencyMissing(f"{MISSING} (cannot start {cmd[0]}: {e})") from e
     try:
-        out, err = proc.communicate(timeout=timeout)
+        out, err = proc.communicate(timeout=max(0.0, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
-        _kill_group(proc)
+        _kill(proc, direct)
         raise ConversionTimeout(
-            f"LibreOffice did not convert the .{kind} file within {timeout} s (setting convert_timeout)"
+            f"LibreOffice did not convert the .{kind} file within {timeout:g} s (setting convert_timeout)"
         ) from None
     finally:
         if proc.poll() is None:
-            _kill_group(proc)
+            _kill(proc, direct)
     return proc.returncode, (err or out or b"")
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _soffice_bin(soffice: str) -> str | None:
+    """The program the ``soffice`` script ends up running (``soffice.bin`` beside it), where there is one."""
+    real = Path(os.path.realpath(soffice))
+    binary = real.with_name("soffice.bin")
+    return str(binary) if binary != real and os.access(binary, os.X_OK) else None
+
+
+def _die_with_parent() -> None:
+    """In the child before exec (Linux): the kernel kills it when the process that started it dies."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+
+def _kill(proc: subprocess.Popen, direct: bool) -> None:
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        proc.kill() if direct else os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
     proc.communicate()

@@ -8,16 +8,19 @@ from pathlib import Path
 
 from ..errors import DocumentLoadError
 from ..model import Cell, Document, Origin, RawTable
-from ..settings import Settings
+from ..settings import DEFAULTS, MB, Settings
+from ..text import as_script
+from . import TableTooLarge, too_large
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+XML_MEMORY_FACTOR = 25  # memory to parse and read a .docx, per byte of its XML (measured: about 16-20)
 
 
 def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     """Read a .docx into a Document: tables in body order, paragraphs outside tables."""
     import docx  # python-docx
 
-    _check_zip(path, settings.max_uncompressed_bytes)
+    _check_zip(path, settings.max_uncompressed_bytes, settings.max_memory_mb)
     try:
         d = docx.Document(str(path))
     except Exception as e:  # python-docx raises many types (KeyError, XMLSyntaxError, BadZipFile...)
@@ -25,43 +28,74 @@ def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     body = d.element.body
     tables: list[RawTable] = []
     paragraphs: list[str] = []
+    warnings: list[str] = []
     max_tables = settings.max_tables
     # document order; tables nested in a layout table are tables of their own (their text is not the outer cell's)
     for el in body.iter(W + "p", W + "tbl"):
         if el.tag == W + "tbl":
             if len(tables) >= max_tables:
                 raise DocumentLoadError(f"more than {max_tables} tables (limit max_tables)")
-            tables.append(tbl_to_raw_table(el, len(tables)))
+            tables.append(_table(el, len(tables), settings.max_table_cells, warnings))
         elif next(el.iterancestors(W + "tbl"), None) is None:
             text = _text(el)
             if text.strip():
                 paragraphs.append(text)
-    return Document(origin=origin, tables=tuple(tables), paragraphs=tuple(paragraphs))
+    return Document(origin=origin, tables=tuple(tables), paragraphs=tuple(paragraphs), warnings=tuple(warnings))
 
 
-def _check_zip(path: Path, limit: int) -> None:
+def _table(tbl, index: int, max_cells: int, warnings: list[str]) -> RawTable:
+    """The table, or an empty one in its place (with a warning) when its spans reach past ``max_cells``."""
+    try:
+        return tbl_to_raw_table(tbl, index, max_cells)
+    except TableTooLarge as e:
+        warnings.append(too_large(index, e.what, max_cells))
+        return RawTable(index=index, cells=(), n_rows=0, n_cols=0)
+
+
+def _check_zip(path: Path, limit: int, memory_mb: float | None) -> None:
+    """Refuse, before inflating anything, a package over the size limit, or whose XML would need more memory to
+    parse than a worker has (about ``XML_MEMORY_FACTOR`` times its size: a small file can hold 190 MB of XML)."""
     try:
         with zipfile.ZipFile(path) as z:
-            total = sum(i.file_size for i in z.infolist())
+            members = z.infolist()
     except zipfile.BadZipFile as e:
         raise DocumentLoadError(f"cannot read .docx: not a valid zip archive ({e})") from e
+    total = sum(i.file_size for i in members)
     if total > limit:
         raise DocumentLoadError(
             f"uncompressed size {total} bytes exceeds the limit of {limit} bytes (max_uncompressed_mb)"
         )
+    xml = sum(i.file_size for i in members if i.filename.endswith((".xml", ".rels")))
+    if memory_mb and xml * XML_MEMORY_FACTOR > memory_mb * MB:
+        raise DocumentLoadError(
+            f"its XML inflates to {xml / MB:.0f} MB, which would need about {xml * XML_MEMORY_FACTOR / MB:.0f} MB "
+            f"to read, over the memory limit of {memory_mb:g} MB (max_memory_mb)"
+        )
 
 
 def _text(el) -> str:
-    """Text of a paragraph-like element: w:t runs, tabs as spaces, breaks as newlines."""
+    """Text of a paragraph-like element: w:t runs, tabs as spaces, breaks as newlines; a raised or lowered run
+    (footnote numbers) as superscript or subscript characters, never as plain digits."""
     out = []
     for node in el.iter(W + "t", W + "tab", W + "br", W + "cr"):
         if node.tag == W + "t":
-            out.append(node.text or "")
+            text = node.text or ""
+            align = _vert_align(node) if text else None
+            out.append(as_script(text, raised=align == "superscript") if align else text)
         elif node.tag == W + "tab":
             out.append(" ")
         else:
             out.append("\n")
     return "".join(out)
+
+
+def _vert_align(t) -> str | None:
+    """ "superscript" or "subscript" when the run holding ``t`` is printed so (w:vertAlign), else None."""
+    run = t.getparent()
+    rpr = run.find(W + "rPr") if run is not None else None
+    va = rpr.find(W + "vertAlign") if rpr is not None else None
+    val = va.get(W + "val") if va is not None else None
+    return val if val in ("superscript", "subscript") else None
 
 
 def _cell_text(tc) -> str:
@@ -70,23 +104,29 @@ def _cell_text(tc) -> str:
     return "\n".join(paras).strip("\n")
 
 
-def tbl_to_raw_table(tbl, index: int) -> RawTable:
-    """A w:tbl element as a RawTable: merged cells stored once with their spans."""
+def tbl_to_raw_table(tbl, index: int, max_cells: int = DEFAULTS.max_table_cells) -> RawTable:
+    """A w:tbl element as a RawTable: merged cells stored once with their spans.
+
+    Raises ``TableTooLarge`` when its rows x columns pass ``max_cells``, before a huge span is walked.
+    """
     rows = list(tbl.iterchildren(W + "tr"))
     cells: list[_Placed] = []
     open_vmerge: dict[int, _Placed] = {}  # grid column -> the cell a vMerge continues
     n_cols = 0
     for r, tr in enumerate(rows):
-        n_cols = max(n_cols, _place_row(tr, r, cells, open_vmerge))
+        n_cols = max(n_cols, _place_row(tr, r, cells, open_vmerge, max_cells // max(1, len(rows))))
     raw_cells = tuple(Cell(text=c.text, row=c.row, col=c.col, rowspan=c.rowspan, colspan=c.colspan) for c in cells)
     return RawTable(index=index, cells=raw_cells, n_rows=len(rows), n_cols=n_cols)
 
 
-def _place_row(tr, r: int, cells: list[_Placed], open_vmerge: dict[int, _Placed]) -> int:
+def _place_row(tr, r: int, cells: list[_Placed], open_vmerge: dict[int, _Placed], max_cols: int) -> int:
     """Place row ``r``'s cells (a vMerge continuation grows the cell above instead); returns the row's width."""
     col = _grid_before(tr)
     for tc in tr.iterchildren(W + "tc"):
         span, vmerge = _cell_props(tc)
+        if col + span > max_cols:
+            n_rows = len(tr.getparent().findall(W + "tr"))
+            raise TableTooLarge(f"{n_rows} rows x at least {col + span} columns")
         if vmerge == "continue" and col in open_vmerge:
             above = open_vmerge[col]
             above.rowspan = r - above.row + 1
@@ -119,7 +159,12 @@ def _grid_before(tr) -> int:
     """Grid columns left empty before the row's first cell (w:gridBefore)."""
     trpr = tr.find(W + "trPr")
     gb = trpr.find(W + "gridBefore") if trpr is not None else None
-    return int(gb.get(W + "val", "0")) if gb is not None else 0
+    return _count(gb.get(W + "val"), 0) if gb is not None else 0
+
+
+def _count(value: str | None, default: int) -> int:
+    """A whole number attribute as written (a hand-made file may write anything there)."""
+    return int(value) if value is not None and value.isdigit() else default
 
 
 def _cell_props(tc) -> tuple[int, str | None]:
@@ -128,6 +173,6 @@ def _cell_props(tc) -> tuple[int, str | None]:
     if tcpr is None:
         return 1, None
     gs = tcpr.find(W + "gridSpan")
-    span = max(1, int(gs.get(W + "val", "1"))) if gs is not None else 1
+    span = max(1, _count(gs.get(W + "val"), 1)) if gs is not None else 1
     vm = tcpr.find(W + "vMerge")
     return span, (vm.get(W + "val", "continue") if vm is not None else None)

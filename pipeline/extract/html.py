@@ -15,8 +15,10 @@ from pathlib import Path
 
 from ..errors import DocumentLoadError
 from ..model import Cell, Document, Origin, RawTable
-from ..settings import Settings
+from ..settings import DEFAULTS, Settings
+from ..text import as_script
 from ..textcodec import decode_bytes, repair_mojibake
+from . import TableTooLarge, too_large
 
 LAYOUT_MAX_COLS = 3
 MAX_COLSPAN, MAX_ROWSPAN = 1000, 65534  # the HTML standard's limits
@@ -24,6 +26,7 @@ OCCUPY_MAX_ROWS = 1000  # a rowspan blocks positions in at most this many rows b
 CHARSET_SNIFF = 8192  # bytes searched for a <meta charset> before decoding
 JS_SNIFF = 200_000  # chars searched for JavaScript-escaped markup
 JS_ESCAPED_MIN = 3  # escaped attributes (``=\\"``) that mark a page as a JS string, not one stray quote
+SCRIPT_TAGS = ("sup", "sub")  # raised or lowered text: its digits are marks (a footnote's number), see text.as_script
 SKIP_TAGS = {"script", "style", "noscript", "template", "head", "title", "iframe", "object", "select", "button"}
 BLOCK_TAGS = {
     "p",
@@ -96,10 +99,11 @@ def extract(path: Path, origin: Origin, settings: Settings) -> Document:
         root = lxml.html.document_fromstring(text)
     except Exception as e:  # lxml raises ParserError / XMLSyntaxError / ValueError on hopeless input
         raise DocumentLoadError(f"cannot parse HTML: {type(e).__name__}: {e}") from e
-    reader = _PageReader(settings.max_tables)
+    reader = _PageReader(settings.max_tables, settings.max_table_cells)
     body = root.find("body")
     reader.walk(body if body is not None else root)
     reader.flush()
+    warnings += reader.warnings
     return Document(
         origin=origin,
         tables=tuple(reader.tables),
@@ -167,9 +171,11 @@ class _PageReader:
     """Walks the page in reading order, collecting paragraphs and tables."""
 
     max_tables: int
+    max_cells: int = DEFAULTS.max_table_cells
     tables: list[RawTable] = field(default_factory=list)
     paragraphs: list[str] = field(default_factory=list)
     line: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def flush(self) -> None:
         text = _WS.sub(" ", "".join(self.line))
@@ -195,6 +201,10 @@ class _PageReader:
             return
         if tag == "br":
             self.line.append(BREAK)
+            self._tail(el)
+            return
+        if tag in SCRIPT_TAGS:
+            self.line.append(as_script(el.text_content(), raised=tag == "sup"))
             self._tail(el)
             return
         block = tag in BLOCK_TAGS
@@ -232,7 +242,12 @@ class _PageReader:
         """A data table: one RawTable, then each table nested in it as its own."""
         if len(self.tables) >= self.max_tables:
             raise DocumentLoadError(f"more than {self.max_tables} tables (limit max_tables)")
-        self.tables.append(table_to_raw_table(rows, len(self.tables)))
+        index = len(self.tables)
+        try:
+            self.tables.append(table_to_raw_table(rows, index, self.max_cells))
+        except TableTooLarge as e:
+            self.tables.append(RawTable(index=index, cells=(), n_rows=0, n_cols=0))
+            self.warnings.append(too_large(index, e.what, self.max_cells))
         for t in inner:
             if _enclosing_table(t) is table:  # deeper ones are handled by their own parent
                 self._table(t)
@@ -273,11 +288,15 @@ def _span(td, name: str, limit: int) -> int:
     return min(max(int(m.group(0)), 1), limit)
 
 
-def table_to_raw_table(rows: list, index: int) -> RawTable:
-    """``<tr>`` elements as a RawTable: each td/th stored once at its grid position with its spans."""
+def table_to_raw_table(rows: list, index: int, max_cells: int = DEFAULTS.max_table_cells) -> RawTable:
+    """``<tr>`` elements as a RawTable: each td/th stored once at its grid position with its spans.
+
+    Raises ``TableTooLarge`` as soon as the positions its spans cover (or its rows x columns) pass ``max_cells``:
+    ``colspan=1000 rowspan=1000`` on a few cells would otherwise fill memory.
+    """
     occupied: set[tuple[int, int]] = set()
     placed: list[dict] = []
-    r = 0
+    r = n_cols = 0
     for tr in rows:
         tds = _cells(tr)
         if not tds:
@@ -288,6 +307,11 @@ def table_to_raw_table(rows: list, index: int) -> RawTable:
                 c += 1
             colspan = _span(td, "colspan", MAX_COLSPAN)
             rowspan = _span(td, "rowspan", MAX_ROWSPAN)
+            n_cols = max(n_cols, c + colspan)
+            if len(occupied) + min(rowspan, OCCUPY_MAX_ROWS) * colspan > max_cells:
+                raise TableTooLarge("its row and column spans cover more positions than that")
+            if len(rows) * n_cols > max_cells:
+                raise TableTooLarge(f"{len(rows)} rows x at least {n_cols} columns")
             placed.append({"text": cell_text(td), "row": r, "col": c, "rowspan": rowspan, "colspan": colspan})
             for rr in range(r, r + min(rowspan, OCCUPY_MAX_ROWS)):
                 for cc in range(c, c + colspan):
@@ -317,6 +341,8 @@ def cell_text(td) -> str:
             return
         if tag == "br":
             parts.append(BREAK)
+        elif tag in SCRIPT_TAGS:
+            parts.append(as_script(el.text_content(), raised=tag == "sup"))
         else:
             block = tag in BLOCK_TAGS
             if block:

@@ -409,6 +409,21 @@ def _chars(job: _Job, scale: float) -> list[Char]:
 # --- a whole PDF ---------------------------------------------------------------------------------------------------
 
 
+def render_scale(size: tuple[float, float], scale: float, max_mp: float, page: int, warnings: list[str]) -> float:
+    """The scale to render a page of ``size`` points at: ``scale``, lowered (with a warning) so the image stays within
+    ``max_mp`` megapixels, decided before any pixel is drawn (a small PDF may declare a page of 5 x 5 metres)."""
+    w, h = (max(1.0, float(v)) for v in size)
+    mp = w * h * scale * scale / 1e6
+    if mp <= max_mp:
+        return scale
+    lower = scale * (max_mp / mp) ** 0.5
+    warnings.append(
+        f"page {page} is {w:.0f} x {h:.0f} pt: rendered at {lower * 72:.0f} dpi instead of {scale * 72:.0f} "
+        f"to stay within {max_mp:g} megapixels (ocr_max_megapixels)"
+    )
+    return lower
+
+
 class ScanReader:
     """The pages of an image-only PDF, read as positioned text and rules (``pdf_pages.PageReader``)."""
 
@@ -427,6 +442,7 @@ class ScanReader:
         # pages are read while a share of the file's time limit remains, so a slow machine costs pages, not the file
         self.deadline = time.monotonic() + TIME_SHARE * settings.timeout if settings.timeout else None
         self.unread: list[int] = []
+        self.warnings: list[str] = []  # pages rendered at a lower resolution for their size
 
     def __enter__(self):
         return self
@@ -439,13 +455,14 @@ class ScanReader:
             self.unread.append(pno + 1)
             return [], [], []
         page = self.doc[pno]
+        s = self.settings
         try:
-            rgb = np.asarray(page.render(scale=self.scale).to_pil().convert("RGB"))
+            scale = render_scale(page.get_size(), self.scale, s.ocr_max_megapixels, pno + 1, self.warnings)
+            rgb = np.asarray(page.render(scale=scale).to_pil().convert("RGB"))
         finally:
             page.close()
-        s = self.settings
         wanted = (s.ocr_text_lines or None) if pno < s.ocr_text_pages else 0
-        text = read_page_image(rgb, self.scale, self.engine, wanted)
+        text = read_page_image(rgb, scale, self.engine, wanted)
         self.angles.append(text.angle)
         return text.chars, text.hsegs, text.vsegs
 
@@ -470,7 +487,8 @@ def extract_scanned(path: Path, origin: Origin, settings: Settings) -> Document:
             warnings.append(
                 f"scanned PDF has {reader.total} pages; only the first {reader.n_pages} were OCR'd (ocr_max_pages)"
             )
-        pages = read_pages(reader)
+        pages = read_pages(reader, settings.max_table_cells)
+        warnings += reader.warnings + pages.warnings
         angles = [a for a in reader.angles if abs(a) >= 0.05]
         if reader.unread:
             warnings.append(

@@ -31,11 +31,11 @@ def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     with reader(path) as pdf:
         if pdf.n_pages > settings.max_pages:
             raise DocumentLoadError(f"{pdf.n_pages} pages exceeds the limit of {settings.max_pages} pages (max_pages)")
-        pages = read_pages(pdf)
+        pages = read_pages(pdf, settings.max_table_cells)
     if pages.n_chars == 0:
         return _scanned(path, origin, settings)
     tables = tuple(grid_to_raw_table(g, i) for i, g in enumerate(pages.grids))
-    return Document(origin=origin, tables=tables, paragraphs=tuple(pages.paragraphs))
+    return Document(origin=origin, tables=tables, paragraphs=tuple(pages.paragraphs), warnings=tuple(pages.warnings))
 
 
 def _scanned(path: Path, origin: Origin, settings: Settings) -> Document:

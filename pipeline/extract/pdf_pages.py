@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ..model import Cell, RawTable
+from ..settings import DEFAULTS
 from .pdf_borderless import text_tables
 from .pdf_layout import BBox, Char, Grid, GridCell, HSeg, Line, VSeg, chars_to_lines, in_any
 from .pdf_ruled import ruled_tables
@@ -38,16 +39,24 @@ class Pages:
     grids: list[Grid] = field(default_factory=list)
     paragraphs: list[str] = field(default_factory=list)
     n_chars: int = 0
+    warnings: list[str] = field(default_factory=list)  # ruled networks left out for their size
 
 
-def read_pages(reader: PageReader) -> Pages:
-    """Every page of ``reader``: its tables (a table cut by a page break stitched back into one) and other text."""
+def read_pages(reader: PageReader, max_cells: int = DEFAULTS.max_table_cells) -> Pages:
+    """Every page of ``reader``: its tables (a table cut by a page break stitched back into one) and other text; a
+    ruled network of more than ``max_cells`` grid positions is left out, with a warning."""
     tables = DocumentTables()
     out = Pages(grids=tables.grids)
     for pno in range(reader.n_pages):
         chars, hsegs, vsegs = reader.page(pno)
         out.n_chars += len(chars)
-        found, rest = page_tables(chars, hsegs, vsegs)
+        too_large: list[tuple[int, int]] = []
+        found, rest = page_tables(chars, hsegs, vsegs, max_cells, too_large)
+        out.warnings += [
+            f"page {pno + 1}: a ruled table of {r} rows x {c} columns left out, over {max_cells} grid positions "
+            "(max_table_cells)"
+            for r, c in too_large
+        ]
         tables.add_page(pno + 1, found, rest)
         out.paragraphs.extend(t for t in (ln.text() for ln in rest) if t.strip())
     return out
@@ -81,9 +90,16 @@ class DocumentTables:
         return bool(bottoms) and sum(len(ln.chars) for ln in rest if ln.top >= max(bottoms)) <= EDGE_TEXT_CHARS
 
 
-def page_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> tuple[list[Grid], list[Line]]:
-    """Tables on one page, top to bottom (ruled and borderless), and the text lines outside them."""
-    ruled = _ruled(chars, hsegs, vsegs)
+def page_tables(
+    chars: list[Char],
+    hsegs: list[HSeg],
+    vsegs: list[VSeg],
+    max_cells: int = DEFAULTS.max_table_cells,
+    too_large: list[tuple[int, int]] | None = None,
+) -> tuple[list[Grid], list[Line]]:
+    """Tables on one page, top to bottom (ruled and borderless), and the text lines outside them (a ruled network of
+    more than ``max_cells`` grid positions left out, its size added to ``too_large``)."""
+    ruled = _ruled(chars, hsegs, vsegs, max_cells, too_large)
     lines = chars_to_lines(_outside(chars, [g.bbox for g in ruled]))
     if ruled:
         lines = absorb_cut_row(max(ruled, key=lambda g: g.bbox[3]), lines)
@@ -95,9 +111,11 @@ def page_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> tupl
     return grids, lines
 
 
-def _ruled(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> list[Grid]:
+def _ruled(
+    chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg], max_cells: int, too_large: list[tuple[int, int]] | None
+) -> list[Grid]:
     """The page's ruled tables with text, two tables drawn as one grid taken apart."""
-    parts = [part for g in ruled_tables(chars, hsegs, vsegs) for part in split_at_new_header(g)]
+    parts = [part for g in ruled_tables(chars, hsegs, vsegs, max_cells, too_large) for part in split_at_new_header(g)]
     return [g for g in parts if any(c.chars for c in g.cells)]
 
 

@@ -11,19 +11,30 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from ..settings import DEFAULTS
 from .pdf_layout import SNAP_TOL, Char, Grid, GridCell, HSeg, VSeg, cluster_positions
 
 MIN_SEG_LEN = 3.0  # points; shorter path pieces are glyph strokes or dots, not ruling lines
 
 
-def ruled_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> list[Grid]:
-    """Tables drawn with ruling lines: connected line networks turned into cell grids, top to bottom."""
+def ruled_tables(
+    chars: list[Char],
+    hsegs: list[HSeg],
+    vsegs: list[VSeg],
+    max_cells: int = DEFAULTS.max_table_cells,
+    too_large: list[tuple[int, int]] | None = None,
+) -> list[Grid]:
+    """Tables drawn with ruling lines: connected line networks turned into cell grids, top to bottom.
+
+    A network of more than ``max_cells`` grid positions is no table to read (its grid would fill memory): it is
+    left out, and its (rows, columns) added to ``too_large``.
+    """
     hs, vs = _ruling_lines(hsegs, vsegs)
     if len(hs) < 2 or len(vs) < 2:
         return []
     grids = []
     for gh, gv in _networks(hs, vs):
-        grid = _lines_to_grid(gh, gv) if len(gh) >= 2 and len(gv) >= 2 else None
+        grid = _lines_to_grid(gh, gv, max_cells, too_large) if len(gh) >= 2 and len(gv) >= 2 else None
         if grid is not None:
             grids.append(grid)
     grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
@@ -125,11 +136,17 @@ class _Rules:
         return not any(self.horizontal_at(y, (xs[c] + xs[c + 1]) / 2) for c in range(len(xs) - 1))
 
 
-def _lines_to_grid(hs: list[HSeg], vs: list[VSeg]) -> Grid | None:
+def _lines_to_grid(
+    hs: list[HSeg], vs: list[VSeg], max_cells: int, too_large: list[tuple[int, int]] | None
+) -> Grid | None:
     """One network's grid: bands between all line positions, merged where no rule parts them."""
     xs, ys = _line_positions(hs, vs)
     nr, nc = len(ys) - 1, len(xs) - 1
     if nr < 1 or nc < 1 or (nr < 2 and nc < 2):
+        return None
+    if nr * nc > max_cells:
+        if too_large is not None:
+            too_large.append((nr, nc))
         return None
     rules = _Rules(hs, vs)
     cells = [
