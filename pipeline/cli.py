@@ -9,16 +9,17 @@ import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from .batch import BatchStats, Progress, run_batch
-from .datapackage import write_datapackage
 from .errors import SchemaFileError, SettingsError
-from .parts import OutputDirError, count_rows, read_parts
-from .run import Result, find_files, process_file
-from .schema import Schema, TableSpec, load_schema
 from .settings import Settings, default_of, help_of, option_type
+
+if TYPE_CHECKING:  # each command imports what it runs: `xxgk --help` and `xxgk show` never load pandas
+    from .batch import BatchStats
+    from .run import Result
+    from .schema import Schema, TableSpec
 
 
 def setting(name: str, *decls: str, **kw):
@@ -36,6 +37,8 @@ def setting(name: str, *decls: str, **kw):
 
 
 def _schema_or_exit():
+    from .schema import load_schema
+
     try:
         return load_schema()
     except SchemaFileError as e:
@@ -74,6 +77,11 @@ def main():
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
 def ingest(paths, out_dir, debug, **options):
     """Read every report under PATHS (files or folders, recursively) into tidy cells, reports and issues."""
+    from .batch import Progress, run_batch
+    from .datapackage import write_datapackage
+    from .parts import OutputDirError, count_rows, read_parts
+    from .run import find_files
+
     try:
         settings = Settings.resolve(options)
     except SettingsError as e:
@@ -147,6 +155,8 @@ def export(out_dir, wide, labels, out_file):
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def show(file):
     """Print one report's three tables as matched: keys, values, raw text and match scores."""
+    from .run import process_file
+
     schema = _schema_or_exit()
     r = process_file(file, schema)
     rep = r.report
