@@ -1,7 +1,8 @@
-"""Word .docx: every table as a grid of cells with gridSpan/vMerge spans kept (python-docx)."""
+"""Word .docx: every table as a grid of cells with gridSpan/vMerge spans kept (the main part, read with lxml)."""
 
 from __future__ import annotations
 
+import posixpath
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,18 +12,15 @@ from ..model import Cell, Document, Origin, RawTable
 from ..settings import Settings
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+_CT_DOCUMENT = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 
 
 def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     """Read a .docx into a Document: tables in body order, paragraphs outside tables."""
-    import docx  # python-docx
-
-    _check_zip(path, settings.max_uncompressed_bytes)
-    try:
-        d = docx.Document(str(path))
-    except Exception as e:  # python-docx raises many types (KeyError, XMLSyntaxError, BadZipFile...)
-        raise DocumentLoadError(f"cannot read .docx: {type(e).__name__}: {e}") from e
-    body = d.element.body
+    body = _body(path, settings.max_uncompressed_bytes)
     tables: list[RawTable] = []
     paragraphs: list[str] = []
     max_tables = settings.max_tables
@@ -39,16 +37,52 @@ def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     return Document(origin=origin, tables=tuple(tables), paragraphs=tuple(paragraphs))
 
 
-def _check_zip(path: Path, limit: int) -> None:
+def _body(path: Path, limit: int):
+    """The w:body of the package's main document part, parsed as python-docx parses it (its parser settings: no
+    entities resolved, blank text dropped) but without loading the package's other parts (styles, numbering, theme,
+    fonts …), which python-docx parses on opening and xxgk never reads."""
+    from lxml import etree
+
     try:
         with zipfile.ZipFile(path) as z:
             total = sum(i.file_size for i in z.infolist())
+            if total > limit:
+                raise DocumentLoadError(
+                    f"uncompressed size {total} bytes exceeds the limit of {limit} bytes (max_uncompressed_mb)"
+                )
+            parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
+            name = _main_part(z, parser)
+            root = etree.fromstring(z.read(name), parser)
     except zipfile.BadZipFile as e:
         raise DocumentLoadError(f"cannot read .docx: not a valid zip archive ({e})") from e
-    if total > limit:
-        raise DocumentLoadError(
-            f"uncompressed size {total} bytes exceeds the limit of {limit} bytes (max_uncompressed_mb)"
-        )
+    except DocumentLoadError:
+        raise
+    except Exception as e:  # a broken part: KeyError (missing), XMLSyntaxError, zlib errors …
+        raise DocumentLoadError(f"cannot read .docx: {type(e).__name__}: {e}") from e
+    body = root.find(W + "body")
+    if body is None:
+        raise DocumentLoadError("cannot read .docx: the main document part has no w:body")
+    return body
+
+
+def _main_part(z: zipfile.ZipFile, parser) -> str:
+    """The zip member holding the main document (``word/document.xml`` as Word writes it), found as python-docx finds
+    it: the package's officeDocument relationship; refused unless its content type is a Word document's."""
+    from lxml import etree
+
+    rels = etree.fromstring(z.read("_rels/.rels"), parser)
+    target = next((r.get("Target") for r in rels.iter(_REL + "Relationship") if r.get("Type") == _OFFICE_DOCUMENT), None)
+    if not target:
+        raise DocumentLoadError("cannot read .docx: the package names no main document (_rels/.rels)")
+    name = posixpath.normpath(target.lstrip("/"))
+    types = etree.fromstring(z.read("[Content_Types].xml"), parser)
+    ctype = next((o.get("ContentType") for o in types.iter(_CT + "Override") if o.get("PartName") == "/" + name), None)
+    if ctype is None:
+        ext = name.rsplit(".", 1)[-1].lower()
+        ctype = next((d.get("ContentType") for d in types.iter(_CT + "Default") if d.get("Extension") == ext), None)
+    if ctype != _CT_DOCUMENT:
+        raise DocumentLoadError(f"cannot read .docx: not a Word document (main part content type {ctype!r})")
+    return name
 
 
 def _text(el) -> str:
