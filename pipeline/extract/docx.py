@@ -71,7 +71,8 @@ def _main_part(z: zipfile.ZipFile, parser) -> str:
     from lxml import etree
 
     rels = etree.fromstring(z.read("_rels/.rels"), parser)
-    target = next((r.get("Target") for r in rels.iter(_REL + "Relationship") if r.get("Type") == _OFFICE_DOCUMENT), None)
+    main = (r.get("Target") for r in rels.iter(_REL + "Relationship") if r.get("Type") == _OFFICE_DOCUMENT)
+    target = next(main, None)
     if not target:
         raise DocumentLoadError("cannot read .docx: the package names no main document (_rels/.rels)")
     name = posixpath.normpath(target.lstrip("/"))
