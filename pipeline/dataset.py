@@ -17,13 +17,14 @@ import re
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING
 
 from .settings import FORMATS
 from .tables import NARRATIVE, OUTPUT_TABLES, Batch, Table
+
+if TYPE_CHECKING:  # imported where frames are read or written (a batch starts its workers before loading them)
+    import pandas as pd
+    import pyarrow as pa
 
 CORE_TABLES = ("cells", "reports", "issues")  # an output folder has these; narrative is absent in older ones
 CSV_ENCODING = "utf-8-sig"
@@ -64,6 +65,8 @@ def excel_safe(value):
 
 
 def _excel_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
     df = df.copy()
     for c in df.columns:
         if df[c].dtype == object or isinstance(df[c].dtype, pd.StringDtype):
@@ -86,6 +89,9 @@ def write_frames(chunks: Iterable[pd.DataFrame | pa.Table], path: str | Path, fm
 
 
 def _stream_parquet(chunks: Iterable[pd.DataFrame | pa.Table], tmp: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     writer = None
     try:
         for chunk in chunks:
@@ -101,6 +107,8 @@ def _stream_parquet(chunks: Iterable[pd.DataFrame | pa.Table], tmp: Path) -> Non
 
 
 def _stream_csv(chunks: Iterable[pd.DataFrame | pa.Table], tmp: Path) -> None:
+    import pyarrow as pa
+
     with open(tmp, "w", encoding=CSV_ENCODING, newline="") as f:
         header = True
         for chunk in chunks:
@@ -127,6 +135,8 @@ def write_batch(batch: Batch, out_dir: str | Path, fmt: str = "parquet") -> dict
 
 def read_frame(path: str | Path, table: Table) -> pd.DataFrame:
     """One file (Parquet or CSV, by its suffix) as a frame with exactly ``table``'s columns and dtypes."""
+    import pandas as pd
+
     path = Path(path)
     if path.suffix == ".parquet":
         return table.frame(pd.read_parquet(path))

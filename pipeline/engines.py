@@ -104,6 +104,8 @@ def _serve(conn, schema: Schema, settings: Settings) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent()
+    from . import preload  # noqa: F401  the extractors' libraries, loaded while the run plans its first file
+
     while True:
         try:
             task = conn.recv()
@@ -216,6 +218,7 @@ class _Pool:
     """``workers`` processes; a worker is replaced when it dies, times out or has read ``max_tasks`` files."""
 
     def __init__(self, n: int, schema: Schema, settings: Settings, max_tasks: int, stats: BatchStats | None):
+        # forked workers start with the package loaded (the run imported it); spawn where fork is not available
         self.ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         self.schema, self.settings, self.max_tasks, self.stats = schema, settings, max_tasks, stats
         self.workers = [self._start(f"worker-{i}") for i in range(max(1, n))]
@@ -293,9 +296,12 @@ def run_local(
     settings: Settings,
     max_tasks_per_worker: int = DEFAULTS.max_tasks_per_worker,
     stats: BatchStats | None = None,
+    on_started: Callable[[], None] | None = None,
 ) -> None:
-    """Run ``tasks`` on ``workers`` processes on this machine."""
+    """Run ``tasks`` on ``workers`` processes on this machine (``on_started`` is called once they are forked)."""
     pool = _Pool(workers, schema, settings, max_tasks_per_worker, stats)
+    if on_started is not None:
+        on_started()
     ahead = _Ahead(tasks)
     more = True
     try:

@@ -17,16 +17,16 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import IO, TYPE_CHECKING
 
 from .dataset import TMP_SUFFIX, read_frame, write_frame, write_frames
 from .errors import XxgkError
 from .settings import DEFAULTS
 from .tables import OUTPUT_TABLES, RECORD_TABLES, Report, Table
+
+if TYPE_CHECKING:  # imported where parts are read or written: a batch starts its workers before loading them
+    import pandas as pd
+    import pyarrow as pa
 
 NAMES = tuple(OUTPUT_TABLES)  # the tables of an output folder; "reports" has one row per file and commits a part
 
@@ -87,6 +87,8 @@ class DoneState:
 
 
 def read_done(out: Path) -> DoneState:
+    import pyarrow.parquet as pq
+
     state = DoneState()
     for p in list_parts(parts_dir(out, "reports")):
         t = pq.read_table(p, columns=["report_id", "source_path", "status"]).to_pydict()
@@ -132,6 +134,8 @@ class PartWriter:
 
 def read_parts(out: str | Path, name: str) -> pd.DataFrame:
     """One table as the committed parts hold it (also mid-run, or after a kill), with the project's dtypes."""
+    import pandas as pd
+
     table = OUTPUT_TABLES[name]
     files = list_parts(parts_dir(out, name))
     if not files:
@@ -141,15 +145,22 @@ def read_parts(out: str | Path, name: str) -> pd.DataFrame:
 
 def count_rows(out: str | Path, name: str) -> int:
     """Rows of one table over its parts, from the Parquet footers (nothing is read)."""
+    import pyarrow.parquet as pq
+
     return sum(pq.ParquetFile(p).metadata.num_rows for p in list_parts(parts_dir(out, name)))
 
 
 def _arrow_schema(table: Table) -> pa.Schema:
+    import pyarrow as pa
+
     return pa.Schema.from_pandas(table.frame(), preserve_index=False)
 
 
 def _conformed(path: Path, table: Table, schema: pa.Schema) -> pa.Table:
     """A part with the declared columns in order; one written before a column was declared gets it as nulls."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     t = pq.read_table(path)
     for f in schema:
         if f.name not in t.column_names:
