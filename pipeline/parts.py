@@ -87,10 +87,10 @@ class DoneState:
 
 
 def read_done(out: Path) -> DoneState:
-    import pyarrow.parquet as pq
-
     state = DoneState()
     for p in list_parts(parts_dir(out, "reports")):
+        import pyarrow.parquet as pq  # only when there are parts: a first run starts its workers sooner
+
         t = pq.read_table(p, columns=["report_id", "source_path", "status"]).to_pydict()
         for rid, path, status in zip(t["report_id"], t["source_path"], t["status"], strict=False):
             state.recorded.add((rid, path))

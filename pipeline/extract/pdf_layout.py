@@ -178,7 +178,19 @@ def lines_text(lines: list[Line]) -> str:
 def cell_text(c: GridCell) -> str:
     if c.text is not None:
         return c.text
-    return lines_text(chars_to_lines(c.chars))
+    chars = c.chars
+    if not chars:
+        return ""
+    if _one_line(chars):  # as most cells are: the line ``chars_to_lines`` would make, without clustering
+        return join_chars(sorted(chars, key=lambda ch: (ch.x0, ch.top)))
+    return lines_text(chars_to_lines(chars))
+
+
+def _one_line(chars: list[Char]) -> bool:
+    """Whether ``chars_to_lines`` puts all ``chars`` on one line: the band every char covers is deeper than
+    ``WORD_JOIN`` of the tallest char, so each overlaps the line by more than it needs to join it."""
+    band = min(ch.bottom for ch in chars) - max(ch.top for ch in chars)
+    return band > WORD_JOIN * max(ch.bottom - ch.top for ch in chars)
 
 
 def cluster_positions(values: list[float], tol: float) -> list[float]:

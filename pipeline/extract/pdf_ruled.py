@@ -159,14 +159,18 @@ def _line_positions(hs: list[HSeg], vs: list[VSeg]) -> tuple[list[float], list[f
 def _merged_regions(xs: list[float], ys: list[float], rules: _Rules) -> list[list[int]]:
     """Regions of grid positions with no rule between them, as [first row, last row, first col, last col]."""
     nr, nc = len(ys) - 1, len(xs) - 1
+    t = SNAP_TOL
+    # the rules along each column and row line, looked up once (``vertical_at``/``horizontal_at`` on those only)
+    v_at = [[v for v in rules.vs if abs(v.x - x) <= t] for x in xs]
+    h_at = [[h for h in rules.hs if abs(h.y - y) <= t] for y in ys]
     uf = _UF(nr * nc)
     for r in range(nr):
         ym = (ys[r] + ys[r + 1]) / 2
         for c in range(nc):
             xm = (xs[c] + xs[c + 1]) / 2
-            if c + 1 < nc and not rules.vertical_at(xs[c + 1], ym):
+            if c + 1 < nc and not any(v.y0 - t <= ym <= v.y1 + t for v in v_at[c + 1]):
                 uf.union(r * nc + c, r * nc + c + 1)
-            if r + 1 < nr and not rules.horizontal_at(ys[r + 1], xm):
+            if r + 1 < nr and not any(h.x0 - t <= xm <= h.x1 + t for h in h_at[r + 1]):
                 uf.union(r * nc + c, (r + 1) * nc + c)
     spans: dict[int, list[int]] = {}
     for r in range(nr):
