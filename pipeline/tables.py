@@ -8,7 +8,7 @@ cells, issues and narrative figures travel as plain records shaped by their tabl
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -374,7 +374,7 @@ class Report:
 
     def record(self) -> dict[str, Any]:
         """The row as ``REPORTS`` columns."""
-        d = asdict(self)
+        d = dict(vars(self))  # flat fields (``asdict`` would deep-copy them: the run does this for every file)
         place = d.pop("place")
         d["status"] = self.status.value
         return {**d, **{c: place.get(c) for c in PLACE_COLUMNS}}
