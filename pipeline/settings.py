@@ -123,30 +123,31 @@ def _unknown(name: str, known: set[str]) -> str:
     return f"{name}: no such option" + (f" (did you mean {near[0]!r}?)" if near else "")
 
 
+_TYPES: dict[str, Any] = {"bool": bool, "int": int, "float": int | float, "str": str}
+
+
+def _base_type(f) -> str:
+    """The field's type without ``| None``: bool, int, float or str."""
+    return str(f.type).replace(" | None", "")
+
+
 def _check(f, value: Any) -> str | None:
     """What is wrong with ``value`` for field ``f``, or None."""
-    expected = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
-    optional = "None" in expected
+    base = _base_type(f)
     if value is None:
-        return None if optional else f"{f.name}: a value is needed ({expected})"
-    base = expected.replace(" | None", "")
-    if base == "bool":
-        ok = isinstance(value, bool)
-    elif base == "int":
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif base == "float":
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-    else:
-        ok = isinstance(value, str)
-    if not ok:
+        return None if "None" in str(f.type) else f"{f.name}: a value is needed ({base})"
+    if not isinstance(value, _TYPES[base]) or (isinstance(value, bool) and base != "bool"):
         return f"{f.name}: {value!r} is not of type {base}"
-    m = f.metadata
+    return _check_range(f.name, value, f.metadata)
+
+
+def _check_range(name: str, value: Any, m: Mapping[str, Any]) -> str | None:
     if m["choices"] and value not in m["choices"]:
-        return f"{f.name}: {value!r} is not one of {', '.join(m['choices'])}"
+        return f"{name}: {value!r} is not one of {', '.join(m['choices'])}"
     if m["minimum"] is not None and value < m["minimum"]:
-        return f"{f.name}: {value!r} is below {m['minimum']}"
+        return f"{name}: {value!r} is below {m['minimum']}"
     if m["above"] is not None and value <= m["above"]:
-        return f"{f.name}: {value!r} must be more than {m['above']}"
+        return f"{name}: {value!r} must be more than {m['above']}"
     return None
 
 
@@ -160,7 +161,7 @@ def option_type(name: str) -> Any:
     import click
 
     f = next(f for f in fields(Settings) if f.name == name)
-    m, base = f.metadata, str(f.type).replace(" | None", "")
+    m, base = f.metadata, _base_type(f)
     if m["choices"]:
         return click.Choice(m["choices"])
     if base == "bool":
