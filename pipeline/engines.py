@@ -104,7 +104,6 @@ def _serve(conn, schema: Schema, settings: Settings) -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _die_with_parent()
-    from . import preload  # noqa: F401  the extractors' libraries, loaded while the run plans its first file
 
     while True:
         try:
