@@ -18,7 +18,7 @@ from ..errors import DependencyMissing, DocumentLoadError
 from ..model import Cell, Document, Origin, RawTable
 from ..settings import Settings
 from .pdf_borderless import text_tables
-from .pdf_layout import BBox, Char, Grid, HSeg, Line, VSeg, chars_to_lines, in_any
+from .pdf_layout import BBox, Char, Grid, HSeg, Line, VSeg, chars_to_lines
 from .pdf_ruled import ruled_tables
 from .pdf_stitch import stitch
 
@@ -97,18 +97,15 @@ def _scanned(path: Path, origin: Origin, settings: Settings) -> Document:
 
 def page_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> tuple[list[Grid], list[Line]]:
     """Tables on one page, top to bottom (ruled and borderless), and the text lines outside them."""
-    ruled = [g for g in ruled_tables(chars, hsegs, vsegs) if any(c.chars for c in g.cells)]
-    lines = chars_to_lines(_outside(chars, [g.bbox for g in ruled]))
+    outside: list[Char] = []  # a grid without chars holds no char's centre: the chars outside are the same
+    ruled = [g for g in ruled_tables(chars, hsegs, vsegs, outside) if any(c.chars for c in g.cells)]
+    lines = chars_to_lines(outside)
     loose, used = text_tables(lines)
     if used:
         used_set = set(used)
         lines = [ln for i, ln in enumerate(lines) if i not in used_set]
     grids = sorted(ruled + loose, key=lambda g: (g.bbox[1], g.bbox[0]))
     return grids, lines
-
-
-def _outside(chars: list[Char], boxes: list[BBox]) -> list[Char]:
-    return [ch for ch in chars if not in_any(ch, boxes)] if boxes else chars
 
 
 def grid_to_raw_table(g: Grid, index: int) -> RawTable:

@@ -16,19 +16,25 @@ from .pdf_layout import SNAP_TOL, Char, Grid, GridCell, HSeg, VSeg, cluster_posi
 MIN_SEG_LEN = 3.0  # points; shorter path pieces are glyph strokes or dots, not ruling lines
 
 
-def ruled_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> list[Grid]:
-    """Tables drawn with ruling lines: connected line networks turned into cell grids, top to bottom."""
+def ruled_tables(
+    chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg], outside: list[Char] | None = None
+) -> list[Grid]:
+    """Tables drawn with ruling lines: connected line networks turned into cell grids, top to bottom.
+
+    ``outside``, when given, receives the chars whose centre lies in no grid (the page's text around its tables),
+    from the same pass that puts the others in their cells."""
     hs, vs = _ruling_lines(hsegs, vsegs)
-    if len(hs) < 2 or len(vs) < 2:
-        return []
     grids = []
-    for gh, gv in _networks(hs, vs):
-        grid = _lines_to_grid(gh, gv) if len(gh) >= 2 and len(gv) >= 2 else None
-        if grid is not None:
-            grids.append(grid)
-    grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
+    if len(hs) >= 2 and len(vs) >= 2:
+        for gh, gv in _networks(hs, vs):
+            grid = _lines_to_grid(gh, gv) if len(gh) >= 2 and len(gv) >= 2 else None
+            if grid is not None:
+                grids.append(grid)
+        grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
     if grids:
-        _assign_chars(grids, chars)
+        _assign_chars(grids, chars, outside)
+    elif outside is not None:
+        outside.extend(chars)
     return grids
 
 
@@ -190,8 +196,9 @@ def _position_index(grid: Grid) -> dict[tuple[int, int], GridCell]:
     return pos
 
 
-def _assign_chars(grids: list[Grid], chars: list[Char]) -> None:
-    """Put each char into the cell holding its centre (in the first grid whose box holds it)."""
+def _assign_chars(grids: list[Grid], chars: list[Char], outside: list[Char] | None) -> None:
+    """Put each char into the cell holding its centre (in the first grid whose box holds it); the chars in no grid's
+    box go to ``outside`` (when given)."""
     index = [(g, _position_index(g)) for g in grids]
     for ch in chars:
         cx, cy = (ch.x0 + ch.x1) / 2, (ch.top + ch.bottom) / 2
@@ -204,3 +211,6 @@ def _assign_chars(grids: list[Grid], chars: list[Char]) -> None:
                 if cell is not None:
                     cell.chars.append(ch)
                 break
+        else:
+            if outside is not None:
+                outside.append(ch)
