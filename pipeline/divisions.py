@@ -57,28 +57,36 @@ class Divisions:
 @lru_cache(maxsize=1)
 def divisions() -> Divisions:
     """The index: from the cache file when it matches the installed table, else built (about 2 s) and cached."""
-    key = _table_key()
-    path = cache_dir() / f"divisions-{key}.pickle"
-    gc.disable()  # unpickling a few hundred thousand objects: the collector would walk them again and again
-    try:
-        with open(path, "rb") as f:
-            d = pickle.load(f)
-        if isinstance(d, Divisions):
-            return d
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        pass
-    finally:
-        gc.enable()
+    folder = cache_dir()
+    path = folder / f"divisions-{_table_key()}.pickle" if folder else None
+    if path is not None:
+        gc.disable()  # unpickling some 100,000 objects: the collector would walk them again and again
+        try:
+            with open(path, "rb") as f:
+                d = pickle.load(f)
+            if isinstance(d, Divisions):
+                return d
+        except Exception:  # missing, unreadable, torn or from another version: build it again
+            pass
+        finally:
+            gc.enable()
     d = _build()
-    _store(path, d)
+    if path is not None:
+        _store(path, d)
     return d
 
 
-def cache_dir() -> Path:
-    """Where built indexes are kept: ``$XXGK_CACHE``, else ``$XDG_CACHE_HOME/xxgk``, else ``~/.cache/xxgk``."""
+def cache_dir() -> Path | None:
+    """Where built indexes are kept: ``$XXGK_CACHE``, else ``$XDG_CACHE_HOME/xxgk``, else ``~/.cache/xxgk``; None
+    when there is no home folder either (the index is then built by every process)."""
     if os.environ.get("XXGK_CACHE"):
         return Path(os.environ["XXGK_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "xxgk"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "xxgk"
+    try:
+        return Path.home() / ".cache" / "xxgk"
+    except RuntimeError:
+        return None
 
 
 def _store(path: Path, d: Divisions) -> None:
