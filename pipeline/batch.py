@@ -10,6 +10,9 @@ This module plans the run and ties the two together:
   bytes gets a reports row with status ``skipped``, ``n_cells`` 0 and ``duplicate_of`` = the path that was processed.
 - A file that cannot be read, hangs or crashes its worker gets a ``failed`` reports row with the reason; the batch
   goes on.
+- Files downloaded from the web (``xxgk fetch``) carry where they came from (``provenance``: the REPORTS columns
+  url, page_url …) into their reports rows; the files that are candidates for one report (a web page and its
+  attachments: ``candidates``) are all read and only the one read best keeps its cells (``candidates.Candidates``).
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ import importlib
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
+from .candidates import Candidates
 from .engines import BatchStats, Payload, Task, own_id, run_dask, run_local
 from .parts import DoneState, PartWriter, lock_output, merge_parts, prepare_output, read_done
 from .run import add_place, find_files
@@ -75,12 +80,15 @@ def run_batch(
     progress: Progress | None = None,
     files: list[Path] | None = None,
     schema: Schema | None = None,
+    provenance: Mapping[str, Mapping[str, Any]] | None = None,
+    candidates: Mapping[str, str] | None = None,
     **options,
 ) -> BatchStats:
     """Read every report under ``paths`` into ``out``, resuming what is there. Returns what this run did.
 
     ``settings`` and ``options`` (names of ``Settings``: ``workers=2``, ``format="csv"`` …) are checked before
-    anything is read.
+    anything is read. ``provenance`` maps a file's path (as in ``files``) to its reports columns of where it came
+    from; ``candidates`` maps the paths of files that may each be one report to a key they share.
     """
     settings = Settings.resolve(settings, **options)
     out = Path(out)
@@ -89,7 +97,9 @@ def run_batch(
     stats = BatchStats(files=len(files))
     lock = lock_output(out)
     try:
-        return _Run(out, schema, settings, progress or Progress(len(files), enabled=False), stats).run(files)
+        run = _Run(out, schema, settings, progress or Progress(len(files), enabled=False), stats)
+        run.provenance, run.choice = provenance or {}, Candidates(candidates or {}, run.done.paths())
+        return run.run(files)
     finally:
         lock.close()
 
@@ -102,6 +112,9 @@ class _Run:
         prepare_output(out)
         self.done = read_done(out)
         self.writer = PartWriter(out, settings.part_files, settings.flush_seconds)
+        self.provenance: Mapping[str, Mapping[str, Any]] = {}
+        self.choice = Candidates({})
+        self.unread: set[str] = set()
 
     def run(self, files: list[Path]) -> BatchStats:
         t0 = time.perf_counter()
@@ -123,6 +136,7 @@ class _Run:
             else:
                 run_dask(tasks, self.on_result, s.n_workers, s.timeout, self.schema, s, s.scheduler, self.stats)
         finally:
+            self._write(self.choice.rest())
             self.writer.flush()  # on Ctrl-C too: what was read is kept
             self.progress.close()
         self.stats.written = merge_parts(self.out, s.format)
@@ -138,24 +152,39 @@ class _Run:
 
     def emit_record(self, report: Report) -> None:
         """A row decided without reading the file (duplicate, unreadable)."""
-        self.writer.add(report)
-        if report.status == Status.FAILED:
-            self.count(report)
+        if report.status != Status.FAILED:
+            self.unread.add(report.source_path)  # shown as progress, not counted as read
+        report.came_from(self.provenance.get(report.source_path) or {})
+        self._out(report, {})
+
+    def _out(self, report: Report, records: dict[str, list[dict]]) -> None:
+        """A file's rows; a candidate's wait for the rest of its group."""
+        if report.source_path in self.choice:
+            self._write(self.choice.hold(report, records))
         else:
-            self.progress.advance()
+            self._write([(report, records)])
+
+    def _write(self, rows: list[tuple[Report, dict[str, list[dict]]]]) -> None:
+        self.writer.add_together(rows)
+        for report, _ in rows:
+            if report.source_path in self.unread:
+                self.progress.advance()
+            else:
+                self.count(report)
 
     def on_result(self, t: Task, payload: Payload | None, error: str | None) -> None:
         if payload is None:
             report, records = Report.failed(t.path, error or "no result", t.rid), {}
+            report.came_from(self.provenance.get(t.path) or {})
         else:
             payload = own_id(payload, t.rid)
             report, records = payload.report, payload.records
+            report.came_from(self.provenance.get(t.path) or {})
             records.setdefault("issues", [])
             add_place(report, records["issues"], payload.place_query)
             self.stats.per_format.setdefault(report.format or "unknown", []).append(payload.seconds)
-        self.writer.add(report, records)
         self.stats.processed += 1
-        self.count(report)
+        self._out(report, records)
 
 
 WRITER_MODULES = ("pandas", "pyarrow", "pyarrow.parquet")

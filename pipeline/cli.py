@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .errors import SchemaFileError, SettingsError
+from .parts import OutputDirError
 from .settings import Settings, default_of, help_of, option_type
 
 if TYPE_CHECKING:  # each command imports what it runs: `xxgk --help` and `xxgk show` never load pandas
@@ -52,14 +53,40 @@ def main():
     """xxgk: government information-disclosure annual reports to clean, checked datasets."""
 
 
+FETCH_OPTIONS = (
+    "fetch_rate",
+    "fetch_connections",
+    "fetch_threads",
+    "fetch_timeout",
+    "fetch_retries",
+    "fetch_backoff",
+    "max_redirects",
+    "crawl_depth",
+    "crawl_max_pages",
+    "user_agent",
+)
+
+
+def fetch_options(f):
+    """The options of downloading, for the commands that download (fetch, and ingest given addresses)."""
+    for name in reversed(FETCH_OPTIONS):
+        f = setting(name)(f)
+    return f
+
+
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, required=True)
 @click.option(
     "--out",
     "out_dir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for cells, reports and issues (re-running into it resumes: files done are skipped).",
+)
+@click.option(
+    "--downloads",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Download folder for the web addresses given (default: OUT/downloads; re-running resumes it).",
 )
 @setting("format")
 @setting("pdf_engine")
@@ -74,24 +101,39 @@ def main():
 @setting("max_text_mb")
 @setting("max_pages")
 @setting("convert_timeout")
+@fetch_options
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def ingest(paths, out_dir, debug, **options):
-    """Read every report under PATHS (files or folders, recursively) into tidy cells, reports and issues."""
+def ingest(paths, out_dir, downloads, debug, **options):
+    """Read every report under PATHS into tidy cells, reports and issues.
+
+    PATHS are files or folders (searched recursively), download folders of `xxgk fetch`, web addresses, or lists
+    of them (.txt, .csv): addresses are downloaded first (as `xxgk fetch` does) and their reports read with where
+    each came from.
+    """
     from .batch import Progress, run_batch
     from .datapackage import write_datapackage
-    from .parts import OutputDirError, count_rows, read_parts
-    from .run import find_files
+    from .parts import count_rows, read_parts
 
     try:
         settings = Settings.resolve(options)
     except SettingsError as e:
         raise click.UsageError(str(e)) from None
     schema = _schema_or_exit()
-    files = find_files(paths)
+    inputs = _ingest_inputs(paths, downloads or out_dir / "downloads", settings)
+    files, sources = inputs.files, inputs.sources
     if not files:
-        raise click.UsageError("no report files (.docx .doc .wps .pdf .html .htm .txt) under the paths given")
+        _no_reports(sources.missing)
     try:
-        stats = run_batch(paths, out_dir, settings, progress=Progress(len(files)), files=files, schema=schema)
+        stats = run_batch(
+            paths,
+            out_dir,
+            settings,
+            progress=Progress(len(files)),
+            files=files,
+            schema=schema,
+            provenance=sources.provenance,
+            candidates=sources.candidates,
+        )
     except OutputDirError as e:
         raise click.UsageError(str(e)) from None
     except KeyboardInterrupt:
@@ -106,7 +148,88 @@ def ingest(paths, out_dir, debug, **options):
     click.echo(_ingest_summary(stats, len(files), len(reports), count_rows(out_dir, "cells"), out_dir))
     for path, error in stats.failed:
         click.echo(f"  failed: {path}: {error}", err=True)
-    sys.exit(1 if (reports["status"] == "failed").any() else 0)
+    _say_missing(sources.missing)
+    sys.exit(1 if (reports["status"] == "failed").any() or sources.missing else 0)
+
+
+def _ingest_inputs(paths, downloads: Path, settings: Settings):
+    """The files to read: addresses downloaded first (into ``downloads``), download folders opened."""
+    from .downloads import AddressError
+    from .sources import gather
+
+    try:
+        return gather(paths, downloads, settings)
+    except (AddressError, OutputDirError) as e:
+        raise click.UsageError(str(e)) from None
+    except KeyboardInterrupt:
+        _interrupted(downloads)
+
+
+def _interrupted(downloads: Path):
+    click.echo(
+        f"\ninterrupted: what was downloaded is kept in {downloads}; run the same command again to go on", err=True
+    )
+    sys.exit(130)
+
+
+def _no_reports(missing: list[tuple[str, str]]):
+    """Nothing to read: the addresses' reasons (exit 1), or a usage error when no address was given."""
+    if not missing:
+        raise click.UsageError("no report files (.docx .doc .wps .pdf .html .htm .txt .md) under the paths given")
+    _say_missing(missing)
+    click.echo("no report downloaded from the addresses given", err=True)
+    sys.exit(1)
+
+
+def _say_missing(missing: list[tuple[str, str]]) -> None:
+    for address, why in missing:
+        click.echo(f"  not downloaded: {address}: {why}", err=True)
+
+
+@main.command()
+@click.argument("addresses", nargs=-1, required=True)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Download folder: files by content hash, fetches.csv, downloads.csv (re-running resumes: what is stored "
+    "or refused for good is not fetched again).",
+)
+@fetch_options
+@setting("max_file_mb")
+def fetch(addresses, out_dir, **options):
+    """Download the reports ADDRESSES lead to, for `xxgk ingest OUT_DIR`.
+
+    ADDRESSES are web addresses or lists of them (.txt: one a line; .csv: a url column, the other columns kept).
+    An address may be a report's page (its tables, or its attachments that look like the report), the report file
+    itself, or a channel of reports (its report links and pagination are followed within the site, to
+    --crawl-depth and --crawl-max-pages). robots.txt is obeyed; each host gets --fetch-rate requests a second.
+    """
+    from .crawl import fetch_all
+    from .downloads import AddressError
+    from .sources import sort_arguments
+
+    try:
+        settings = Settings.resolve(options)
+        given = sort_arguments(addresses)
+    except (SettingsError, AddressError) as e:
+        raise click.UsageError(str(e)) from None
+    for p in [*given.paths, *given.download_folders]:
+        raise click.UsageError(f"{p}: not a web address, nor a .txt or .csv list of them")
+    try:
+        run = fetch_all(given.addresses, out_dir, settings)
+    except OutputDirError as e:
+        raise click.UsageError(str(e)) from None
+    except KeyboardInterrupt:
+        _interrupted(out_dir)
+    click.echo(
+        f"{run.addresses} addresses: {len(run.reports)} report files found, {len(run.missing)} reports not "
+        f"downloaded; {run.requested} addresses requested, {run.reused} answered by earlier runs → "
+        f"{out_dir / 'downloads.csv'}"
+    )
+    _say_missing(run.missing)
+    sys.exit(1 if run.missing else 0)
 
 
 def _ingest_summary(stats: BatchStats, n_files: int, n_reports: int, n_cells: int, out_dir: Path) -> str:

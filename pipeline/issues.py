@@ -38,6 +38,11 @@ CODES: dict[str, tuple[str, str]] = {
     "extractor-note": ("info", "how the file was read (converted from .doc, encoding repaired, read by OCR …)"),
     "extractor-warning": ("warning", "a doubt about what was read: rows guessed, pages skipped, bytes unreadable"),
     "issue-limit": ("warning", "too many issues in one report: the rest were not recorded"),
+    "candidate-chosen": (
+        "info",
+        "several files found for one report (a web page and its attachments): this one read best; the others are "
+        "skipped rows naming it",
+    ),
 }
 
 

@@ -20,6 +20,7 @@ class Format(StrEnum):
     PDF = "pdf"
     HTML = "html"
     TXT = "txt"
+    MD = "md"  # Markdown, or text with pipe tables (what converters and OCR tools write)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -85,6 +86,10 @@ class DoneState:
     first_path: dict[str, str] = field(default_factory=dict)  # report_id -> the path processed for it
     recorded: set[tuple[str | None, str]] = field(default_factory=set)  # (report_id, source_path) with a row
 
+    def paths(self) -> set[str]:
+        """The paths with a row."""
+        return {path for _, path in self.recorded}
+
 
 def read_done(out: Path) -> DoneState:
     state = DoneState()
@@ -115,10 +120,15 @@ class PartWriter:
         self.since = time.monotonic()
 
     def add(self, report: Report, records: dict[str, list[dict]] | None = None) -> None:
-        self.buf["reports"].append(report.record())
-        for name, rows in (records or {}).items():
-            self.buf[name] += rows
-        self.n_files += 1
+        self.add_together([(report, records)])
+
+    def add_together(self, rows: Sequence[tuple[Report, dict[str, list[dict]] | None]]) -> None:
+        """Files whose rows must land in one part (candidates for one report: a resumed run sees all or none)."""
+        for report, records in rows:
+            self.buf["reports"].append(report.record())
+            for name, recs in (records or {}).items():
+                self.buf[name] += recs
+            self.n_files += 1
         if self.n_files >= self.part_files or time.monotonic() - self.since >= self.flush_seconds:
             self.flush()
 

@@ -271,14 +271,20 @@ def add_place(report: Report, issues: list[dict], candidates: list[str] | None) 
 
 
 def find_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files named, and report files under folders named (searched recursively, in sorted order)."""
+    """Files named, and report files under folders named (searched recursively, in sorted order).
+
+    In a folder, hidden files, Word's lock files (``~$``) and a folder's README (which documents it) are passed over.
+    """
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             out += sorted(
                 f
                 for f in p.rglob("*")
-                if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.startswith((".", "~$"))
+                if f.is_file()
+                and f.suffix.lower() in SUFFIXES
+                and not f.name.startswith((".", "~$"))
+                and f.stem.lower() != "readme"
             )
         else:
             out.append(p)

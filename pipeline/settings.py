@@ -69,6 +69,30 @@ class Settings:
     max_tasks_per_worker: int = _opt(
         1000, "Files a worker reads before it is replaced (bounds a slow leak).", minimum=1
     )
+    # -- fetching reports from the web (xxgk fetch, xxgk ingest ADDRESSES)
+    fetch_rate: float = _opt(1.0, "Requests per second sent to one host at most.", above=0)
+    fetch_connections: int = _opt(2, "Requests in flight to one host at most.", minimum=1)
+    fetch_threads: int = _opt(4, "Addresses worked on at once (across hosts).", minimum=1)
+    fetch_timeout: float = _opt(
+        30.0, "Seconds one request may take (connecting, waiting, downloading); a slower one is retried.", above=0
+    )
+    fetch_retries: int = _opt(
+        3, "Retries of a request that timed out, lost its connection or got a 5xx/429.", minimum=0
+    )
+    fetch_backoff: float = _opt(2.0, "Seconds before the first retry; doubled at each further one.", minimum=0)
+    max_redirects: int = _opt(5, "Redirects followed from one address at most.", minimum=0)
+    crawl_depth: int = _opt(
+        2,
+        "Links followed from an address to reach a report page (0: every address is a report page or file).",
+        minimum=0,
+    )
+    crawl_max_pages: int = _opt(
+        200, "Web pages fetched from one address at most (channel pages, their pagination and report pages).", minimum=1
+    )
+    user_agent: str = _opt(
+        "xxgk (government information-disclosure annual reports; research)",
+        "User-Agent sent, and matched in robots.txt.",
+    )
 
     def __post_init__(self) -> None:
         problems = [p for f in fields(self) if (p := _check(f, getattr(self, f.name)))]

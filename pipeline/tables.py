@@ -110,6 +110,24 @@ PLACE = (
 )
 PLACE_COLUMNS = [c.name for c in PLACE]
 
+# Where a report downloaded by `xxgk fetch` came from (null for a file given on disk)
+LISTED_URL = _col(
+    "listed_url",
+    "string",
+    "所列网址",
+    "The address as given in the list (the report's page, the file itself, or a channel the report was found from)",
+)
+PAGE_URL = _col(
+    "page_url", "string", "所在网页", "The web page the report was found on (null when the address was the file)"
+)
+URL = _col("url", "string", "网址", "Address the report file was downloaded from")
+FINAL_URL = _col("final_url", "string", "最终网址", "The address after redirects, where the bytes came from")
+FETCHED_AT = _col("fetched_at", "string", "下载时间", "When the file was downloaded (ISO 8601, UTC)")
+HTTP_STATUS = _col("http_status", "Int64", "HTTP状态", "HTTP status of the last response (200 when downloaded)")
+CONTENT_TYPE = _col("content_type", "string", "内容类型", "Content-Type the server sent")
+PROVENANCE = (LISTED_URL, PAGE_URL, URL, FINAL_URL, FETCHED_AT, HTTP_STATUS, CONTENT_TYPE)
+PROVENANCE_COLUMNS = [c.name for c in PROVENANCE]
+
 CELLS = Table(
     "cells",
     (
@@ -140,7 +158,7 @@ REPORTS = Table(
     (
         REPORT_ID,
         SOURCE_PATH,
-        _col("format", "string", "文件格式", "Format detected from the file's bytes (docx, doc, pdf, html, txt)"),
+        _col("format", "string", "文件格式", "Format detected from the file's bytes (docx, doc, pdf, html, txt, md)"),
         AGENCY,
         YEAR,
         TEMPLATE,
@@ -158,9 +176,11 @@ REPORTS = Table(
             "duplicate_of",
             "string",
             "重复文件",
-            "For a skipped file: the path of the file with the same bytes that was read",
+            "For a skipped file: the path of the file read in its stead (the same bytes, or another candidate file "
+            "of the same web page that read better)",
         ),
         *PLACE,
+        *PROVENANCE,
     ),
     "One row per input file: what it is and where from",
     # one row per input path: a duplicate file repeats its report_id (status skipped, duplicate_of set)
@@ -216,6 +236,80 @@ NARRATIVE = Table(
 
 OUTPUT_TABLES: dict[str, Table] = {t.name: t for t in (CELLS, REPORTS, ISSUES, NARRATIVE)}
 RECORD_TABLES = ("cells", "issues", "narrative")  # many rows per file; "reports" has one and commits a part
+
+# ------------------------------------------------------------------------------------ the tables `xxgk fetch` writes
+
+SHA256 = _col("sha256", "string", "SHA-256", "SHA-256 of the bytes (its first 16 hex digits are the report_id)")
+STORED_PATH = _col("path", "string", "存储路径", "Where the bytes are stored, relative to the download folder")
+N_BYTES = _col("bytes", "Int64", "字节数", "Size of the body downloaded")
+FETCH_STATUSES = ("ok", "failed")
+
+FETCHES = Table(
+    "fetches",
+    (
+        URL,
+        FINAL_URL,
+        _col("referrer", "string", "来源网页", "The page whose link led here (null for an address given)"),
+        HTTP_STATUS,
+        CONTENT_TYPE,
+        FETCHED_AT,
+        N_BYTES,
+        SHA256,
+        STORED_PATH,
+        _col("attempts", "Int64", "尝试次数", "Requests made for this address (retries included)"),
+        _col("status", "string", "状态", "ok (stored) or failed (error says why)", FETCH_STATUSES),
+        _col("error", "string", "错误", "Why nothing was stored: HTTP status, timeout, robots.txt, size limit …"),
+        _col(
+            "retry",
+            "boolean",
+            "可重试",
+            "A failure a re-run tries again (timeout, lost connection, 5xx, 429); false for a definite answer "
+            "(4xx, disallowed by robots.txt, over the size limit)",
+        ),
+    ),
+    "One row per address requested (pages, attachments, channel pages), with its latest outcome",
+    ("url",),
+    foreign_key=False,
+)
+
+DOWNLOADS = Table(
+    "downloads",
+    (
+        LISTED_URL,
+        _col("list_row", "Int64", "列表行号", "Row of the address in the list given (1 = the first address)"),
+        PAGE_URL,
+        URL,
+        FINAL_URL,
+        FETCHED_AT,
+        HTTP_STATUS,
+        CONTENT_TYPE,
+        N_BYTES,
+        SHA256,
+        STORED_PATH,
+        _col(
+            "found_as",
+            "string",
+            "发现方式",
+            "address (the address was the file), page (tables printed in the page) or attachment (linked from it)",
+            ("address", "page", "attachment"),
+        ),
+        _col(
+            "candidates",
+            "string",
+            "候选组",
+            "Files that are candidates for one report share this key (the page's address); `xxgk ingest` reads "
+            "them all and keeps the one read best",
+        ),
+        _col("n_candidates", "Int64", "候选数", "Number of candidate files for the report"),
+        _col("status", "string", "状态", "ok (a report file stored) or failed (error says why)", FETCH_STATUSES),
+        _col("error", "string", "错误", "Why the address gave no report, or why this file was not stored"),
+    ),
+    "One row per report file found from an address given (or per address that gave none, with the reason); the "
+    "list's own columns follow",
+    foreign_key=False,
+)
+
+FETCH_TABLES: dict[str, Table] = {t.name: t for t in (FETCHES, DOWNLOADS)}
 
 # ------------------------------------------------------------------------------------ the tables `xxgk audit` writes
 
@@ -357,6 +451,14 @@ class Report:
     error: str | None = None
     duplicate_of: str | None = None
     place: dict[str, str | None] = field(default_factory=dict)  # PLACE_COLUMNS -> value
+    # where a downloaded file came from (PROVENANCE); null for a file given on disk
+    listed_url: str | None = None
+    page_url: str | None = None
+    url: str | None = None
+    final_url: str | None = None
+    fetched_at: str | None = None
+    http_status: int | None = None
+    content_type: str | None = None
 
     @classmethod
     def failed(cls, path: str, error: str, report_id: str | None = None, fmt: str | None = None) -> Report:
@@ -378,3 +480,8 @@ class Report:
         place = d.pop("place")
         d["status"] = self.status.value
         return {**d, **{c: place.get(c) for c in PLACE_COLUMNS}}
+
+    def came_from(self, provenance: Mapping[str, Any]) -> None:
+        """Set the PROVENANCE columns (where a downloaded file came from) from ``provenance``."""
+        for name in PROVENANCE_COLUMNS:
+            setattr(self, name, provenance.get(name))

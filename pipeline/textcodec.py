@@ -40,6 +40,19 @@ UTF16_PARITY_RATIO = 4
 UTF16_PARITY_NOISE = 2
 GUESS_SAMPLE = 200_000  # bytes charset_normalizer reads: enough to judge, bounded time on large pages
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
+WEB_GBK = "xxgk-web-gbk"  # decode error handler: byte 0x80 is the euro sign (the web's GBK), other bad bytes U+FFFD
+
+
+def _web_gbk(err: UnicodeError) -> tuple[str, int]:
+    if not isinstance(err, UnicodeDecodeError):
+        raise err
+    bad = err.object[err.start : err.end]
+    if bad[:1] == b"\x80":
+        return "\u20ac", err.start + 1
+    return "\ufffd", err.end
+
+
+codecs.register_error(WEB_GBK, _web_gbk)
 
 
 @dataclass
@@ -123,13 +136,14 @@ def _best_reading(data: bytes, candidates: list[str]) -> tuple[str, str] | None:
 
 
 def _damaged(data: bytes, declared_norm: str | None) -> Decoded:
-    """Nothing decodes cleanly: GB18030 with replacement keeps most of a damaged Chinese file."""
+    """Nothing decodes cleanly: GB18030 as browsers read GBK pages (byte 0x80 the euro sign), any other bad byte
+    replaced, keeps most of a damaged Chinese file."""
     enc = declared_norm if declared_norm in ("gb18030", "big5") else "gb18030"
-    text = data.decode(enc, errors="replace")
-    warning = (
-        f"bytes are not valid in any known encoding; read as {enc} with "
-        f"{text.count(chr(0xFFFD))} unreadable characters replaced"
-    )
+    text = data.decode(enc, errors=WEB_GBK if enc == "gb18030" else "replace")
+    lost = text.count(chr(0xFFFD))
+    if not lost:
+        return Decoded(text, enc, [f"read as {enc}, byte 0x80 as the euro sign (as browsers read GBK)"])
+    warning = f"bytes are not valid in any known encoding; read as {enc} with {lost} unreadable characters replaced"
     return Decoded(text, enc, [], [warning])
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from pipeline.errors import DocumentLoadError
 from pipeline.extract import extract
+from pipeline.run import ingest
 
 CORPUS = Path("/work/shared/corpus")
 PDF = CORPUS / "pdf"
@@ -370,3 +371,28 @@ def test_cut_row_joins_only_when_both_edges_are_open():
     # a rule at the cut: the pieces' rows stay separate rows
     closed = piece([80, 100, 120], [80, 100, 120], {80: ["甲", "乙"], 100: ["结", "纠"]})
     assert stitch(closed, second).n_rows == 4
+
+
+# A page laid out as a WPS export (tests/data/pdf/make_wps_vertical_label.py, printed by headless Chromium): the
+# group label 三、本年度办理结果 one character a line, in larger type at a pitch of its own, touching the wrapped row
+# labels beside it. Its characters once glued two lines of （二）部分公开… into one and the row's figures were lost.
+WPS = Path(__file__).parent / "data" / "pdf" / "wps-vertical-label.pdf"
+
+
+def test_wps_vertical_group_label_keeps_apart_from_the_row_labels_it_is_printed_among():
+    (table,) = extract(WPS).tables
+    grid = table.grid()
+    partial = next(r for r in grid if any(c is not None and c.text.startswith("（二）部分公开") for c in r))
+    assert [c.text for c in partial if c is not None][-7:] == ["3", "0", "0", "1", "0", "0", "4"]
+    assert partial[0] is not None and partial[0].text.replace("\n", "") == "三、本年度办理结果"
+    batch = ingest([WPS])
+    cells = batch.cells[batch.cells.row == "partial"]
+    assert dict(zip(cells.col, cells.value, strict=True)) == {
+        "natural_person": 3,
+        "commercial": 0,
+        "research": 0,
+        "nonprofit": 1,
+        "legal_services": 0,
+        "other_org": 0,
+        "total": 4,
+    }

@@ -5,6 +5,7 @@ import shutil
 import pytest
 from conftest import CORPUS
 
+from pipeline.extract import extract as extract_html
 from pipeline.formats import detect_format
 from pipeline.model import Format
 from pipeline.run import ingest
@@ -71,3 +72,39 @@ def test_format_is_told_by_content(tmp_path, src, name, fmt):
     batch = ingest([f])
     assert batch.reports.format.tolist() == [fmt.value] and batch.reports.status.tolist() != ["failed"]
     assert len(batch.cells) > 100
+
+
+def _gb_page(start: str) -> bytes:
+    """A page declared GB2312 whose bytes are GBK: 镕 and 堃 are not in GB2312, and byte 0x80 is GBK's euro sign."""
+    text = "本报告根据《中华人民共和国政府信息公开条例》编制，朱镕基".encode("gbk")
+    return (
+        start.encode("ascii")
+        + b'<meta charset="gb2312"><title>x</title><p>'
+        + text * 3
+        + b"\x80"
+        + text
+        + "</p><table><tr><td>堃</td><td>3</td></tr></table>".encode("gbk")
+    )
+
+
+@pytest.mark.parametrize("start", ["<!DOCTYPE html><html><head>", "<html><head>", "", "\n\n<head>"])
+def test_a_gb2312_page_whose_bytes_are_gbk_is_a_web_page(tmp_path, start):
+    f = tmp_path / "page.html"
+    f.write_bytes(_gb_page(start))
+    assert detect_format(f) is Format.HTML
+    doc = extract_html(f)
+    assert doc.tables[0].cells[0].text == "堃"
+    assert "朱镕基" in doc.paragraphs[-1] and "€" in doc.paragraphs[-1] and not doc.warnings
+
+
+def test_a_page_with_undecodable_bytes_is_still_a_web_page(tmp_path):
+    f = tmp_path / "page.htm"
+    f.write_bytes(b"<!DOCTYPE html><html><head><meta charset=gb2312></head><body>\xff\xfe\x80" + "报告".encode("gbk"))
+    assert detect_format(f) is Format.HTML
+    # without the page markers, a few bad bytes in Chinese text still make text, and binary data does not
+    g = tmp_path / "notes.txt"
+    g.write_bytes("政府信息公开工作年度报告。".encode("gbk") * 40 + b"\xff" + "完".encode("gbk"))
+    assert detect_format(g) is Format.TXT
+    h = tmp_path / "blob.txt"
+    h.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(1, 256)) * 8)
+    assert detect_format(h) is None

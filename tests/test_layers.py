@@ -3,7 +3,8 @@
 - ``model``, ``issues``, ``errors`` (and the leaf helpers ``text``, ``settings``) import nothing of the package but
   each other as listed;
 - extractors import only the model and their helpers (errors, formats, settings, text, textcodec, each other);
-- no stage imports the orchestration (``run``, ``batch``, its engines and parts, ``cli``).
+- no stage imports the orchestration (``run``, ``batch``, its engines and parts, ``cli``);
+- nothing but the command line and the fetching modules themselves imports the fetching (web) modules.
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ ORCHESTRATION = {
     "pipeline.parts",
     "pipeline.cli",
     "pipeline.__main__",
+}
+FETCHING = {  # the web side: only the command line and the other fetching modules reach for it
+    "pipeline.fetch",
+    "pipeline.webpage",
+    "pipeline.crawl",
+    "pipeline.downloads",
+    "pipeline.sources",
 }
 STAGES = {
     "pipeline.locate",
@@ -124,3 +132,9 @@ def test_no_import_cycles():
     for m in graph:
         if m not in state:
             visit(m, [])
+
+
+def test_only_the_command_line_reaches_the_web():
+    for mod, imports in MODULES.items():
+        if mod not in FETCHING and mod != "pipeline.cli":
+            assert not imports & FETCHING, (mod, imports & FETCHING)

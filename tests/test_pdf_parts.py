@@ -271,3 +271,72 @@ def test_a_table_at_the_foot_of_a_page_continues_at_the_head_of_the_next():
 def test_line_properties():
     ln = Line(chars("表格", 10, 20), 20, 30)
     assert (ln.h, ln.mid, ln.text()) == (10, 25, "表格")
+
+
+# ---- two tables in one grid, a cut row's overflow, vertical text
+
+
+def test_a_change_of_header_inside_a_grid_starts_a_new_table():
+    # the requests table's last rows, and touching it the appeals table, whose header draws borders of its own
+    hs = [HSeg(y, 50, 350) for y in (100, 120, 140, 160, 180, 200)]
+    vs = [VSeg(x, 100, 160) for x in (50, 150, 250, 350)] + [VSeg(x, 160, 200) for x in (50, 110, 200, 350)]
+    top = [["（七）总计", "1", "2"], ["四、结转", "3", "4"], ["第二十条", "", ""]]
+    bottom = [["复议", "诉讼", "合计"], ["5", "6", "7"]]
+    cs = [
+        ch
+        for r, row in enumerate(top)
+        for k, t in enumerate(row)
+        for ch in chars(t, (50, 150, 250)[k] + 2, 102 + 20 * r)
+    ]
+    cs += [
+        ch
+        for r, row in enumerate(bottom)
+        for k, t in enumerate(row)
+        for ch in chars(t, (50, 110, 200)[k] + 2, 162 + 20 * r)
+    ]
+    grids, _ = page_tables(cs, hs, vs)
+    assert [(g.n_rows, g.n_cols) for g in grids] == [(3, 3), (2, 3)]
+    assert texts(grids[1])[(0, 0)] == (1, 1, "复议") and grids[1].xs == [50, 110, 200, 350]
+    # a row without figures that keeps the borders above (a caption over the next block) stays in its table
+    assert texts(grids[0])[(2, 0)] == (1, 1, "第二十条")
+
+
+def test_a_stitched_table_runs_to_the_foot_only_if_its_last_piece_does():
+    def page(top: float, rows: list[list[str]], below: str = ""):
+        ys = [top + 20 * i for i in range(len(rows) + 1)]
+        cs, hs, vs = ruled_page([50, 150, 250], ys, rows)
+        return page_tables(cs + chars(below, 50, ys[-1] + 20), hs, vs)
+
+    tables = _DocumentTables()
+    tables.add_page(1, *page(600, [["项目", "数量"], ["申请", "1"]]))
+    # the continuation, high on its page, with the next section's heading under it: the table ends there
+    tables.add_page(2, *page(60, [["办结", "2"]], below="四、政府信息公开行政复议情况"))
+    assert len(tables.grids) == 1 and not tables.open_end
+    tables.add_page(3, *page(40, [["维持", "3"]]))
+    assert len(tables.grids) == 2
+
+
+def test_text_printed_under_a_table_cut_by_the_page_break_goes_to_its_last_row():
+    cs, hs, vs = ruled_page([50, 100, 150, 300], [700, 720, 740], [["复议", "诉讼", "起诉方式"], ["结", "结", ""]])
+    cs += chars("维", 52, 742) + chars("纠", 102, 742) + chars("持", 52, 752) + chars("正", 102, 752)
+    cs += chars("五、存在的主要问题", 40, 800)  # running text further down crosses the borders: not the row's
+    grids, lines = page_tables(cs, hs, vs)
+    assert len(grids) == 1 and texts(grids[0])[(1, 0)] == (1, 1, "结\n维\n持")
+    assert [ln.text() for ln in lines] == ["五、存在的主要问题"]
+
+
+def test_vertical_text_out_of_step_with_the_labels_beside_it_does_not_glue_their_lines():
+    # row labels wrapped over two lines at a 13-point pitch; beside them, touching, a group label in larger type
+    # at a pitch of its own: each of its chars overlaps both lines
+    cs = chars("（二）部分公开", 60, 100) + chars("不计其他", 60, 113) + chars("3", 200, 100)
+    cs += [Char(ch, 45, 104 + 15 * i, 59, 119 + 15 * i) for i, ch in enumerate("本年度")]
+    glued = [Char(c.text, c.x0, c.top, c.x1, c.bottom) for c in cs]
+    lines = chars_to_lines(cs)
+    assert [ln.text() for ln in lines] == ["本 （二）部分公开 3", "年 不计其他", "度"]
+    # a column of two is too short to be told apart: the two label lines glued into one, interleaved, as before
+    assert chars_to_lines(glued[:-1])[0].text() == "本（不二计）其部他分公开 3"
+    assert all(ch.upright for ln in lines for ch in ln.chars if ch.text in "本年度")
+    # the chars of a paragraph stacked in columns sit on their lines: not vertical text
+    para = chars("政府信息公开", 50, 300) + chars("工作年度报告", 50, 312) + chars("全年共收到申", 50, 324)
+    assert [ln.text() for ln in chars_to_lines(para)] == ["政府信息公开", "工作年度报告", "全年共收到申"]
+    assert not any(ch.upright for ch in para)

@@ -22,7 +22,8 @@ EXTRACTORS: dict[Format, str] = {
     Format.WPS: "pipeline.extract.doc:extract",
     Format.PDF: "pipeline.extract.pdf:extract",
     Format.HTML: "pipeline.extract.html:extract",
-    Format.TXT: "pipeline.extract.txt:extract",
+    Format.TXT: "pipeline.extract.md:extract_text",  # a Word dump, else Markdown or OCR text
+    Format.MD: "pipeline.extract.md:extract",
 }
 
 
@@ -35,7 +36,7 @@ def origin_of(path: str | Path, fmt: Format | None = None) -> Origin:
             h.update(chunk)
     fmt = fmt or detect_format(path)
     if fmt is None:
-        raise UnsupportedFormat(f"not a supported report format (docx, doc, wps, pdf, html, txt): {path.name}")
+        raise UnsupportedFormat(f"not a supported report format (docx, doc, wps, pdf, html, txt, md): {path.name}")
     return Origin(path=str(path), sha256=h.hexdigest(), format=fmt)
 
 

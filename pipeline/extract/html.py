@@ -110,6 +110,20 @@ def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     )
 
 
+def fragment_to_tables(markup: str, max_tables: int) -> tuple[list[RawTable], list[str]]:
+    """The tables and paragraphs of a piece of HTML (a ``<table>`` block inside Markdown), read as a page is."""
+    import lxml.html
+
+    try:
+        root = lxml.html.fragment_fromstring(markup, create_parent="div")
+    except Exception as e:  # lxml raises ParserError / XMLSyntaxError / ValueError on hopeless input
+        raise DocumentLoadError(f"cannot parse an HTML table block: {type(e).__name__}: {e}") from e
+    reader = _PageReader(max_tables)
+    reader.walk(root)
+    reader.flush()
+    return reader.tables, reader.paragraphs
+
+
 def _read(path: Path, limit: int) -> bytes:
     try:
         size = path.stat().st_size

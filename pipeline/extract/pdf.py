@@ -20,7 +20,7 @@ from ..settings import Settings
 from .pdf_borderless import text_tables
 from .pdf_layout import BBox, Char, Grid, HSeg, Line, VSeg, chars_to_lines
 from .pdf_ruled import ruled_tables
-from .pdf_stitch import stitch
+from .pdf_stitch import absorb_cut_row, split_at_new_header, stitch
 
 EDGE_TEXT_CHARS = 12  # a table continues over the page break if at most this many chars (running
 # header or footer, page number) lie between it and the page edge
@@ -65,7 +65,7 @@ class _DocumentTables:
                 c.page = page
         if found and self.open_end and _text_above(rest, found[0]) <= EDGE_TEXT_CHARS:
             joined = stitch(self.grids[-1], found[0])
-            if joined is not None:
+            if joined is not None and len(split_at_new_header(joined)) == 1:  # not another table's header
                 self.grids[-1] = joined
                 found = found[1:]
         self.grids.extend(found)
@@ -73,8 +73,10 @@ class _DocumentTables:
 
     @staticmethod
     def _runs_to_foot(grid: Grid, page: int, rest: list[Line]) -> bool:
-        """Whether ``grid`` is on ``page`` with no more than a running footer below it."""
-        return _text_below(rest, grid) <= EDGE_TEXT_CHARS and any(c.page == page for c in grid.cells)
+        """Whether ``grid`` is on ``page`` with no more than a running footer below it (the bottom of its cells
+        on this page: a grid stitched from pieces has the box of its first)."""
+        bottoms = [c.bbox[3] for c in grid.cells if c.page == page]
+        return bool(bottoms) and sum(len(ln.chars) for ln in rest if ln.top >= max(bottoms)) <= EDGE_TEXT_CHARS
 
 
 def _scanned(path: Path, origin: Origin, settings: Settings) -> Document:
@@ -97,15 +99,24 @@ def _scanned(path: Path, origin: Origin, settings: Settings) -> Document:
 
 def page_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> tuple[list[Grid], list[Line]]:
     """Tables on one page, top to bottom (ruled and borderless), and the text lines outside them."""
-    outside: list[Char] = []  # a grid without chars holds no char's centre: the chars outside are the same
-    ruled = [g for g in ruled_tables(chars, hsegs, vsegs, outside) if any(c.chars for c in g.cells)]
+    outside: list[Char] = []
+    ruled = _ruled(chars, hsegs, vsegs, outside)
     lines = chars_to_lines(outside)
+    if ruled:
+        lines = absorb_cut_row(max(ruled, key=lambda g: g.bbox[3]), lines)
     loose, used = text_tables(lines)
     if used:
         used_set = set(used)
         lines = [ln for i, ln in enumerate(lines) if i not in used_set]
     grids = sorted(ruled + loose, key=lambda g: (g.bbox[1], g.bbox[0]))
     return grids, lines
+
+
+def _ruled(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg], outside: list[Char]) -> list[Grid]:
+    """The page's ruled tables with text, two tables drawn as one grid taken apart; ``outside`` receives the chars
+    in no table (a part without chars holds no char's centre, and the parts cover every char their grid holds)."""
+    parts = [part for g in ruled_tables(chars, hsegs, vsegs, outside) for part in split_at_new_header(g)]
+    return [g for g in parts if any(c.chars for c in g.cells)]
 
 
 def grid_to_raw_table(g: Grid, index: int) -> RawTable:
@@ -125,10 +136,6 @@ def grid_to_raw_table(g: Grid, index: int) -> RawTable:
 def _rounded(bbox: BBox) -> BBox:
     x0, top, x1, bottom = bbox
     return (round(x0, BBOX_DECIMALS), round(top, BBOX_DECIMALS), round(x1, BBOX_DECIMALS), round(bottom, BBOX_DECIMALS))
-
-
-def _text_below(lines: list[Line], g: Grid) -> int:
-    return sum(len(ln.chars) for ln in lines if ln.top >= g.bbox[3])
 
 
 def _text_above(lines: list[Line], g: Grid) -> int:

@@ -41,10 +41,12 @@ def text_tables(lines: list[Line]) -> tuple[list[Grid], list[int]]:
 
 
 def line_segments(ln: Line, index: int) -> list[Seg]:
-    """The line cut into cells at every gap wider than ``SEGMENT_GAP`` line heights."""
+    """The line cut into cells at every gap wider than ``SEGMENT_GAP`` line heights, and where vertical text
+    printed beside the line's own text begins or ends."""
     segs: list[Seg] = []
     for ch in ln.chars:
-        if segs and ch.x0 - segs[-1].chars[-1].x1 <= SEGMENT_GAP * ln.h:
+        prev = segs[-1].chars[-1] if segs else None
+        if prev is not None and ch.x0 - prev.x1 <= SEGMENT_GAP * ln.h and ch.upright == prev.upright:
             segs[-1].chars.append(ch)
         else:
             segs.append(Seg([ch], index))

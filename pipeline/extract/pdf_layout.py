@@ -12,6 +12,7 @@ use. The finders live beside it, one job each (as camelot keeps lattice apart fr
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -19,6 +20,16 @@ SNAP_TOL = 2.0  # points; ruling lines (and column rules of two pages) closer th
 SPACE_GAP = 0.25  # x gap (in line heights) printed as a space inside one cell
 WORD_JOIN = 0.5  # overlap share above which two char boxes sit on one text line
 LINE_LOOKBACK = 4  # a char joins one of the last few lines started (lines are met top-down, by char top)
+
+# vertical text (``vertical_text``): a column of this many chars at least, centres within COLUMN_TOL of a char
+# height, each under the one before at MIN_PITCH..MAX_PITCH heights, half of them off the line of the text beside
+# them by more than OUT_OF_LINE of a height
+MIN_VERTICAL = 3
+COLUMN_TOL = 0.25
+MIN_PITCH, MAX_PITCH = 0.6, 1.6
+OUT_OF_LINE = 0.25
+SHARED_HEIGHT = 0.3  # ...beside it: sharing this share of the smaller height (not the next line's touch)
+NEAR = 2.0  # ...and no further off than this many heights
 
 BBox = tuple[float, float, float, float]  # x0, top, x1, bottom
 GridKind = Literal["ruled", "text"]
@@ -31,6 +42,7 @@ class Char:
     top: float
     x1: float
     bottom: float
+    upright: bool = False  # printed in a column of vertical text (``vertical_text``): a cell apart from its line
 
     @property
     def h(self) -> float:
@@ -138,6 +150,18 @@ def chars_to_lines(chars: list[Char]) -> list[Line]:
     smaller height; the loop is inline (no helper call per char) because every page and every
     ruled cell runs through it.
     """
+    upright = vertical_text(chars) if len(chars) >= MIN_VERTICAL else set()
+    lines = _horizontal_lines([c for c in chars if id(c) not in upright] if upright else chars)
+    if upright:
+        _place_upright([c for c in chars if id(c) in upright], lines)
+    for ln in lines:
+        ln.chars.sort(key=lambda c: c.x0)
+    if len(lines) > 1:
+        lines.sort(key=lambda ln: (ln.top, ln.chars[0].x0))
+    return lines
+
+
+def _horizontal_lines(chars: list[Char]) -> list[Line]:
     lines: list[Line] = []
     for ch in sorted(chars, key=lambda c: (c.top, c.x0)):
         top, bottom = ch.top, ch.bottom
@@ -152,11 +176,104 @@ def chars_to_lines(chars: list[Char]) -> list[Line]:
                 break
         else:
             lines.append(Line([ch], top, bottom))
-    for ln in lines:
-        ln.chars.sort(key=lambda c: c.x0)
-    if len(lines) > 1:
-        lines.sort(key=lambda ln: (ln.top, ln.chars[0].x0))
     return lines
+
+
+def vertical_text(chars: list[Char]) -> set[int]:
+    """The ids of chars printed one a line down a column of their own, out of step with the text beside them.
+
+    WPS exports a group label such as 三、本年度办理结果 so, often in a larger type at a pitch of its own: each
+    of its characters overlaps two lines of the row labels beside it, and joined to lines they would glue those
+    lines into one, their characters interleaved (本年度（计二其）他部情分形公）开…). Such a char sits in a column
+    of at least ``MIN_VERTICAL`` chars stacked at about a line's pitch, half of which are out of line with the text
+    beside them. ``chars_to_lines`` puts each on the line nearest its middle without widening that line, so a
+    char of a paragraph's column taken for one stays on its own line.
+    """
+    singles = sorted((c for c in chars if len(c.text) == 1 and not c.text.isascii()), key=lambda c: (c.x0 + c.x1) / 2)
+    out: set[int] = set()
+    near: _Near | None = None
+    for column in _columns(singles):
+        for run in _stacks(column):
+            near = near or _Near(chars)
+            if _mostly_out_of_line(run, near):
+                out |= {id(c) for c in run}
+    return out
+
+
+def _mostly_out_of_line(run: list[Char], near: _Near) -> bool:
+    """Whether half the run's chars at least are out of line with the text beside them (stops once it cannot be)."""
+    ids = {id(c) for c in run}
+    in_line = 0
+    for ch in run:
+        if not near.out_of_line(ch, ids):
+            in_line += 1
+            if 2 * in_line > len(run):
+                return False
+    return True
+
+
+def _place_upright(upright: list[Char], lines: list[Line]) -> None:
+    """Each char of vertical text onto the line nearest its middle (within a height; else a line of its own),
+    its band left as it is: the char cannot join two lines into one."""
+    for ch in upright:
+        ch.upright = True
+        mid = (ch.top + ch.bottom) / 2
+        near = min(lines, key=lambda ln: abs(ln.mid - mid), default=None)
+        if near is not None and abs(near.mid - mid) <= ch.h:
+            near.chars.append(ch)
+        else:
+            lines.append(Line([ch], ch.top, ch.bottom))
+
+
+def _columns(chars: list[Char]) -> list[list[Char]]:
+    """Chars (sorted by their centre) grouped into columns of one centre, each sorted top down."""
+    out: list[list[Char]] = []
+    for ch in chars:
+        xc = (ch.x0 + ch.x1) / 2
+        last = out[-1][-1] if out else None
+        if last is not None and abs(xc - (last.x0 + last.x1) / 2) <= COLUMN_TOL * ch.h:
+            out[-1].append(ch)
+        else:
+            out.append([ch])
+    return [sorted(col, key=lambda c: c.top) for col in out if len(col) >= MIN_VERTICAL]
+
+
+def _stacks(column: list[Char]) -> list[list[Char]]:
+    """Runs of a column's chars each under the one before at about a line's pitch."""
+    runs: list[list[Char]] = [[column[0]]]
+    for ch in column[1:]:
+        prev = runs[-1][-1]
+        step = ch.top - prev.top
+        if MIN_PITCH * prev.h <= step <= MAX_PITCH * prev.h:
+            runs[-1].append(ch)
+        else:
+            runs.append([ch])
+    return [r for r in runs if len(r) >= MIN_VERTICAL]
+
+
+class _Near:
+    """A page's chars by height, asked which lie beside a char."""
+
+    def __init__(self, chars: list[Char]):
+        self.chars = sorted(chars, key=lambda c: c.top)
+        self.tops = [c.top for c in self.chars]
+        self.tallest = max((c.h for c in chars), default=0.0)
+
+    def beside(self, ch: Char, skip: set[int]) -> list[Char]:
+        """The chars, not in ``skip``, near ``ch`` that share a good part of its height (a line's, not the next's)."""
+        lo, hi = bisect_left(self.tops, ch.top - self.tallest), bisect_left(self.tops, ch.bottom)
+        return [
+            c
+            for c in self.chars[lo:hi]
+            if id(c) not in skip
+            and min(c.bottom, ch.bottom) - max(c.top, ch.top) > SHARED_HEIGHT * min(c.h, ch.h)
+            and min(abs(c.x0 - ch.x1), abs(ch.x0 - c.x1)) < NEAR * ch.h
+        ]
+
+    def out_of_line(self, ch: Char, skip: set[int]) -> bool:
+        """Whether ``ch`` has text beside it and sits on the line of none of it (a word's chars sit on one line)."""
+        beside = self.beside(ch, skip)
+        return bool(beside) and all(abs(c.top - ch.top) > OUT_OF_LINE * min(c.h, ch.h) for c in beside)
 
 
 def join_chars(chars: list[Char]) -> str:
@@ -164,7 +281,7 @@ def join_chars(chars: list[Char]) -> str:
     out: list[str] = []
     prev = None
     for ch in chars:
-        if prev is not None and ch.x0 - prev.x1 > SPACE_GAP * max(ch.h, prev.h):
+        if prev is not None and (ch.x0 - prev.x1 > SPACE_GAP * max(ch.h, prev.h) or ch.upright != prev.upright):
             out.append(" ")
         out.append(ch.text)
         prev = ch

@@ -1,18 +1,21 @@
-"""A table continued over a page break, as one grid.
+"""A table continued over a page break, as one grid; two tables in one grid, apart.
 
 The PDF extractor offers the last table of a page and the first of the next (when nothing but a
 running header or footer lies between them) to ``stitch``; pieces of one kind only are joined:
 ruled pieces by their shared column rules, borderless pieces by where their text is printed.
+``split_at_new_header`` cuts a grid where a second table's header starts (tables printed touching).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 
-from .pdf_layout import SNAP_TOL, BBox, Grid, GridCell, box_of, cell_text, cluster_positions
+from ..text import has_figure_shape
+from .pdf_layout import SNAP_TOL, BBox, Grid, GridCell, Line, box_of, cell_text, cluster_positions
 
 # points; text of a borderless piece may overhang the other piece's outer edges this much
 TEXT_STITCH_TOL = 2 * SNAP_TOL
+OVERFLOW_LINES = 1.5  # line heights: text this close under a table (or under such text) may be its cut row's rest
 # points; a text box is narrowed this much per side before its columns are found (touching an edge is not
 # reaching into the next column)
 EDGE_NUDGE = 0.5
@@ -153,3 +156,109 @@ def _blank_cells(
                 box: BBox = (edges[k], top, edges[k + 1], bottom)
                 out.append(GridCell(r, k, 1, 1, box, page=page))
     return out
+
+
+def split_at_new_header(grid: Grid) -> list[Grid]:
+    """A grid that holds two tables one under the other, cut where the second one's header starts.
+
+    Tables printed touching (a web page's appeals table right under its requests table), or joined over a page
+    break with nothing between them, share one grid. The second starts with a header: a row without figures,
+    below rows with figures, that draws a column border none of the rows above it has (a change of header). No
+    cell may run across the cut. Each part keeps only the column borders its cells use.
+    """
+    cut = _header_change(grid)
+    if cut is None:
+        return [grid]
+    return [_rows_of(grid, 0, cut), *split_at_new_header(_rows_of(grid, cut, grid.n_rows))]
+
+
+def _header_change(grid: Grid) -> int | None:
+    """The first row that starts another table's header (see ``split_at_new_header``), or None."""
+    borders: set[int] = set()
+    figures_above = False
+    for r, cells in enumerate(_covering(grid)):
+        mine = {b for c in cells for b in (c.col, c.col + c.colspan)}
+        has_figures = any(has_figure_shape(_raw_text(c)) for c in cells if c.row == r)
+        if figures_above and not has_figures and _starts_here(cells, r) and mine - borders:
+            return r
+        borders |= mine
+        figures_above = figures_above or has_figures
+    return None
+
+
+def _starts_here(cells: list[GridCell], r: int) -> bool:
+    """Every cell covering row ``r`` starts in it: no cell from above runs across its top."""
+    return all(c.row == r for c in cells)
+
+
+def _covering(grid: Grid) -> list[list[GridCell]]:
+    """For each row, the cells that cover it."""
+    out: list[list[GridCell]] = [[] for _ in range(grid.n_rows)]
+    for c in grid.cells:
+        for r in range(c.row, min(c.row + c.rowspan, grid.n_rows)):
+            out[r].append(c)
+    return out
+
+
+def _raw_text(c: GridCell) -> str:
+    """The cell's chars run together: enough to tell a figure (lines are not needed)."""
+    return c.text if c.text is not None else "".join(ch.text for ch in c.chars)
+
+
+def _rows_of(grid: Grid, r0: int, r1: int) -> Grid:
+    """Rows ``r0`` to ``r1`` of the grid as a grid of their own, on the column borders they use."""
+    cells = [c for c in grid.cells if r0 <= c.row < r1]
+    used = sorted({b for c in cells for b in (c.col, c.col + c.colspan)})
+    first, last = r0 == 0, r1 == grid.n_rows
+    return Grid(
+        r1 - r0,
+        len(used) - 1,
+        _moved(cells, r0, {b: k for k, b in enumerate(used)}),
+        _part_box(grid, [c.bbox for c in cells], first, last),
+        kind=grid.kind,
+        xs=[grid.xs[b] for b in used],
+        ys=grid.ys[r0 : r1 + 1],
+        open_top=grid.open_top and first,
+        open_bottom=grid.open_bottom and last,
+    )
+
+
+def _moved(cells: list[GridCell], r0: int, at: dict[int, int]) -> list[GridCell]:
+    """The cells moved up ``r0`` rows and onto the columns ``at`` gives their borders."""
+    return [
+        GridCell(c.row - r0, at[c.col], c.rowspan, at[c.col + c.colspan] - at[c.col], c.bbox, c.chars, c.text, c.page)
+        for c in cells
+    ]
+
+
+def _part_box(grid: Grid, boxes: list[BBox], first: bool, last: bool) -> BBox:
+    """The box of a part's cells; the first part reaches up and the last down as far as the whole did (over a row
+    cut by the page's edge, drawn past the rules)."""
+    top = grid.bbox[1] if first else min(b[1] for b in boxes)
+    bottom = grid.bbox[3] if last else max(b[3] for b in boxes)
+    return (min(b[0] for b in boxes), top, max(b[2] for b in boxes), bottom)
+
+
+def absorb_cut_row(grid: Grid, lines: list[Line]) -> list[Line]:
+    """Text printed just under a table cut by the page break, that belongs to its last row: given to that row.
+
+    A browser that breaks a table row over two pages may print the row's text past the rules it drew on the first
+    page. Lines that follow the table's bottom closely, each char inside one of the last row's cells (running text
+    under a table crosses its column borders), are that row's rest. Returns the lines left over.
+    """
+    last = [c for c in grid.cells if c.row + c.rowspan == grid.n_rows]
+    bottom, kept = grid.bbox[3], []
+    for ln in sorted(lines, key=lambda ln: ln.top):
+        near = bottom <= ln.top <= bottom + OVERFLOW_LINES * ln.h
+        homes = [_cell_under(last, ch.x0, ch.x1) for ch in ln.chars] if near else []
+        if homes and all(homes):
+            for ch, cell in zip(ln.chars, homes, strict=True):
+                cell.chars.append(ch)  # type: ignore[union-attr]
+            bottom = ln.bottom
+        else:
+            kept.append(ln)
+    return kept
+
+
+def _cell_under(cells: list[GridCell], x0: float, x1: float) -> GridCell | None:
+    return next((c for c in cells if c.bbox[0] <= x0 and x1 <= c.bbox[2]), None)

@@ -32,21 +32,13 @@ NOTE_SNIPPET = 20  # chars of the text quoted in a note
 
 def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     """Read a text dump into a Document: tables from tab-indented blocks, other lines as paragraphs."""
-    limit = settings.max_text_bytes
-    try:
-        size = path.stat().st_size
-        if size > limit:
-            raise DocumentLoadError(f"text file of {size} bytes exceeds the limit of {limit} bytes (max_text_mb)")
-        data = path.read_bytes()
-    except OSError as e:
-        raise DocumentLoadError(f"cannot read text file: {e}") from e
-    decoded = decode_bytes(data)
-    notes, warnings = list(decoded.notes), list(decoded.warnings)
-    text, repaired = repair_mojibake(decoded.text)
-    if repaired:
-        notes.append(f"repaired {repaired} run(s) of mojibake (UTF-8 text that had been decoded as GBK)")
-    if "\x00" in text:
-        raise DocumentLoadError("not a text file: it contains NUL characters")
+    text, notes, warnings = read_dump(path, settings)
+    return dump_to_document(text, origin, settings, notes, warnings)
+
+
+def dump_to_document(text: str, origin: Origin, settings: Settings, notes: list[str], warnings: list[str]) -> Document:
+    """The Document of a dump's text (``notes`` and ``warnings`` on reading it passed on)."""
+    warnings = list(warnings)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     paragraphs, blocks, found = dump_to_blocks(lines)
     warnings += found
@@ -65,6 +57,26 @@ def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     return Document(
         origin=origin, tables=tuple(tables), paragraphs=tuple(paragraphs), notes=tuple(notes), warnings=tuple(warnings)
     )
+
+
+def read_dump(path: Path, settings: Settings) -> tuple[str, list[str], list[str]]:
+    """The text of a dump file (any of the encodings Chinese files come in), with notes and warnings on reading it."""
+    limit = settings.max_text_bytes
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise DocumentLoadError(f"text file of {size} bytes exceeds the limit of {limit} bytes (max_text_mb)")
+        data = path.read_bytes()
+    except OSError as e:
+        raise DocumentLoadError(f"cannot read text file: {e}") from e
+    decoded = decode_bytes(data)
+    notes, warnings = list(decoded.notes), list(decoded.warnings)
+    text, repaired = repair_mojibake(decoded.text)
+    if repaired:
+        notes.append(f"repaired {repaired} run(s) of mojibake (UTF-8 text that had been decoded as GBK)")
+    if "\x00" in text:
+        raise DocumentLoadError("not a text file: it contains NUL characters")
+    return text, notes, warnings
 
 
 def dump_to_blocks(lines: list[str]) -> tuple[list[str], list[list[list[str]]], list[str]]:
