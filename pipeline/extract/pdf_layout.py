@@ -305,9 +305,14 @@ def cell_text(c: GridCell) -> str:
 
 def _one_line(chars: list[Char]) -> bool:
     """Whether ``chars_to_lines`` puts all ``chars`` on one line: the band every char covers is deeper than
-    ``WORD_JOIN`` of the tallest char, so each overlaps the line by more than it needs to join it."""
-    band = min(ch.bottom for ch in chars) - max(ch.top for ch in chars)
-    return band > WORD_JOIN * max(ch.bottom - ch.top for ch in chars)
+    ``WORD_JOIN`` of the tallest char, so each overlaps the line by more than it needs to join it; and their tops
+    lie closer together than ``MIN_PITCH`` of that band (every char is taller than it), so no char stands under
+    another as vertical text does."""
+    top = max(ch.top for ch in chars)
+    band = min(ch.bottom for ch in chars) - top
+    return band > WORD_JOIN * max(ch.bottom - ch.top for ch in chars) and top - min(ch.top for ch in chars) < (
+        MIN_PITCH * band
+    )
 
 
 def cluster_positions(values: list[float], tol: float) -> list[float]:
