@@ -1,117 +1,67 @@
 """The auditor's view: every rule of ``schemas/rules.yaml`` on an ingest's output, across reports and against the text.
 
-Three scopes, one rule file:
+Four scopes, one rule file:
 
 - ``report``: the within-report rules, already evaluated at ingest (rows of ``issues`` with a ``rule``, each with the
   cells the rule read in its ``cells`` column);
-- ``years``: the same agency in consecutive years (rules 14–16), evaluated here on the batch's ``cells``;
-- ``narrative``: figures that 一、总体情况 states in a recognisable form (rule 17). They are read at ingest by
-  ``narrative.narrative_figures`` and written as a fourth small table, ``narrative`` (one row per stated figure: rule,
-  figure, value, the text it was read from, paragraph), so an ingest's output folder holds all the audit needs.
+- ``years``: the same agency in consecutive years (rules 14–16; 18, a table copied from last year; 20, a jump),
+  evaluated here on the batch's ``cells``;
+- ``peers``: two agencies the same year (rule 19, a table the same as another agency's);
+- ``narrative``: what the text says (rule 17, figures 一、总体情况 states; rule 21, the sections 一 to 六), read at
+  ingest by ``narrative.narrative_figures`` into the ``narrative`` table.
 
-Agencies are linked across years by their folded names (width, script, spacing, 人民政府 → 政府, 街道办事处 → 街道);
-names that still differ link when one contains the other or they are nearly equal. Every link is written out
-(``agency_links``) with its method and score so a person can check it. The audit's tables are declared in
-``tables`` (``AUDIT_FAILURES``, ``AGENCY_LINKS``, ``CROSS_YEAR_CHECKS``).
+Every failure says, for each cell it read, how that cell was read: ``may-be-misread`` when it was read by OCR (with
+its confidence), placed by position (``matched-by-position``) or matched with a low label score, else
+``as-printed``; the failure's own ``reading`` is ``may-be-misread`` when any of its cells is. So "xxgk may have
+misread this" is told apart from "the report does not add up", including for last year's cell of a cross-year rule.
+
+Agencies are linked across years by ``agencies.agency_groups``; every link is written out (``agency_links``) with its
+method and score so a person can check it. The audit's tables are declared in ``tables`` (``AUDIT_FAILURES``,
+``AGENCY_LINKS``, ``CROSS_YEAR_CHECKS``). Cells are read per report on demand (``CellStore``), so memory grows with
+the batch's cells frame, not with a record per cell.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import re
-import unicodedata
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
-from .dataset import dataset_files, dataset_format, read_dataset, write_frame, write_text
+from .agencies import agency_groups, agency_key, link_names, may_be_one
+from .audit_explain import explain
+from .checks import CHECKS, Scope
+from .checks_years import table_figures
+from .dataset import dataset_files, dataset_format, read_dataset, write_frame
 from .issues import Issue, parse_cells
-from .reconcile import CHECK_SCOPES, CHECKS, NarrativeCtx, Values, YearPairCtx
+from .match import CLEAN_SCORE
+from .reconcile import NarrativeCtx, Values, YearPairCtx
 from .schema import Rule, Schema, load_schema
-from .tables import AGENCY_LINKS, AUDIT_FAILURES, CROSS_YEAR_CHECKS, Batch
-from .text import fold
+from .tables import Batch
+from .tables_extra import AGENCY_LINKS, AUDIT_FAILURES, CROSS_YEAR_CHECKS, READINGS
 
-# ------------------------------------------------------------------------------------------------- agency identity
-
-# spellings of one agency that differ only in these parts link exactly ("淮安市人民政府" / "淮安市政府")
-_NAME_FOLDS = (
-    (re.compile(r"人民政府"), "政府"),
-    (re.compile(r"街道办事处$"), "街道"),
-    (re.compile(r"[（(][^（）()]*[）)]"), ""),
-    (re.compile(r"[^\w]"), ""),
+LOW_SCORE = (
+    CLEAN_SCORE  # a label matched below this score (with a low-score warning) makes its cells "may be a misread"
 )
-FUZZY_MIN_SCORE = 90.0  # rapidfuzz ratio of folded names for a "fuzzy" link
-CONTAINS_MIN_CHARS = 4  # a name inside another links only when it is at least this long
+Key = tuple[str, str, str]  # (table, row, col)
+POSITION = ("value", "raw", "page", "table_index", "row_index", "col_index")  # of a cell, in a failure's cells
+_CACHE = 256  # reports whose cells are kept at once
+
+__all__ = ["Audit", "agency_groups", "agency_key", "failing", "link_names", "run_audit", "summary", "write_audit"]
 
 
-def agency_key(name: str | None) -> str:
-    """The agency name folded for comparison across years."""
-    t = fold(unicodedata.normalize("NFKC", name or ""))
-    for rx, rep in _NAME_FOLDS:
-        t = rx.sub(rep, t)
-    return t
-
-
-def link_names(a: str, b: str) -> tuple[str, float] | None:
-    """(method, score) when the two printed names are taken for one agency, else None."""
-    from rapidfuzz import fuzz
-
-    if a == b:
-        return "same-name", 100.0
-    ka, kb = agency_key(a), agency_key(b)
-    if not ka or not kb:
-        return None
-    if ka == kb:
-        return "folded", 100.0
-    short, long_ = sorted((ka, kb), key=len)
-    if len(short) >= CONTAINS_MIN_CHARS and short in long_:
-        return "contains", round(100.0 * len(short) / len(long_), 1)
-    score = fuzz.ratio(ka, kb)
-    if score >= FUZZY_MIN_SCORE:
-        return "fuzzy", round(score, 1)
-    return None
-
-
-def _printed_names(names: Iterable[Any]) -> list[str]:
-    return sorted({n for n in names if isinstance(n, str) and n})
-
-
-def agency_groups(names: Iterable[Any]) -> dict[str, tuple[str, str, float]]:
-    """name -> (group name, method, score): names linked transitively; the group is named by its first name."""
-    ordered = _printed_names(names)
-    parent = {n: n for n in ordered}
-    how: dict[str, tuple[str, float]] = {n: ("same-name", 100.0) for n in ordered}
-
-    def root(n: str) -> str:
-        while parent[n] != n:
-            n = parent[n]
-        return n
-
-    for i, a in enumerate(ordered):
-        for b in ordered[i + 1 :]:
-            if root(a) == root(b):
-                continue
-            link = link_names(a, b)
-            if link:
-                parent[root(b)] = root(a)
-                how[b] = link
-    return {n: (root(n), *how[n]) for n in ordered}
-
-
-# --------------------------------------------------------------------------------------------------------- reading
-
-
-def _num(v) -> float | None:
+def _num(v: Any) -> float | None:
     if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
         return None
     return float(v)
 
 
-def _clean(v):
+def _clean(v: Any) -> Any:
     """A frame value as plain JSON: NA/NaN -> None, numpy scalars -> Python."""
     if v is None or v is pd.NA:
         return None
@@ -122,45 +72,100 @@ def _clean(v):
     return v
 
 
-Key = tuple[str, str, str]  # (table, row, col)
-POSITION = ("value", "raw", "page", "table_index", "row_index", "col_index")  # of a cell, in a failure's cells
-
-
+# ------------------------------------------------------------------------------------------------------- the cells
 class ReportCells(NamedTuple):
-    """One report's cells: values by key, the template of each table, and each cell's record (its provenance)."""
+    """One report's cells: values by key, the template of each table, and each cell's row in the batch's frame."""
 
     values: Values
     templates: dict[str, str | None]
-    records: dict[Key, dict]
-
-    def cell(self, key: Key, report_id: str, source_path: str | None, role: str) -> dict:
-        """The cell at ``key`` as a failure shows it: role, where, value and raw text, and whether it was printed."""
-        rec = self.records.get(key)
-        base = dict(role=role, report_id=report_id, source_path=source_path, table=key[0], row=key[1], col=key[2])
-        if rec is None:
-            return {**base, **dict.fromkeys(POSITION), "printed": False}
-        return {**base, **{k: _clean(rec.get(k)) for k in POSITION}, "printed": True}
+    rows: dict[Key, int]
 
 
-NO_CELLS = ReportCells({}, {}, {})
+class CellStore:
+    """The batch's cells, indexed by report and read per report on demand (a few reports kept at a time).
 
+    A cell is ``may-be-misread`` when read by OCR (its confidence is set), placed by position (its row has a
+    ``matched-by-position`` issue) or matched with a label score below ``LOW_SCORE``.
+    """
 
-def _report_cells(cells: pd.DataFrame) -> dict[str, ReportCells]:
-    out = {}
-    for rid, g in cells.groupby("report_id", sort=False):
-        rc = ReportCells({}, {}, {})
-        for rec in g.to_dict("records"):
-            k = (rec["table"], rec["row"], rec["col"])
-            rc.values[k] = _num(rec["value"])
-            rc.templates.setdefault(rec["table"], _clean(rec["template"]))
-            rc.records[k] = rec
-        out[str(rid)] = rc
-    return out
+    def __init__(self, cells: pd.DataFrame, issues: pd.DataFrame) -> None:
+        self.frame = cells.reset_index(drop=True)
+        self.index: dict[str, np.ndarray] = (
+            {str(k): v for k, v in self.frame.groupby("report_id", sort=False).indices.items()} if len(cells) else {}
+        )
+        # each cell's (table, row, col) as a number into ``keys``, and its template as a number into ``templates``
+        cat = {c: self.frame[c].astype("category") for c in ("table", "row", "col")}
+        codes = [cat[c].cat.codes.to_numpy().astype(np.int64) for c in ("table", "row", "col")]
+        names = [[str(x) for x in cat[c].cat.categories] for c in ("table", "row", "col")]
+        n_row, n_col = max(len(names[1]), 1), max(len(names[2]), 1)
+        uniq, self.key_of = np.unique((codes[0] * n_row + codes[1]) * n_col + codes[2], return_inverse=True)
+        self.keys: list[Key] = [
+            (names[0][u // (n_row * n_col)], names[1][(u // n_col) % n_row], names[2][u % n_col]) for u in uniq.tolist()
+        ]
+        tpl = self.frame["template"].astype("category")
+        self.template_of = tpl.cat.codes.to_numpy()
+        self.templates = [str(x) for x in tpl.cat.categories]
+        self.value = self.frame["value"].to_numpy(dtype=float, na_value=np.nan)
+        self.confidence = self.frame["confidence"].to_numpy(dtype=float, na_value=np.nan)
+        self.score = self.frame["match_score"].to_numpy(dtype=float, na_value=np.nan)
+        ocr = self.frame.loc[~np.isnan(self.confidence), "report_id"]
+        self.ocr_reports = set(ocr.dropna().astype(str))
+        pos = issues[issues["code"] == "matched-by-position"]
+        self.positioned = {(str(r), str(t), str(w)) for r, t, w in zip(pos.report_id, pos.table, pos.row, strict=True)}
+        self._cache: dict[str, ReportCells] = {}
+
+    def report(self, rid: str) -> ReportCells | None:
+        """The report's cells (None when it has none)."""
+        if rid in self._cache:
+            return self._cache[rid]
+        if rid not in self.index:
+            return None
+        idx = self.index[rid]
+        keys = [self.keys[k] for k in self.key_of[idx].tolist()]
+        rc = ReportCells(
+            {k: (None if v != v else v) for k, v in zip(keys, self.value[idx].tolist(), strict=True)},
+            {},
+            dict(zip(keys, idx.tolist(), strict=True)),
+        )
+        for k, t in zip(keys, self.template_of[idx].tolist(), strict=True):
+            rc.templates.setdefault(k[0], self.templates[t] if t >= 0 else None)
+        if len(self._cache) >= _CACHE:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[rid] = rc
+        return rc
+
+    def raws(self, rid: str) -> dict[int, str | None]:
+        """The printed text of each of the report's cells, by its row in the batch's frame."""
+        idx = self.index.get(rid, np.array([], dtype=np.int64))
+        return dict(zip(idx.tolist(), (_clean(x) for x in self.frame["raw"].iloc[idx].tolist()), strict=True))
+
+    def doubts(self, rid: str, table: str, row: str, i: int | None) -> list[str]:
+        """Why a cell may be a misread: ocr, matched-by-position, low-score (empty: read as printed)."""
+        out = []
+        if i is not None and not math.isnan(self.confidence[i]):
+            out.append("ocr")
+        if (rid, table, row) in self.positioned:
+            out.append("matched-by-position")
+        if i is not None and not math.isnan(self.score[i]) and self.score[i] < LOW_SCORE:
+            out.append("low-score")
+        return out
+
+    def cell(self, key: Key, rid: str, source_path: str | None, role: str) -> dict:
+        """The cell at ``key`` as a failure shows it: role, where, value and raw text, whether it was printed, and how
+        it was read (confidence, match score, reading, doubts)."""
+        rc = self.report(rid)
+        i = rc.rows.get(key) if rc else None
+        base = dict(role=role, report_id=rid, source_path=source_path, table=key[0], row=key[1], col=key[2])
+        if i is None:
+            rec = {**dict.fromkeys(POSITION), "printed": False, "confidence": None, "match_score": None}
+        else:
+            rec = {k: _clean(self.frame[k].iat[i]) for k in POSITION}
+            rec.update(printed=True, confidence=_num(self.confidence[i]), match_score=_num(self.score[i]))
+        doubts = self.doubts(rid, key[0], key[1], i) if i is not None else []
+        return {**base, **rec, "reading": READINGS[bool(doubts)], "doubts": doubts}
 
 
 # ------------------------------------------------------------------------------------------------------ the audit
-
-
 @dataclass
 class Audit:
     """The audit of one batch: failures of every rule, the cross-year pairs and their checks, and the inputs.
@@ -176,6 +181,7 @@ class Audit:
     output: Batch
     schema: Schema
     fmt: str = "parquet"  # the ingest's format, which the audit's tables are written in
+    cells: CellStore | None = None
 
 
 @dataclass
@@ -190,19 +196,26 @@ class _Auditor:
 
     def __post_init__(self) -> None:
         self.rules = {r.name: r for r in self.schema.rules}
-        self.cells = _report_cells(self.batch.cells)
-        self.reports = self.batch.reports.to_dict("records")
-        self.report = {r["report_id"]: r for r in self.reports if _clean(r["report_id"])}
+        self.store = CellStore(self.batch.cells, self.batch.issues)
+        self.reports = [{k: _clean(v) for k, v in r.items()} for r in self.batch.reports.to_dict("records")]
+        self.report = {r["report_id"]: r for r in self.reports if r["report_id"]}
+        self.groups = agency_groups(r["agency"] for r in self.reports)
 
-    def add(self, issue: dict, rid: str, scope: str, cells: list[dict], prev: str | None = None) -> None:
-        """One failure: the issue with its report, its rule's number, both explanations and the cells read."""
+    def path(self, rid: str | None) -> str | None:
+        return self.report.get(rid, {}).get("source_path") if rid else None
+
+    def add(
+        self, issue: dict, rid: str, scope: str, cells: list[dict], prev: str | None = None, other: str | None = None
+    ):
+        """One failure: the issue with its report, its rule's number, how its cells were read, both explanations."""
         r = self.report.get(rid, {})
         rule = self.rules.get(issue.get("rule") or "")
+        doubtful = any(c["reading"] == "may-be-misread" for c in cells) or (not cells and rid in self.store.ocr_reports)
         f = dict(
             report_id=rid,
-            source_path=_clean(r.get("source_path")),
-            agency=_clean(r.get("agency")),
-            year=_clean(r.get("year")),
+            source_path=r.get("source_path"),
+            agency=r.get("agency"),
+            year=r.get("year"),
             scope=scope,
             rule=issue.get("rule"),
             number=rule.number if rule else None,
@@ -214,12 +227,18 @@ class _Auditor:
             expected=_num(issue.get("expected")),
             actual=_num(issue.get("actual")),
             difference=_num(issue.get("difference")),
+            reading=READINGS[doubtful],
             message=issue.get("message"),
             prev_report_id=prev,
-            prev_source_path=_clean(self.report.get(prev, {}).get("source_path")) if prev else None,
+            prev_source_path=self.path(prev),
+            other_report_id=other,
+            other_source_path=self.path(other),
+            figure=_clean(issue.get("figure")),
             cells=cells,
         )
-        f["explanation_zh"], f["explanation_en"] = explain(f, rule, self.schema)
+        f["explanation_zh"], f["explanation_en"] = explain(
+            {**f, "other_agency": self.report.get(other, {}).get("agency")}, rule, self.schema
+        )
         self.failures.append(f)
 
     # 1. within-report rules, as ingest evaluated them: the issue names the cells its rule read
@@ -228,11 +247,10 @@ class _Auditor:
         for i in issues[issues["rule"].notna()].to_dict("records"):
             i = {k: _clean(v) for k, v in i.items()}
             rid, path = i["report_id"], i["source_path"]
-            rc = self.cells.get(rid, NO_CELLS)
-            cells = [rc.cell((t, r, c), rid, path, role) for role, t, r, c in parse_cells(i["cells"])]
+            cells = [self.store.cell((t, r, c), rid, path, role) for role, t, r, c in parse_cells(i["cells"])]
             self.add(i, rid, "report", cells)
 
-    # 2. text against tables
+    # 2. what the text says
     def narrative_scope(self) -> None:
         stated: dict[tuple[str, str], dict[str, list]] = {}
         narrative = self.batch.narrative if self.batch.narrative is not None else pd.DataFrame()
@@ -242,28 +260,33 @@ class _Auditor:
             )
         for (rid, rname), figs in stated.items():
             rule = self.rules.get(rname)
-            if rule is None or rid not in self.cells:
+            rc = self.store.report(rid)
+            if rule is None or (rc is None and rule.table is not None):
                 continue
-            check: Callable[..., list[Issue]] = CHECKS[rule.check]
-            for issue in check(NarrativeCtx(rule, self.schema.tables[rule.table], self.cells[rid].values, figs)):
-                self.add(_issue_dict(issue), rid, "narrative", self._narrative_cells(rid, issue))
+            spec = self.schema.tables[rule.table] if rule.table else None
+            for issue in CHECKS[rule.check](NarrativeCtx(rule, spec, rc.values if rc else {}, figs)):
+                self.add(asdict(issue), rid, "narrative", self._narrative_cells(rid, issue))
 
     def _narrative_cells(self, rid: str, issue: Issue) -> list[dict]:
         """The table cells the figure is checked against, then the text that states it."""
-        path = self.report[rid]["source_path"]
-        cells = [self.cells[rid].cell((t, r, c), rid, path, "table") for _, t, r, c in issue.cells]
-        text = dict.fromkeys(("table", "row", "col", *POSITION))
+        if issue.raw is None:  # a rule on the text alone (the sections) reads no cell
+            return []
+        path = self.path(rid)
+        cells = [self.store.cell((t, r, c), rid, path, "table") for _, t, r, c in issue.cells]
+        text = dict.fromkeys(("table", "row", "col", *POSITION, "confidence", "match_score"))
         text.update(value=issue.actual, raw=issue.raw, row_index=issue.row_index)
+        doubts = ["ocr"] if rid in self.store.ocr_reports else []
+        text.update(reading=READINGS[bool(doubts)], doubts=doubts)
         return [*cells, dict(role="text", report_id=rid, source_path=path, **text, printed=True)]
 
-    # 3. across years: link agencies, pair consecutive years, evaluate rules 14–16
+    # 3. across years: link agencies, pair consecutive years, evaluate the years rules
     def years_scope(self) -> None:
+        rules = [r for r in self.schema.rules if CHECKS[r.check].scope == Scope.YEARS]
         for prev, cur, group, method, score in self._year_pairs():
             n_checked = n_failed = 0
-            for rule in self.schema.rules:
-                if CHECK_SCOPES.get(rule.check) == "years":
-                    checked, failed = self._check_pair(rule, prev, cur, group)
-                    n_checked, n_failed = n_checked + checked, n_failed + failed
+            for rule in rules:
+                checked, failed = self._check_pair(rule, prev, cur, group)
+                n_checked, n_failed = n_checked + checked, n_failed + failed
             self.links.append(
                 dict(
                     prev_report_id=prev["report_id"],
@@ -283,34 +306,37 @@ class _Auditor:
                 )
             )
 
+    def _dated(self) -> dict[tuple[str, int], list[dict]]:
+        """(agency group, year) -> the reports that can be paired: agency and year known, cells read."""
+        out: dict[tuple[str, int], list[dict]] = {}
+        for r in self.reports:
+            if r["agency"] and r["year"] is not None and r["report_id"] in self.store.index:
+                out.setdefault((self.groups[r["agency"]][0], int(r["year"])), []).append(r)
+        return out
+
     def _year_pairs(self) -> Iterator[tuple[dict, dict, str, str, float]]:
         """(previous year's report, this year's, agency group, link method, score); the same format preferred."""
-        groups = agency_groups(r["agency"] for r in self.reports)
-        dated = [r for r in self.reports if self._dated(r)]
-        for cur in dated:
-            g, method, score = groups[cur["agency"]]
-            for prev in _previous(cur, [p for p in dated if groups[p["agency"]][0] == g]):
-                pm, ps = link_names(prev["agency"], cur["agency"]) or (method, score)
-                yield prev, cur, g, pm, ps
-
-    def _dated(self, r: dict) -> bool:
-        """A report that can be paired: agency and year known, cells read."""
-        return bool(_clean(r["agency"])) and _clean(r["year"]) is not None and r["report_id"] in self.cells
+        dated = self._dated()
+        for (g, year), reports in dated.items():
+            prevs = dated.get((g, year - 1), [])
+            for cur in reports:
+                for prev in [p for p in prevs if p["format"] == cur["format"]] or prevs:
+                    method, score = link_names(prev["agency"], cur["agency"]) or self.groups[cur["agency"]][1:]
+                    yield prev, cur, g, method, score
 
     def _check_pair(self, rule: Rule, prev: dict, cur: dict, group: str) -> tuple[int, int]:
         """Evaluate one cross-year rule on a pair: a check row per line, a failure per failed line.
 
         Returns (lines checked, lines failed); a line with a blank operand is skipped, never read as zero.
         """
-        p, c = self.cells[prev["report_id"]], self.cells[cur["report_id"]]
-        spec = self.schema.tables[rule.table]
-        ctx = YearPairCtx(rule, spec, p.values, c.values, p.templates.get(rule.table), c.templates.get(rule.table))
-        check: Callable[..., list[Issue]] = CHECKS[rule.check]
-        fails = {(i.row if rule.params.get("axis") == "row" else i.col): i for i in check(ctx)}
+        ctx = self._pair_ctx(rule, prev["report_id"], cur["report_id"])
+        if ctx is None:
+            return 0, 0
+        check = CHECKS[rule.check]
+        fails = {self._line_of(rule, i): i for i in check(ctx)}
         n_checked = n_failed = 0
-        for line, ops in ctx.lines():
-            blank = any(v is None for name in ops for _, v in ops[name])
-            status = "skipped-blank" if blank else "failed" if line in fails else "held"
+        for line, skipped in check.lines(ctx) if check.lines else ():
+            status = skipped or ("failed" if line in fails else "held")
             self.checks.append(
                 dict(
                     prev_report_id=prev["report_id"],
@@ -325,26 +351,67 @@ class _Auditor:
                     status=status,
                 )
             )
-            n_checked += not blank
+            n_checked += skipped is None
             if status == "failed":
                 n_failed += 1
-                cells = self._pair_cells(fails[line], prev, cur)
-                self.add(_issue_dict(fails[line]), cur["report_id"], "years", cells, prev=prev["report_id"])
+                cells = self._pair_cells(fails[line], prev["report_id"], cur["report_id"])
+                self.add(asdict(fails[line]), cur["report_id"], "years", cells, prev=prev["report_id"])
         return n_checked, n_failed
 
-    def _pair_cells(self, issue: Issue, prev: dict, cur: dict) -> list[dict]:
+    @staticmethod
+    def _line_of(rule: Rule, issue: Issue) -> str | None:
+        if issue.code == "identical-table":
+            return issue.table
+        return issue.row if rule.params.get("axis") == "row" else issue.col
+
+    def _pair_ctx(self, rule: Rule, prev: str, cur: str) -> YearPairCtx | None:
+        p, c = self.store.report(prev), self.store.report(cur)
+        if p is None or c is None or rule.table is None:
+            return None
+        spec = self.schema.tables[rule.table]
+        return YearPairCtx(rule, spec, p.values, c.values, p.templates.get(rule.table), c.templates.get(rule.table))
+
+    def _pair_cells(self, issue: Issue, prev: str, cur: str) -> list[dict]:
         """The cells a cross-year rule read: the ``previous`` operand in last year's report, the rest in this one's."""
         out = []
         for role, t, r, c in issue.cells:
-            rep, label = (prev, "previous(Y-1)") if role == "previous" else (cur, role)
-            out.append(self.cells[rep["report_id"]].cell((t, r, c), rep["report_id"], rep["source_path"], label))
+            rid, label = (prev, "previous(Y-1)") if role == "previous" else (cur, role)
+            out.append(self.store.cell((t, r, c), rid, self.path(rid), label))
         return out
 
+    # 4. two agencies, the same year: tables the same figure for figure
+    def peers_scope(self) -> None:
+        rules = [r for r in self.schema.rules if CHECKS[r.check].scope == Scope.PEERS and r.table]
+        buckets = self._same_tables({str(r.table) for r in rules})
+        for rule in rules:
+            for (table, *_), bucket in buckets.items():
+                if table == rule.table:
+                    self._check_bucket(rule, bucket)
 
-def _previous(cur: dict, same_agency: list[dict]) -> list[dict]:
-    """The agency's reports of the year before ``cur``: those in ``cur``'s format when there are any."""
-    prevs = [p for p in same_agency if int(p["year"]) == int(cur["year"]) - 1]
-    return [p for p in prevs if p["format"] == cur["format"]] or prevs
+    def _same_tables(self, tables: set[str]) -> dict[tuple, list[dict]]:
+        """(table, year, template, its figures) -> the reports of two agencies or more that print exactly those."""
+        buckets: dict[tuple, list[dict]] = {}
+        for r in self.reports:
+            rc = self.store.report(r["report_id"]) if r["report_id"] and r["agency"] and r["year"] else None
+            if rc is None:
+                continue
+            for table in tables:
+                figs = table_figures(rc.values, table)
+                key = (table, int(r["year"]), rc.templates.get(table), hash(tuple(sorted(figs.items()))))
+                if figs:
+                    buckets.setdefault(key, []).append(r)
+        return {k: v for k, v in buckets.items() if len({self.groups[r["agency"]][0] for r in v}) > 1}
+
+    def _check_bucket(self, rule: Rule, bucket: list[dict]) -> None:
+        """Each report against the first report of another agency in its bucket (the check confirms figure for
+        figure). Another agency: a name that neither links to this one nor is a misread of it."""
+        for r in bucket:
+            other = next((o for o in bucket if not may_be_one(o["agency"], r["agency"])), None)
+            if other is None:
+                continue
+            ctx = self._pair_ctx(rule, other["report_id"], r["report_id"])
+            for issue in CHECKS[rule.check](ctx) if ctx else ():
+                self.add(asdict(issue), r["report_id"], "peers", [], other=other["report_id"])
 
 
 def run_audit(directory: str | Path, schema: Schema | None = None) -> Audit:
@@ -355,6 +422,7 @@ def run_audit(directory: str | Path, schema: Schema | None = None) -> Audit:
     a.report_scope()
     a.narrative_scope()
     a.years_scope()
+    a.peers_scope()
     return Audit(
         failures=pd.DataFrame(a.failures, columns=AUDIT_FAILURES.names),
         links=pd.DataFrame(a.links, columns=AGENCY_LINKS.names),
@@ -362,132 +430,15 @@ def run_audit(directory: str | Path, schema: Schema | None = None) -> Audit:
         output=batch,
         schema=schema,
         fmt=dataset_format(directory),
+        cells=a.store,
     )
-
-
-def _issue_dict(issue: Issue) -> dict:
-    from dataclasses import asdict
-
-    return asdict(issue)
-
-
-# ----------------------------------------------------------------------------------------------- explanations
-
-
-def _row_label(spec, row: str) -> str:
-    r = next((x for x in spec.rows if x.key == row), None)
-    return (r.label or "（数据行）") if r else row
-
-
-def _col_label(spec, col: str) -> str:
-    c = spec.columns.get(col)
-    return ("".join(g + "›" for g in c.groups[1:]) + c.label) if c else col
-
-
-def _label(schema: Schema, table, row, col) -> str:
-    """A cell named as printed: 行 label › 列 label (or the key when the schema has no label)."""
-    if table not in schema.tables:
-        return "/".join(x for x in (row, col) if x)
-    spec = schema.tables[table]
-    parts = ([_row_label(spec, row)] if row else []) + ([_col_label(spec, col)] if col else [])
-    return " › ".join(parts)
-
-
-def _g(x) -> str:
-    return "空" if x is None else f"{x:g}"
-
-
-def explain(f: dict, rule: Rule | None, schema: Schema) -> tuple[str, str]:
-    """One sentence in Chinese and one in English saying what failed, expected, printed and the difference."""
-    if f["scope"] in _SENTENCES:
-        sentence = _SENTENCES[f["scope"]]
-    elif f["code"] in ("negative-value", "non-integer-value") and f["expected"] is None:
-        sentence = _single_value
-    else:
-        sentence = _within_report
-    return sentence(_Words.of(f, rule, schema))
-
-
-@dataclass
-class _Words:
-    """The parts of a failure's explanation: where, the figures, the rule's names in both languages."""
-
-    f: dict
-    where: str  # the cell as printed (label › label)
-    exp: str
-    act: str
-    diff: str
-    desc: str  # the rule's description
-    num: str  # 规则N
-    numen: str  # rule N
-    name: str  # the rule's name ("" without a rule)
-
-    @classmethod
-    def of(cls, f: dict, rule: Rule | None, schema: Schema) -> _Words:
-        n = rule.number if rule and rule.number else None
-        return cls(
-            f,
-            _label(schema, f["table"], f["row"], f["col"]),
-            _g(f["expected"]),
-            _g(f["actual"]),
-            _g(f["difference"]),
-            rule.description if rule else "",
-            f"规则{n}" if n else "规则",
-            f"rule {n}" if n else "rule",
-            rule.name if rule else "",
-        )
-
-
-def _across_years(w: _Words) -> tuple[str, str]:
-    f = w.f
-    zh = f"跨年度{w.num}（{w.desc}）：本年「{w.where}」为 {w.act}，按上一年度报告应为 {w.exp}，相差 {w.diff}。"
-    en = (
-        f"Across years, {w.numen} ({w.name}): this year's {f['row']}/{f['col']} is {w.act}, "
-        f"but last year's report gives {w.exp}; difference {w.diff}."
-    )
-    return zh, en
-
-
-def _text_against_table(w: _Words) -> tuple[str, str]:
-    f = w.f
-    zh = f"正文与表格不符（{w.num}）：一、总体情况写的是 {w.act}，表格「{w.where}」为 {w.exp}，相差 {w.diff}。"
-    en = (
-        f"Text against table ({w.numen}): 一、总体情况 states {w.act}, the table's {f['row']}/{f['col']} "
-        f"holds {w.exp}; difference {w.diff}."
-    )
-    return zh, en
-
-
-def _single_value(w: _Words) -> tuple[str, str]:
-    f = w.f
-    zh = f"{w.num}（{w.desc}）：「{w.where}」填报为 {w.act}，应为非负整数。"
-    en = f"{w.numen} ({w.name}): {f['row']}/{f['col']} is {w.act}; counts are whole, ≥ 0."
-    return zh, en
-
-
-def _within_report(w: _Words) -> tuple[str, str]:
-    f = w.f
-    zh = f"{w.num}（{w.desc}）：「{w.where}」应为 {w.exp}，实际填报 {w.act}，相差 {w.diff}。"
-    en = (
-        f"{w.numen} ({w.name or f['code']}): {'/'.join(x for x in (f['row'], f['col']) if x)} "
-        f"should be {w.exp} but {w.act} is printed; difference {w.diff}."
-    )
-    return zh, en
-
-
-_SENTENCES: dict[str, Callable[[_Words], tuple[str, str]]] = {
-    "years": _across_years,
-    "narrative": _text_against_table,
-}
 
 
 # ---------------------------------------------------------------------------------------------------- writing
-
-
 def write_audit(a: Audit, directory: str | Path) -> dict[str, Path]:
     """Write ``audit_failures``, ``agency_links`` and ``cross_year_checks`` (in the ingest's format), ``audit.html``,
     and ``datapackage.json`` describing the ingest's tables and these."""
-    from .audit_html import render
+    from .audit_html import write_page
     from .datapackage import write_datapackage
 
     d = Path(directory)
@@ -498,8 +449,14 @@ def write_audit(a: Audit, directory: str | Path) -> dict[str, Path]:
         "cross_year_checks": write_frame(CROSS_YEAR_CHECKS.frame(a.checks), d / "cross_year_checks", a.fmt),
     }
     write_datapackage({**dataset_files(d), **out}, d)
-    out["audit.html"] = write_text(d / "audit.html", render(a))
+    out["audit.html"] = write_page(a, d)
     return out
+
+
+def failing(a: Audit, level: str) -> bool:
+    """Whether the audit found a failure of ``level`` (error) or worse (warning: a warning or an error)."""
+    levels = {"error": ("error",), "warning": ("error", "warning")}[level]
+    return bool(a.failures["severity"].isin(levels).any())
 
 
 def summary(a: Audit) -> str:
@@ -508,9 +465,11 @@ def summary(a: Audit) -> str:
     fr = a.failures
     n_err = fr.loc[fr.severity == "error", "report_id"].nunique()
     n_warn = fr.loc[fr.severity == "warning", "report_id"].nunique()
+    n_misread = int((fr["reading"] == "may-be-misread").sum())
     lines = [
         f"{len(reps)} reports: {n_err} with errors, {n_warn} with warnings; {len(fr)} failures "
-        f"({(fr.severity == 'error').sum()} errors, {(fr.severity == 'warning').sum()} warnings)"
+        f"({(fr.severity == 'error').sum()} errors, {(fr.severity == 'warning').sum()} warnings; "
+        f"{n_misread} may be a misread: a cell read by OCR, by position or with a low score)"
     ]
     for (rule, sev), n in fr.groupby(["rule", "severity"]).size().sort_values(ascending=False).items():
         lines.append(f"  {sev:<7} {rule:<36} {n}")
@@ -518,8 +477,6 @@ def summary(a: Audit) -> str:
         lines.append(f"{len(a.links)} year-to-year report pairs across {a.links['agency_group'].nunique()} agencies:")
         for rule, g in a.checks.groupby("rule", sort=False):
             vc = g["status"].value_counts()
-            lines.append(
-                f"  {rule:<36} held {vc.get('held', 0)}, failed {vc.get('failed', 0)}, "
-                f"skipped (blank) {vc.get('skipped-blank', 0)}"
-            )
+            skipped = vc.get("skipped-blank", 0) + vc.get("not-applicable", 0)
+            lines.append(f"  {rule:<36} held {vc.get('held', 0)}, failed {vc.get('failed', 0)}, skipped {skipped}")
     return "\n".join(lines)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import sys
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -29,12 +29,16 @@ from typing import Any
 from .candidates import Candidates
 from .engines import BatchStats, Payload, Task, own_id, run_dask, run_local
 from .parts import DoneState, PartWriter, lock_output, merge_parts, prepare_output, read_done
-from .run import add_place, find_files
+from .progress import Progress
+from .run import find_files, finish_report
 from .schema import Schema, load_schema
 from .settings import Settings
+from .sidecar import side_file
 from .tables import Report, Status
 
 __all__ = ["BatchStats", "Progress", "file_id", "plan", "run_batch"]
+
+log = logging.getLogger(__name__)
 
 
 def file_id(path: Path) -> str:
@@ -95,9 +99,10 @@ def run_batch(
     files = find_files(paths) if files is None else files
     schema = schema or load_schema()
     stats = BatchStats(files=len(files))
+    side_file(settings.meta)  # a malformed side file stops the run before the folder is touched
     lock = lock_output(out)
     try:
-        run = _Run(out, schema, settings, progress or Progress(len(files), enabled=False), stats)
+        run = _Run(out, schema, settings, progress or Progress(len(files)), stats)
         run.provenance, run.choice = provenance or {}, Candidates(candidates or {}, run.done.paths())
         return run.run(files)
     finally:
@@ -112,6 +117,8 @@ class _Run:
         prepare_output(out)
         self.done = read_done(out)
         self.writer = PartWriter(out, settings.part_files, settings.flush_seconds)
+        self.side = side_file(settings.meta)
+        self.seconds: dict[str, float] = {}  # a file's seconds in its worker, until its row is written
         self.provenance: Mapping[str, Mapping[str, Any]] = {}
         self.choice = Candidates({})
         self.unread: set[str] = set()
@@ -146,9 +153,21 @@ class _Run:
     def count(self, report: Report) -> None:
         status = self.stats.status
         status[report.status.value] = status.get(report.status.value, 0) + 1
+        seconds = self.seconds.pop(report.source_path, None)
         if report.status == Status.FAILED:
             self.stats.failed.append((report.source_path, report.error or ""))
-        self.progress.advance(failed=report.status == Status.FAILED)
+            log.info("failed: %s: %s", report.source_path, report.error)
+        else:
+            took = f", {seconds:.1f} s" if seconds is not None else ""
+            log.info(
+                "%s: %s, %d cells, %d issues%s",
+                report.source_path,
+                report.status.value,
+                report.n_cells,
+                report.n_issues,
+                took,
+            )
+        self.progress.advance(status=report.status.value, path=report.source_path, seconds=seconds)
 
     def emit_record(self, report: Report) -> None:
         """A row decided without reading the file (duplicate, unreadable)."""
@@ -168,7 +187,9 @@ class _Run:
         self.writer.add_together(rows)
         for report, _ in rows:
             if report.source_path in self.unread:
-                self.progress.advance()
+                path, status, other = report.source_path, report.status.value, report.duplicate_of
+                log.info("%s: %s (the file read instead: %s)", path, status, other)
+                self.progress.advance(status=report.status.value, path=report.source_path)
             else:
                 self.count(report)
 
@@ -181,7 +202,8 @@ class _Run:
             report, records = payload.report, payload.records
             report.came_from(self.provenance.get(t.path) or {})
             records.setdefault("issues", [])
-            add_place(report, records["issues"], payload.place_query)
+            finish_report(report, records["issues"], payload.place_query, self.side)
+            self.seconds[t.path] = payload.seconds
             self.stats.per_format.setdefault(report.format or "unknown", []).append(payload.seconds)
         self.stats.processed += 1
         self._out(report, records)
@@ -202,46 +224,13 @@ def _import_in_background(modules: Iterable[str]) -> None:
 
 
 def _advancing(tasks: Iterator[Task], progress: Progress, stats: BatchStats) -> Iterator[Task]:
+    """The tasks, telling the progress which file is handed out and how many were done in an earlier run."""
     seen = 0
     for t in tasks:
         if stats.skipped_done > seen:
-            progress.advance(n=stats.skipped_done - seen)
+            progress.advance(n=stats.skipped_done - seen, status="done earlier")
             seen = stats.skipped_done
+        progress.reading(t.path)
         yield t
     if stats.skipped_done > seen:
-        progress.advance(n=stats.skipped_done - seen)
-
-
-class Progress:
-    """A one-line progress display on stderr: files, files/s, ETA and failures; silent when stderr is no terminal."""
-
-    def __init__(self, total: int, enabled: bool | None = None, stream=None):
-        self.stream = stream or sys.stderr
-        self.enabled = self.stream.isatty() if enabled is None else enabled
-        self.total, self.done, self.failed = total, 0, 0
-        self.t0 = time.monotonic()
-        self.last = 0.0
-
-    def advance(self, n: int = 1, failed: bool = False) -> None:
-        self.done += n
-        self.failed += int(failed)
-        if self.enabled and (time.monotonic() - self.last > 0.2 or self.done >= self.total):
-            self.render()
-
-    def line(self) -> str:
-        el = max(time.monotonic() - self.t0, 1e-9)
-        rate = self.done / el
-        eta = (self.total - self.done) / rate if rate > 0 else float("nan")
-        eta_s = "--:--" if eta != eta else f"{int(eta // 60):d}:{int(eta % 60):02d}"
-        return f"{self.done}/{self.total} files  {rate:.1f} files/s  ETA {eta_s}  failed {self.failed}"
-
-    def render(self) -> None:
-        self.last = time.monotonic()
-        self.stream.write("\r" + self.line() + "\x1b[K")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.render()
-            self.stream.write("\n")
-            self.stream.flush()
+        progress.advance(n=stats.skipped_done - seen, status="done earlier")

@@ -94,6 +94,9 @@ def _not_kept(report: Report, records: dict[str, list[dict]], kept: str) -> Repo
         status=Status.SKIPPED,
         n_cells=0,
         n_issues=0,
+        n_doubts=0,
+        reconciles=None,
+        n_failed_rules=0,
         error=error + _what_it_gave(report, records),
         duplicate_of=kept,
     )

@@ -1,9 +1,11 @@
 """The reconciliation checks a rule of ``schemas/rules.yaml`` can name, registered once in ``CHECKS``.
 
 Each registered check declares the parameters a rule gives it (required and optional) and its scope: ``report``
-(one report's tables, at ingest), ``years`` (two reports of one agency in consecutive years, ``xxgk audit``) or
-``narrative`` (the figures a report's text states against its tables, ``xxgk audit``). The schema loader validates
-rules against these declarations; ``pipeline.reconcile`` and ``pipeline.audit`` run them.
+(one report's tables, at ingest), ``years`` (two reports of one agency in consecutive years, ``xxgk audit``),
+``peers`` (two agencies' reports of the same year, ``xxgk audit``) or ``narrative`` (what a report's text states,
+``xxgk audit``). The schema loader validates rules against these declarations; ``pipeline.reconcile`` and
+``pipeline.audit`` run them. The checks on one report are here; those on two reports are in ``checks_years``, those
+on the text in ``checks_text``.
 
 A rule with a null (blank) operand is skipped: blank is not zero. Every issue a check raises carries the cells it
 read as ``(role, table, row, col)``, the role being the rule parameter that named the cell (total, parts, lhs …).
@@ -16,19 +18,20 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Generic, NamedTuple, TypeVar
 
+from .checks_base import TOLERANCE, CellKey, RowCol, Values
+from .checks_base import show as _show
+from .checks_text import NarrativeCtx, check_narrative_equals, check_sections_present
+from .checks_years import (
+    YearPairCtx,
+    check_previous_year_at_least,
+    check_previous_year_equals,
+    check_same_table,
+    check_year_on_year_ratio,
+    operand_lines,
+    same_table_lines,
+)
 from .issues import Issue
 from .specs import Rule, TableSpec, expand
-
-TOLERANCE = 1e-6  # figures are whole numbers or money to the cent: closer than this is equal
-CellKey = tuple[str, str, str]  # (table, row, col)
-# (table, row, col) -> value (None for blank)
-Values = dict[CellKey, float | None]
-RowCol = tuple[str, str]
-
-
-def _show(x: float) -> str:
-    """A figure as a message prints it (7, 2.5, not 7.0)."""
-    return f"{x:g}"
 
 
 class Scope(StrEnum):
@@ -36,6 +39,7 @@ class Scope(StrEnum):
 
     REPORT = "report"  # one report's tables, at ingest
     YEARS = "years"  # two reports of one agency in consecutive years (xxgk audit)
+    PEERS = "peers"  # two agencies' reports of the same year (xxgk audit)
     NARRATIVE = "narrative"  # figures stated in the text against the tables (xxgk audit)
 
 
@@ -235,200 +239,27 @@ def check_non_negative_integer(ctx: ReportCtx) -> list[Issue]:
     return out
 
 
-# --- two years of one agency ----------------------------------------------------------------------------------
-YEAR_OPERANDS = ("current", "previous", "plus", "minus")  # the year-pair rule's parameters, in message order
-# operand name -> (table, row, col) and value of each cell it names
-YearOperands = dict[str, list[tuple[CellKey, float | None]]]
-
-
-class YearPairCtx:
-    """Two reports of one agency in consecutive years: ``prev`` (Y−1) and ``cur`` (Y), each table -> values."""
-
-    def __init__(
-        self,
-        rule: Rule,
-        spec: TableSpec,
-        prev: Values,
-        cur: Values,
-        prev_template: str | None,
-        cur_template: str | None,
-    ) -> None:
-        self.rule, self.spec, self.prev, self.cur = rule, spec, prev, cur
-        self.prev_template, self.cur_template = prev_template, cur_template
-
-    @property
-    def by_column(self) -> bool:
-        return self.rule.params.get("axis", "column") == "column"
-
-    def lines(self) -> Iterator[tuple[str, YearOperands]]:
-        """(line key, {operand name: [(cell, value)]}) for every line both years print."""
-        if self.prev_template is None or self.cur_template is None:
-            return
-        for line in self._line_keys(self.prev_template, self.cur_template):
-            ops = self._operands(line)
-            if ops is not None:
-                yield line, ops
-
-    def _line_keys(self, prev_tpl: str, cur_tpl: str) -> list[str]:
-        spec = self.spec
-        if self.by_column:
-            return [c for c in spec.column_keys(cur_tpl) if c in spec.column_keys(prev_tpl)]
-        lines = [r for r in spec.row_keys(cur_tpl) if r in spec.row_keys(prev_tpl)]
-        return expand(self.rule.params["rows"], lines) if "rows" in self.rule.params else lines
-
-    def _operand_keys(self, line: str, template: str | None) -> list[str]:
-        """The rows (axis=column) or the line's own columns (axis=row) a template prints."""
-        if self.by_column:
-            return self.spec.row_keys(template)
-        return list(self.spec.row(line).columns.get(template or "", ()))
-
-    def _cell(self, line: str, key: str) -> CellKey:
-        return (self.spec.table, key, line) if self.by_column else (self.spec.table, line, key)
-
-    def _operands(self, line: str) -> YearOperands | None:
-        """None when an operand names a key a template does not have: the rule does not apply to this line."""
-        ops: YearOperands = {}
-        for name in YEAR_OPERANDS:
-            pats = self.rule.params.get(name)
-            if pats is None:
-                ops[name] = []
-                continue
-            pats = [pats] if isinstance(pats, str) else pats
-            src, tpl = (self.prev, self.prev_template) if name == "previous" else (self.cur, self.cur_template)
-            names = expand(pats, self._operand_keys(line, tpl))
-            if len(names) < len(pats):
-                return None
-            ops[name] = [(self._cell(line, k), src.get(self._cell(line, k))) for k in names]
-        return ops
-
-
-def _year_terms(ops: dict[str, list[tuple[CellKey, float]]]) -> str:
-    """previous(Y−1) + plus − minus, as the message spells the expectation."""
-    terms = " + ".join(f"{'/'.join(c[1:])}(Y−1)={_show(v)}" for c, v in ops["previous"])
-    terms += "".join(f" + {'/'.join(c[1:])}={_show(v)}" for c, v in ops["plus"])
-    terms += "".join(f" − {'/'.join(c[1:])}={_show(v)}" for c, v in ops["minus"])
-    return terms
-
-
-def _known(ops: YearOperands) -> dict[str, list[tuple[CellKey, float]]] | None:
-    """The operands' values, or None when one is blank or missing (never read as zero)."""
-    known = {name: [(c, v) for c, v in cells if v is not None] for name, cells in ops.items()}
-    return known if all(len(known[n]) == len(ops[n]) for n in ops) else None
-
-
-def _previous_year(ctx: YearPairCtx, at_least: bool) -> list[Issue]:
-    out = []
-    for line, ops in ctx.lines():
-        known = _known(ops)
-        if known is None:
-            continue
-        ((ccell, actual),) = known["current"]
-        expected = (
-            sum(v for _, v in known["previous"]) + sum(v for _, v in known["plus"]) - sum(v for _, v in known["minus"])
-        )
-        failed = (actual < expected - TOLERANCE) if at_least else (abs(actual - expected) > TOLERANCE)
-        if failed:
-            rel = "at least " if at_least else ""
-            message = (
-                f"{ctx.rule.name} [{line}]: {'/'.join(ccell[1:])} is "
-                f"{_show(actual)} but {rel}{_year_terms(known)} = {_show(expected)} was expected"
-            )
-            out.append(_year_issue(ctx, message, ccell, expected, actual, ops))
-    return out
-
-
-def _year_issue(
-    ctx: YearPairCtx, message: str, at: CellKey, expected: float, actual: float, ops: YearOperands
-) -> Issue:
-    return Issue(
-        "cross-year-mismatch",
-        message,
-        table=ctx.spec.table,
-        row=at[1],
-        col=at[2],
-        rule=ctx.rule.name,
-        expected=expected,
-        actual=actual,
-        difference=actual - expected,
-        severity=ctx.rule.severity,
-        cells=tuple((name, *c) for name in ops for c, _ in ops[name]),
-    )
-
-
-def check_previous_year_equals(ctx: YearPairCtx) -> list[Issue]:
-    return _previous_year(ctx, at_least=False)
-
-
-def check_previous_year_at_least(ctx: YearPairCtx) -> list[Issue]:
-    return _previous_year(ctx, at_least=True)
-
-
-# --- the text against the tables ------------------------------------------------------------------------------
-class NarrativeCtx:
-    """One report's table values and the figures its text states: figure name -> [(value, raw text, paragraph)]."""
-
-    def __init__(
-        self, rule: Rule, spec: TableSpec, values: Values, stated: dict[str, list[tuple[float, str, int]]]
-    ) -> None:
-        self.rule, self.spec, self.values, self.stated = rule, spec, values, stated
-
-
-def check_narrative_equals(ctx: NarrativeCtx) -> list[Issue]:
-    out = []
-    for fig in ctx.rule.params["figures"]:
-        cells = [(ctx.spec.table, r, c) for r, c in fig["cells"]]
-        vals = [ctx.values.get(k) for k in cells]
-        known = [v for v in vals if v is not None]
-        if len(known) < len(vals):  # a blank or missing cell: nothing to compare with
-            continue
-        table_value = sum(known)
-        where = " + ".join(f"{r}/{c}={_show(v)}" for (_, r, c), v in zip(cells, known, strict=True))
-        for stated, raw, para in ctx.stated.get(fig["name"], []):
-            if abs(stated - table_value) > TOLERANCE:
-                out.append(_narrative_issue(ctx, fig["name"], cells, table_value, stated, raw, para, where))
-    return out
-
-
-def _narrative_issue(
-    ctx: NarrativeCtx,
-    figure: str,
-    cells: list[CellKey],
-    table_value: float,
-    stated: float,
-    raw: str,
-    para: int,
-    where: str,
-) -> Issue:
-    return Issue(
-        "narrative-mismatch",
-        f"{ctx.rule.name} [{figure}]: the text says {_show(stated)} ({raw!r}) but the table has {where}",
-        table=ctx.spec.table,
-        row=cells[0][1],
-        col=cells[0][2],
-        rule=ctx.rule.name,
-        expected=table_value,
-        actual=stated,
-        difference=stated - table_value,
-        raw=raw,
-        row_index=para,
-        severity=ctx.rule.severity,
-        cells=tuple(("cells", *k) for k in cells),
-        figure=figure,
-    )
-
-
 # --- the registry ---------------------------------------------------------------------------------------------
 Ctx = TypeVar("Ctx", ReportCtx, YearPairCtx, NarrativeCtx)
 
 
 @dataclass(frozen=True)
 class Check(Generic[Ctx]):
-    """A registered check: the function, where it runs, and the parameters a rule gives it."""
+    """A registered check: the function, where it runs, and the parameters a rule gives it.
+
+    ``settings`` are the parameters that are not keys of the table (thresholds, patterns); ``table``: whether a
+    rule of this check names a table (a check on the text alone does not); ``lines``: for a check on two reports,
+    the lines it evaluates on them, each with why it was skipped (None when evaluated: the audit records a row per
+    line, held, failed or skipped).
+    """
 
     run: Callable[[Ctx], list[Issue]]
     scope: Scope
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
+    settings: tuple[str, ...] = ()
+    table: bool = True
+    lines: Callable[[Ctx], Iterator[tuple[str, str | None]]] | None = None
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -438,8 +269,19 @@ class Check(Generic[Ctx]):
         return self.run(ctx)
 
 
+def evaluated(ctx: ReportCtx) -> bool:
+    """Whether a report-scope rule could be evaluated on this report: some line with every operand printed (for a
+    check on single values, some value printed). A report on which no rule could be evaluated is not said to
+    reconcile."""
+    operands = [p for p in CHECKS[ctx.rule.check].required if p != "axis"]
+    if not operands:
+        return next(_each_value(ctx), None) is not None
+    return any(all(ctx.operands(line, p) is not None for p in operands) for line in ctx.lines())
+
+
 # the cell filters of the single-value checks and of row-wise year rules
 _FILTERS = ("rows", "columns")
+_YEAR_OPERANDS = (("axis", "current", "previous"), ("rows", "plus", "minus"))
 
 CHECKS: dict[str, Check[Any]] = {
     "sum_equals": Check(check_sum_equals, Scope.REPORT, ("axis", "total", "parts")),
@@ -448,11 +290,43 @@ CHECKS: dict[str, Check[Any]] = {
     "sum_non_negative": Check(check_sum_non_negative, Scope.REPORT, ("axis", "parts")),
     "non_negative": Check(check_non_negative, Scope.REPORT, (), _FILTERS),
     "non_negative_integer": Check(check_non_negative_integer, Scope.REPORT, (), _FILTERS),
-    "previous_year_equals": Check(
-        check_previous_year_equals, Scope.YEARS, ("axis", "current", "previous"), ("rows", "plus", "minus")
+    "previous_year_equals": Check(check_previous_year_equals, Scope.YEARS, *_YEAR_OPERANDS, lines=operand_lines),
+    "previous_year_at_least": Check(check_previous_year_at_least, Scope.YEARS, *_YEAR_OPERANDS, lines=operand_lines),
+    "year_on_year_ratio": Check(
+        check_year_on_year_ratio,
+        Scope.YEARS,
+        ("axis", "current", "previous", "max_ratio"),
+        ("rows", "min_value"),
+        settings=("max_ratio", "min_value"),
+        lines=operand_lines,
     ),
-    "previous_year_at_least": Check(
-        check_previous_year_at_least, Scope.YEARS, ("axis", "current", "previous"), ("rows", "plus", "minus")
+    "same_as_last_year": Check(
+        check_same_table, Scope.YEARS, (), ("min_distinct",), settings=("min_distinct",), lines=same_table_lines
     ),
-    "narrative_equals": Check(check_narrative_equals, Scope.NARRATIVE, ("figures",)),
+    "same_as_other_agency": Check(
+        check_same_table, Scope.PEERS, (), ("min_distinct",), settings=("min_distinct",), lines=same_table_lines
+    ),
+    "narrative_equals": Check(check_narrative_equals, Scope.NARRATIVE, ("figures",), settings=("figures",)),
+    "sections_present": Check(
+        check_sections_present,
+        Scope.NARRATIVE,
+        ("sections",),
+        ("min_found",),
+        settings=("sections", "min_found"),
+        table=False,
+    ),
 }
+
+__all__ = [
+    "CHECKS",
+    "TOLERANCE",
+    "CellKey",
+    "Check",
+    "NarrativeCtx",
+    "ReportCtx",
+    "RowCol",
+    "Scope",
+    "Values",
+    "YearPairCtx",
+    "evaluated",
+]

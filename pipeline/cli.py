@@ -1,19 +1,25 @@
 """The ``xxgk`` command line: parse options, call the library, render, exit.
 
-Exit codes: 0 all files ok (or partial), 1 some file failed, 2 bad usage or a broken schema.
+Exit codes: 0 all files ok (or partial), 1 some file failed, 2 bad usage, bad options or a broken schema.
+Options come from the command line, then a config file (``pipeline.config``: ``xxgk.toml`` or ``[tool.xxgk]`` in
+``pyproject.toml``), then the defaults of ``pipeline.settings``. ``-v``/``-q`` set how much is said (the package's
+logger ``pipeline``); ``--log-file`` keeps a record of a run, file by file.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import sys
 import traceback
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .errors import SchemaFileError, SettingsError
+from .errors import MetaFileError, SchemaFileError, SettingsError
 from .parts import OutputDirError
 from .settings import Settings, default_of, help_of, option_type
 
@@ -47,10 +53,94 @@ def _schema_or_exit():
         sys.exit(2)
 
 
+@dataclass
+class _Run:
+    """What the group's options say to every command."""
+
+    verbose: int = 0
+    quiet: bool = False
+    config: Path | None = None  # the config file given with --config
+
+    def options(self) -> dict[str, Any]:
+        """The options of the config file that applies (given, or found here or above), checked."""
+        from .config import find_config, load_config
+
+        path = self.config or find_config()
+        if path is None:
+            return {}
+        try:
+            return load_config(path)
+        except SettingsError as e:
+            raise click.UsageError(str(e)) from None
+
+
+class _Echo(logging.Handler):
+    """Log records on stderr as the terminal has it at the time (a progress bar may be drawing there)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
+def _logging(verbose: int, quiet: bool, log_file: Path | None) -> None:
+    """The package logger: warnings by default, each file's outcome with -v, debugging with -vv, errors with -q;
+    with --log-file, each file's outcome (or more with -vv) in that file too."""
+    logger = logging.getLogger("pipeline")
+    for h in [h for h in logger.handlers if getattr(h, "_xxgk", False)]:
+        logger.removeHandler(h)
+        h.close()
+    level = logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    handlers: list[logging.Handler] = [_Echo(level)]
+    handlers[0].setFormatter(logging.Formatter("%(message)s"))
+    if log_file is not None:
+        f = logging.FileHandler(log_file, encoding="utf-8")
+        f.setLevel(min(level, logging.INFO))
+        f.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handlers.append(f)
+    for h in handlers:
+        h._xxgk = True  # type: ignore[attr-defined]
+        logger.addHandler(h)
+    logger.setLevel(min(h.level for h in handlers))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="xxgk")
-def main():
-    """xxgk: government information-disclosure annual reports to clean, checked datasets."""
+@click.option("-v", "--verbose", count=True, help="Say more: -v each file's outcome, -vv debugging.")
+@click.option("-q", "--quiet", is_flag=True, help="Say only what failed: no progress, no summary.")
+@click.option(
+    "--log-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also keep a record of the run in this file, file by file.",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Options file (xxgk.toml, or a pyproject.toml with [tool.xxgk]); by default the one here or above.",
+)
+@click.pass_context
+def main(ctx, verbose, quiet, log_file, config_file):
+    """xxgk: government information-disclosure annual reports to clean, checked datasets.
+
+    \b
+    Examples:
+      xxgk ingest reports/ --out out          # read every report under reports/
+      xxgk show reports/2021-x.docx --json    # one report's tables as matched
+      xxgk audit out                          # every rule, across years too; out/audit.html
+      xxgk export out --panel                 # one row per agency and year, with rates
+    """
+    if quiet and verbose:
+        raise click.UsageError("-q and -v say opposite things: give one")
+    ctx.obj = _Run(verbose, quiet, config_file)
+    _logging(verbose, quiet, log_file)
+
+
+def _settings(ctx: click.Context, options: dict[str, Any]) -> Settings:
+    """The command line's options over the config file's over the defaults, checked."""
+    given = {k: v for k, v in options.items() if ctx.get_parameter_source(k) is not click.core.ParameterSource.DEFAULT}
+    try:
+        return Settings.resolve({**ctx.obj.options(), **given})
+    except SettingsError as e:
+        raise click.UsageError(str(e)) from None
 
 
 FETCH_OPTIONS = (
@@ -89,8 +179,10 @@ def fetch_options(f):
     help="Download folder for the web addresses given (default: OUT/downloads; re-running resumes it).",
 )
 @setting("format")
+@setting("meta", metavar="FILE.csv")
 @setting("pdf_engine")
 @setting("ocr", "--ocr/--no-ocr")
+@setting("ocr_engine")
 @setting("workers")
 @setting("timeout")
 @setting("engine")
@@ -103,38 +195,45 @@ def fetch_options(f):
 @setting("convert_timeout")
 @fetch_options
 @click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")
-def ingest(paths, out_dir, downloads, debug, **options):
+@click.pass_context
+def ingest(ctx, paths, out_dir, downloads, debug, **options):
     """Read every report under PATHS into tidy cells, reports and issues.
 
     PATHS are files or folders (searched recursively), download folders of `xxgk fetch`, web addresses, or lists
     of them (.txt, .csv): addresses are downloaded first (as `xxgk fetch` does) and their reports read with where
     each came from.
+
+    \b
+    Examples:
+      xxgk ingest reports/ --out out
+      xxgk ingest reports/ --out out --format csv --meta manifest.csv
+      xxgk -v --log-file run.log ingest reports/ --out out --workers 4
     """
-    from .batch import Progress, run_batch
+    from .batch import run_batch
     from .datapackage import write_datapackage
     from .parts import count_rows, read_parts
+    from .progress import progress_for
 
-    try:
-        settings = Settings.resolve(options)
-    except SettingsError as e:
-        raise click.UsageError(str(e)) from None
+    settings = _settings(ctx, options)
     schema = _schema_or_exit()
     inputs = _ingest_inputs(paths, downloads or out_dir / "downloads", settings)
     files, sources = inputs.files, inputs.sources
     if not files:
         _no_reports(sources.missing)
+    quiet = ctx.obj.quiet
+    progress = progress_for(len(files), files, settings.n_workers, quiet=quiet, every=settings.progress_every)
     try:
         stats = run_batch(
             paths,
             out_dir,
             settings,
-            progress=Progress(len(files)),
+            progress=progress,
             files=files,
             schema=schema,
             provenance=sources.provenance,
             candidates=sources.candidates,
         )
-    except OutputDirError as e:
+    except (OutputDirError, MetaFileError) as e:
         raise click.UsageError(str(e)) from None
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: what was read is kept in {out_dir}; run the same command again to go on", err=True)
@@ -144,11 +243,13 @@ def ingest(paths, out_dir, downloads, debug, **options):
             traceback.print_exc()
         raise
     reports = read_parts(out_dir, "reports")
-    write_datapackage(stats.written, out_dir)
-    click.echo(_ingest_summary(stats, len(files), len(reports), count_rows(out_dir, "cells"), out_dir))
+    write_datapackage(stats.written, out_dir, schema)
+    if not quiet:
+        click.echo(_ingest_summary(stats, len(files), len(reports), count_rows(out_dir, "cells"), out_dir))
     for path, error in stats.failed:
         click.echo(f"  failed: {path}: {error}", err=True)
     _say_missing(sources.missing)
+    _meta_summary(settings.meta)
     sys.exit(1 if (reports["status"] == "failed").any() or sources.missing else 0)
 
 
@@ -198,7 +299,8 @@ def _say_missing(missing: list[tuple[str, str]]) -> None:
 )
 @fetch_options
 @setting("max_file_mb")
-def fetch(addresses, out_dir, **options):
+@click.pass_context
+def fetch(ctx, addresses, out_dir, **options):
     """Download the reports ADDRESSES lead to, for `xxgk ingest OUT_DIR`.
 
     ADDRESSES are web addresses or lists of them (.txt: one a line; .csv: a url column, the other columns kept).
@@ -210,10 +312,10 @@ def fetch(addresses, out_dir, **options):
     from .downloads import AddressError
     from .sources import sort_arguments
 
+    settings = _settings(ctx, options)
     try:
-        settings = Settings.resolve(options)
         given = sort_arguments(addresses)
-    except (SettingsError, AddressError) as e:
+    except AddressError as e:
         raise click.UsageError(str(e)) from None
     for p in [*given.paths, *given.download_folders]:
         raise click.UsageError(f"{p}: not a web address, nor a .txt or .csv list of them")
@@ -232,57 +334,120 @@ def fetch(addresses, out_dir, **options):
     sys.exit(1 if run.missing else 0)
 
 
+def _meta_summary(path: str | None) -> None:
+    """Say which rows of the side file fitted no file read in this run, and which columns were ignored."""
+    from .sidecar import side_file
+
+    side = side_file(path)
+    if side is None:
+        return
+    unused = side.unused()
+    if side.ignored_columns:
+        click.echo(f"  --meta {path}: columns ignored: {', '.join(side.ignored_columns)}", err=True)
+    if unused:
+        lines = ", ".join(str(m.line) for m in unused[:10]) + (" …" if len(unused) > 10 else "")
+        click.echo(f"  --meta {path}: {len(unused)} rows fit no file read in this run (lines {lines})", err=True)
+
+
 def _ingest_summary(stats: BatchStats, n_files: int, n_reports: int, n_cells: int, out_dir: Path) -> str:
     st = stats.status
     by_status = " (" + ", ".join(f"{n} {s}" for s, n in sorted(st.items())) + ")" if st else ""
     return (
         f"{n_files} files: {stats.processed} read{by_status}, {stats.duplicates} duplicates, "
         f"{stats.skipped_done} done earlier; {stats.files_per_second:.1f} files/s. "
-        f"Output: {n_reports} reports, {n_cells} cells → {out_dir}"
+        f"Output: {n_reports} reports, {n_cells} cells → {out_dir}" + _per_format(stats)
     )
+
+
+def _per_format(stats: BatchStats) -> str:
+    """Seconds per file by format, when the batch mixed formats (where the time went)."""
+    per = {f: s for f, s in sorted(stats.per_format.items()) if s}
+    if len(per) < 2:
+        return ""
+    return "\n  seconds per file: " + ", ".join(f"{f} {sum(s) / len(s):.2f} ({len(s)} files)" for f, s in per.items())
 
 
 @main.command()
 @click.argument("out_dir", metavar="DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--wide", is_flag=True, help="One row per report, one column per (table, row, col) key.")
+@click.option("--wide", is_flag=True, help="One row per file read, one column per (table, row, col) key.")
+@click.option(
+    "--panel",
+    is_flag=True,
+    help="One row per (agency, year): one file chosen among a report's copies, keys harmonised across the "
+    "templates, blank totals derived from printed parts, and rates (schemas/crosswalk.yaml, rates.yaml).",
+)
 @click.option(
     "--labels",
     type=click.Choice(["zh", "en"]),
     default="en",
     show_default=True,
-    help="Column headers: the printed Chinese labels or the canonical keys.",
+    help="Column headers of the wide table: the printed Chinese labels or the canonical keys.",
 )
 @click.option(
     "--out",
     "out_file",
-    required=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    help="File to write: .csv (UTF-8 with BOM, Excel-ready) or .parquet.",
+    help="File to write: .csv (UTF-8 with BOM, Excel-ready) or .parquet. The panel's default is DIR/panel.<format>, "
+    "described in DIR/datapackage.json; elsewhere <name>.datapackage.json beside it describes it.",
 )
-def export(out_dir, wide, labels, out_file):
-    """Reshape the output of `xxgk ingest` in DIR for spreadsheets and other tools."""
-    from .export import export_wide
+def export(out_dir, wide, panel, labels, out_file):
+    """Reshape the output of `xxgk ingest` in DIR for spreadsheets and research.
 
-    if not wide:
-        raise click.UsageError("only the wide export exists so far: add --wide")
-    if out_file.suffix.lower() not in (".csv", ".parquet"):
+    \b
+    Examples:
+      xxgk export out --panel                      # out/panel.parquet, one row per agency and year
+      xxgk export out --panel --out panel.csv
+      xxgk export out --wide --labels zh --out wide.csv
+    """
+    from .dataset import dataset_format
+
+    if wide == panel:
+        raise click.UsageError("give one of --wide or --panel")
+    if out_file is None and wide:
+        raise click.UsageError("--wide needs --out FILE")
+    if out_file is not None and out_file.suffix.lower() not in (".csv", ".parquet"):
         raise click.UsageError(f"--out {out_file}: the file name must end in .csv or .parquet")
     try:
-        path = export_wide(out_dir, out_file, labels)
+        dataset_format(out_dir)
     except FileNotFoundError as e:
         raise click.UsageError(str(e)) from None
-    click.echo(f"wide table ({labels} headers) → {path}")
+    if wide:
+        from .export import export_wide
+
+        click.echo(f"wide table ({labels} headers) → {export_wide(out_dir, out_file, labels)}")
+        return
+    from .panel import export_panel
+
+    path = export_panel(out_dir, out_file, _schema_or_exit())
+    click.echo(f"panel (one row per agency and year) → {path}")
 
 
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def show(file):
-    """Print one report's three tables as matched: keys, values, raw text and match scores."""
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the report's row, cells (with page, position, match score and OCR confidence) and issues as JSON.",
+)
+@click.pass_context
+def show(ctx, file, as_json):
+    """Print one report's three tables as matched: keys, values, raw text and match scores.
+
+    \b
+    Examples:
+      xxgk show report.pdf
+      xxgk show report.pdf --json | jq '.cells[] | select(.confidence < 80)'
+    """
     from .run import process_file
 
     schema = _schema_or_exit()
-    r = process_file(file, schema)
+    r = process_file(file, schema, _settings(ctx, {}))
     rep = r.report
+    if as_json:
+        out = {"report": rep.record(), "cells": _no_nan(r.cells), "issues": _no_nan(r.issues)}
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2, default=_json_value))
+        sys.exit(1 if rep.error else 0)
     click.echo(
         f"{file}\n  format {rep.format}, agency {rep.agency}, year {rep.year}, "
         f"template {rep.template}, status {rep.status.value}"
@@ -296,6 +461,16 @@ def show(file):
         for i in r.issues:
             where = "/".join(str(x) for x in (i["table"], i["row"], i["col"]) if x)
             click.echo(f"  {i['severity']:<7} {i['code']:<20} {where} {i['message']}")
+
+
+def _no_nan(records: list[dict]) -> list[dict]:
+    """Records with a float NaN as None: JSON has null, not NaN."""
+    return [{k: None if isinstance(v, float) and v != v else v for k, v in r.items()} for r in records]
+
+
+def _json_value(x: Any) -> Any:
+    """What json cannot write itself: a NaN or NA is null, anything else its text."""
+    return None if x != x or x is None else str(x)
 
 
 def _show_tables(r: Result, schema: Schema) -> None:
@@ -333,12 +508,19 @@ def _cell_text(col: str, c: dict | None) -> str:
 
 @main.command()
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def audit(directory):
-    """Check every rule (within reports, across years, text against tables) on the output of `xxgk ingest`.
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning"]),
+    default=None,
+    help="Exit with status 1 when a failure of this severity (error), or of warning severity or worse, is found "
+    "(for CI and cron jobs). Without it the audit exits 0 whatever it finds.",
+)
+def audit(directory, fail_on):
+    """Check every rule (within reports, across years, across agencies, the text) on the output of `xxgk ingest`.
 
     Writes DIRECTORY/audit.html, audit_failures, agency_links and cross_year_checks, and prints a summary.
     """
-    from .audit import run_audit, summary, write_audit
+    from .audit import failing, run_audit, summary, write_audit
     from .dataset import dataset_format
 
     schema = _schema_or_exit()
@@ -350,6 +532,9 @@ def audit(directory):
     paths = write_audit(a, directory)
     click.echo(summary(a))
     click.echo(f"→ {paths['audit.html']}")
+    if fail_on and failing(a, fail_on):
+        click.echo(f"failures of {fail_on} severity{' or worse' if fail_on == 'warning' else ''} found", err=True)
+        sys.exit(1)
 
 
 def _number(x: float) -> str:

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from .dataset import read_frame, write_frame
 from .errors import XxgkError
 from .formats import HEAD_BYTES, SUFFIXES, detect_format
-from .tables import DOWNLOADS, FETCHES
+from .tables_extra import DOWNLOADS, FETCHES
 from .textcodec import decode_bytes
 
 if TYPE_CHECKING:  # fetching (and requests) is loaded by the commands that fetch, not by every ingest

@@ -17,6 +17,14 @@ class SchemaFileError(XxgkError):
         super().__init__("invalid schema:\n" + "\n".join(f"  - {p}" for p in self.problems))
 
 
+class MetaFileError(XxgkError):
+    """The metadata side file (``--meta``) cannot be used; the message lists every problem."""
+
+    def __init__(self, path: str, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__(f"metadata file {path}:\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+
 class UnsupportedFormat(XxgkError):
     """The file is not in a format xxgk reads."""
 

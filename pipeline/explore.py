@@ -1,10 +1,14 @@
-"""Views of a batch for people: a report's three tables, request outcomes, and which rules fail where.
+"""Views of a batch for people: a report's three tables, request outcomes, and which rules fail where; and views of
+the panel (one row per agency and year) that stay the same size however many reports there are: coverage by
+province and year, requests by year, outcome shares, the rates, reports that do not reconcile by level.
 
-The notebooks call these and nothing else; every row and group label comes from ``schemas/``.
+The notebooks call these and nothing else; every row and group label comes from ``schemas/``. Sums keep "blank is
+not zero": a group with no figure sums to NA (``min_count=1``), never to 0.
 """
 
 from __future__ import annotations
 
+import re
 from fnmatch import fnmatch
 
 import pandas as pd
@@ -114,6 +118,78 @@ def cells_at_fault(batch: Batch, report_id: str) -> pd.DataFrame:
     """A report's rule issues with the cell each points at, what was expected and what was printed."""
     i = batch.issues[(batch.issues["report_id"] == report_id) & batch.issues["severity"].isin(["error", "warning"])]
     return i[["code", "rule", "table", "row", "col", "expected", "actual", "difference", "raw", "message"]]
+
+
+UNKNOWN = "(unknown)"
+_NOTE = re.compile(r"(?<=.)（[^（）]*）$")  # a label's trailing instruction: （区分处理的，只计这一情形…）
+RECEIVED = "requests:new:total"
+HANDLED = "requests:handled_total:total"
+
+
+def coverage(panel: pd.DataFrame, rows: str = "province", cols: str = "year") -> pd.DataFrame:
+    """Reports per (province, year) (or other columns): a row per value of ``rows``, most reports first; reports
+    whose place is unknown are counted under "(unknown)", never dropped."""
+    keys = panel[[rows, cols]].astype("string").fillna(UNKNOWN)
+    table = pd.crosstab(keys[rows], keys[cols])
+    return table.loc[table.sum(axis=1).sort_values(ascending=False).index]
+
+
+def requests_by_year(panel: pd.DataFrame) -> pd.DataFrame:
+    """Per year: reports, reports printing the requests received, their sum and median (NA, not 0, for none)."""
+    g = panel.groupby(panel["year"].astype("Int64"), dropna=True)[RECEIVED]
+    return pd.DataFrame(
+        {
+            "reports": g.size(),
+            "with_figure": g.count(),
+            "received": g.sum(min_count=1),
+            "median": g.median(),
+        }
+    )
+
+
+def outcome_columns(schema: Schema | None = None) -> dict[str, list[str]]:
+    """Outcome label → the panel's harmonised 总计 columns it sums (（一）予以公开 … （六）其他处理)."""
+    schema = schema or load_schema()
+    harmonised = {k.name for k in schema.panel.keys if k.harmonised}
+    out: dict[str, list[str]] = {}
+    for label, rows in outcome_groups(schema).items():
+        keys = [f"{OUTCOME_TABLE}:{r}:{TOTAL_COLUMN}" for r in rows]
+        out[_NOTE.sub("", label)] = [k for k in keys if k in harmonised]
+    return {label: keys for label, keys in out.items() if keys}
+
+
+def outcome_shares(panel: pd.DataFrame, by: str = "year", schema: Schema | None = None) -> pd.DataFrame:
+    """Share of the requests handled per outcome, by ``by``: over the reports that print every outcome and the
+    total handled, so each row's shares add up to what those reports handled; with the number of reports used."""
+    cols = outcome_columns(schema)
+    parts = pd.DataFrame({label: panel[keys].sum(axis=1, min_count=len(keys)) for label, keys in cols.items()})
+    complete = parts.notna().all(axis=1) & panel[HANDLED].gt(0)
+    group = panel.loc[complete, by].astype("string").fillna(UNKNOWN)
+    sums = parts[complete].groupby(group).sum()
+    shares = sums.div(panel.loc[complete, HANDLED].groupby(group).sum(), axis=0)
+    return shares.assign(reports=complete[complete].groupby(group).size())
+
+
+def rates_long(panel: pd.DataFrame, schema: Schema | None = None) -> pd.DataFrame:
+    """Every rate of every report as (rate, label, value), NA dropped: one row per value to draw a distribution."""
+    schema = schema or load_schema()
+    rows = [
+        pd.DataFrame({"rate": r.name, "label": r.label, "value": panel[r.name].dropna().astype(float)})
+        for r in schema.panel.rates
+    ]
+    return pd.concat(rows, ignore_index=True)
+
+
+def reconciliation_by_level(panel: pd.DataFrame) -> pd.DataFrame:
+    """Reports by level of government and whether they reconcile (yes, no, unknown), with the share that do not."""
+    level = panel["level"].astype("string").fillna(UNKNOWN)
+    verdict = panel["reconciles"].map({True: "yes", False: "no"}).astype("string").fillna("unknown")
+    table = pd.crosstab(level, verdict).reindex(columns=["no", "yes", "unknown"], fill_value=0)
+    known = table["no"] + table["yes"]
+    return table.assign(share_not=(table["no"] / known).where(known > 0)).sort_values("no", ascending=False)
+
+
+ISSUE_COLOURS = {"error": "tab:red", "warning": "tab:orange", "info": "tab:gray"}
 
 
 CJK_FONTS = (

@@ -29,6 +29,9 @@ CODES: dict[str, tuple[str, str]] = {
     "order-violation": ("warning", "a part exceeds the whole it belongs to"),
     "cross-year-mismatch": ("error", "a figure does not follow from the same agency's report of the year before"),
     "narrative-mismatch": ("warning", "a figure stated in the text differs from the table"),
+    "identical-table": ("warning", "a table the same as last year's or as another agency's, figure for figure"),
+    "implausible-change": ("warning", "a figure many times larger or smaller than the year before"),
+    "section-missing": ("warning", "a section 一 to 六 of the report has no heading in its text"),
     "place-unknown": (
         "info",
         "the agency's name names no province, city or county known to the gazetteer: place left null",
@@ -38,6 +41,7 @@ CODES: dict[str, tuple[str, str]] = {
     "extractor-note": ("info", "how the file was read (converted from .doc, encoding repaired, read by OCR …)"),
     "extractor-warning": ("warning", "a doubt about what was read: rows guessed, pages skipped, bytes unreadable"),
     "issue-limit": ("warning", "too many issues in one report: the rest were not recorded"),
+    "meta-ambiguous": ("warning", "several rows of the metadata side file (--meta) fit the file: none was used"),
     "candidate-chosen": (
         "info",
         "several files found for one report (a web page and its attachments): this one read best; the others are "

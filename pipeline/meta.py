@@ -1,4 +1,8 @@
-"""Agency and report year, read from the title ("淮安市人民政府2024年政府信息公开工作年度报告"), else the file name."""
+"""Agency and report year, read from the title ("淮安市人民政府2024年政府信息公开工作年度报告"), else the file name.
+
+A title line without a year ("秀洲区应急管理局政府信息公开工作年度报告") still names the agency when the line is that
+title and nothing more; the year then comes from the file name (source "title+filename").
+"""
 
 from __future__ import annotations
 
@@ -18,17 +22,24 @@ _AGENCY_YEAR = re.compile(
 _YEAR_AGENCY = re.compile(
     r"(?P<year>(?:19|20)\d{2})\s*年度?\s*(?P<agency>[\u4e00-\u9fff（）()·、]{2,40}?)\s*" + _TITLE_END
 )
+# the whole line is "<agency>政府信息公开工作年度报告", with no year
+_AGENCY_ONLY = re.compile(r"(?P<agency>[\u4e00-\u9fff（）()·、]{2,40}?)\s*" + _TITLE_END)
 _FILE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 
 
 def agency_year(title: str | None, paragraphs: Sequence[str], path: str | Path) -> tuple[str | None, int | None, str]:
     """(agency, year, source) where source says what decided: "title" or "filename"."""
-    for text in _title_readings(title, paragraphs):
+    readings = _title_readings(title, paragraphs)
+    for text in readings:
         found = _agency_and_year(text)
         if found is not None:
             return found[0], found[1], "title"
     m = _FILE_YEAR.search(Path(str(path)).stem)
-    return None, (int(m.group(1)) if m else None), "filename"
+    year = int(m.group(1)) if m else None
+    # without a year, only the very first line counts (a sentence further down may name a report too)
+    heads = [compact(x) for x in [title, *paragraphs] if x and x.strip()][:1]
+    agency = next((a for text in heads if (a := _agency_alone(text))), None)
+    return agency, year, "title+filename" if agency else "filename"
 
 
 def _title_readings(title: str | None, paragraphs: Sequence[str]) -> list[str]:
@@ -46,3 +57,15 @@ def _agency_and_year(text: str) -> tuple[str, int] | None:
             if agency not in ("", "政府", "年"):  # "2024年政府信息公开工作年度报告": the agency is on another line
                 return agency, int(m.group("year"))
     return None
+
+
+def _agency_alone(text: str) -> str | None:
+    """The agency of a title line that is only "<agency>政府信息公开工作年度报告" (no year)."""
+    m = _AGENCY_ONLY.fullmatch(text)
+    if m is None:
+        return None
+    agency = re.sub(r"^(?:关于|關於)", "", m.group("agency").strip("（(·、"))
+    return agency if agency not in ("", "政府", "年") and not agency.startswith(_PRONOUNS) else None
+
+
+_PRONOUNS = ("我", "本")  # 我局, 本机关: a sentence about the report, not its title

@@ -1,7 +1,8 @@
-"""Figures that section 一、总体情况 of a report states in words (read at ingest, checked by ``xxgk audit``: rule 17).
+"""What a report's text says, read at ingest and checked by ``xxgk audit``: the figures section 一、总体情况 states in
+words (rule 17) and the headings of the sections 一 to 六 (rule 21).
 
 The patterns come from the narrative rules of ``schemas/rules.yaml``; what is found is written as the ``narrative``
-table (``tables.NARRATIVE``).
+table (``tables.NARRATIVE``): a stated figure as its value, a section heading found as the section's number.
 """
 
 from __future__ import annotations
@@ -33,21 +34,22 @@ def overview_text(paragraphs: Sequence[str]) -> list[tuple[int, str]]:
 
 
 def narrative_figures(paragraphs: Sequence[str], schema: Schema) -> list[dict]:
-    """Every figure of the narrative rules that 一、总体情况 states: rule, table, figure, value, raw text, paragraph.
+    """Every figure of the narrative rules that 一、总体情况 states (rule, table, figure, value, raw text, paragraph),
+    after the section headings found (``section_headings``).
 
     The section's paragraphs are joined (PDF text breaks lines mid-sentence) and searched with each figure's
     patterns; a figure stated twice with the same value is kept once.
     """
+    out = section_headings(paragraphs, schema)
     parts = overview_text(paragraphs)
     if not parts:
-        return []
+        return out
     text, starts = "", []
     for i, t in parts:
         starts.append((len(text), i))
         text += t
-    out: list[dict] = []
     for rule in schema.rules:
-        if CHECKS[rule.check].scope == Scope.NARRATIVE:
+        if CHECKS[rule.check].scope == Scope.NARRATIVE and "figures" in rule.params:
             for fig in rule.params["figures"]:
                 out += _stated(rule, fig, text, starts)
     return out
@@ -74,3 +76,28 @@ def _stated(rule: Rule, fig: dict, text: str, starts: list[tuple[int, int]]) -> 
                 )
             )
     return out
+
+
+def section_headings(paragraphs: Sequence[str], schema: Schema) -> list[dict]:
+    """The first heading of each section a sections rule names: a paragraph that starts with one of its patterns
+    (on the folded text). Value: the section's place in the rule's list (1 for 一, …)."""
+    folded = [(i, fold(p)) for i, p in enumerate(paragraphs) if p and p.strip()]
+    out: list[dict] = []
+    for rule in schema.rules:
+        if "sections" not in rule.params or CHECKS[rule.check].scope != Scope.NARRATIVE:
+            continue
+        for n, section in enumerate(rule.params["sections"], start=1):
+            hit = _first_heading(folded, section["patterns"])
+            if hit is not None:
+                i, text = hit
+                raw = text[: 2 * SNIPPET_CONTEXT]
+                out.append(
+                    dict(rule=rule.name, table=None, figure=section["name"], value=float(n), raw=raw, paragraph=i)
+                )
+    return out
+
+
+def _first_heading(folded: list[tuple[int, str]], patterns: list[str]) -> tuple[int, str] | None:
+    """The first (paragraph, text) that starts with one of the patterns."""
+    pats = [re.compile(p) for p in patterns]
+    return next(((i, t) for i, t in folded if any(p.match(t) for p in pats)), None)

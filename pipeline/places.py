@@ -16,6 +16,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 from .divisions import DIRECT_COUNTIES, divisions, parse
 from .issues import Issue
@@ -120,18 +121,22 @@ def _coded(plain: str, loc: dict) -> Place:
     # province-administered counties have no prefecture-level city
     if city and DIRECT_COUNTIES.match(city):
         city = None
-    depth = "county" if county else "city" if city and city != prov else "province"
+    named, depth = _divisions(prov, city, county)
+    return Place(**named, town=loc.get("town"), level=_level(plain, depth, loc.get("detail")))
+
+
+def _divisions(prov: str | None, city: str | None, county: str | None) -> tuple[dict[str, str | None], str]:
+    """The names with their GB/T 2260 codes, and the depth they reach (province, city or county)."""
     codes = divisions().codes
-    return Place(
-        province=prov,
-        province_code=codes.get((prov,)),
-        city=city,
-        city_code=codes.get((prov, city)) if city else None,
-        county=county,
-        county_code=codes.get((prov, city, county)) if county else None,
-        town=loc.get("town"),
-        level=_level(plain, depth, loc.get("detail")),
-    )
+    depth = "county" if county else "city" if city and city != prov else "province"
+    return {
+        "province": prov,
+        "province_code": codes.get((prov,)),
+        "city": city,
+        "city_code": codes.get((prov, city)) if city else None,
+        "county": county,
+        "county_code": codes.get((prov, city, county)) if county else None,
+    }, depth
 
 
 def _short(name: str) -> list[str]:
@@ -167,3 +172,33 @@ def place_from_candidates(candidates: list[str]) -> tuple[dict, list[Issue]]:
     first = next(readings)
     place, issues = next((r for r in itertools.chain([first], readings) if r[0].province or r[0].level), first)
     return place.as_record(), issues
+
+
+def place_of_code(code: str, agency: str | None) -> Place | None:
+    """The place a GB/T 2260 code names (from a metadata side file), with the agency's level from its name; None
+    for a code the gazetteer does not hold."""
+    key = _code_index().get(code)
+    if key is None:
+        return None
+    prov, city, county = (*key, None, None)[:3]
+    named, depth = _divisions(prov, city, county)
+    plain = _BRACKETS.sub("", compact(agency or "")) or compact(agency or "")
+    # the part of the name after the place it names tells a government from its departments
+    rest = plain.split(county or city or prov or "", 1)[-1] if plain else ""
+    return Place(**named, level=_level(plain, depth, rest) if agency else None)
+
+
+@lru_cache(maxsize=1)
+def _code_index() -> dict[str, tuple]:
+    """GB/T 2260 code -> (province, city, county) of the gazetteer; where two entries share a code (a municipality
+    is its own city; a city without counties has a pseudo-county), the longest real one."""
+    out: dict[str, tuple] = {}
+    for key, code in divisions().codes.items():
+        if any(n and _PSEUDO.search(n) for n in key[1:]):
+            continue
+        if code not in out or len(key) > len(out[code]):
+            out[code] = key
+    return out
+
+
+_PSEUDO = re.compile(r"直辖")

@@ -23,9 +23,10 @@ from .model import Document
 from .narrative import narrative_figures
 from .normalise import parse_value
 from .places import heading_candidates, place_from_candidates
-from .reconcile import reconcile
+from .reconcile import evaluated_rules, reconcile
 from .schema import Schema, load_schema
 from .settings import Settings
+from .sidecar import SideFile, apply_meta, side_file
 from .tables import CELLS, ISSUES, NARRATIVE, REPORTS, Batch, Report, Status
 
 PARSE_NOTE_CODES = {"unparsed": "unparsed-value", "null-token": "null-token", "unit-unknown": "unit-unknown"}
@@ -96,7 +97,7 @@ def process_file(
     try:
         result = document_to_result(doc, schema, settings)
         if place:
-            add_place(result.report, result.issues, result.place_query)
+            finish_report(result.report, result.issues, result.place_query, side_file(settings.meta))
         return result
     except Exception as e:  # a defect in a later stage: the file fails, the batch goes on, the place is named
         return Result(Report.failed(path, _internal("matching", e), rid, fmt))
@@ -143,6 +144,28 @@ def _low_confidence(matched: dict[str, MatchedTable], floor: float) -> list[Issu
     ]
 
 
+OCR_REMARK_CELLS = 12  # a rule failure names at most this many of its OCR'd cells
+
+
+def _ocr_remark(issue: Issue, read: dict[tuple[str, str, str], MatchedValue], floor: float) -> Issue:
+    """A rule failure on an OCR'd report, naming the figures it read by OCR and the confidence of each, so a reader
+    can tell "may be misread" (some figure read with low confidence) from "the report does not add up" (every
+    figure read with confidence). The figures themselves are never changed to make a rule hold."""
+    cells = [read[(t, r, c)] for _, t, r, c in issue.cells if (t, r, c) in read]
+    if not cells:
+        return replace(issue, message=issue.message + " — figures read by OCR: a misread digit may be the cause")
+    named = [f"{v.row}/{v.col} {v.raw!r} ({v.confidence:.0f})" for v in cells[:OCR_REMARK_CELLS]]
+    if len(cells) > OCR_REMARK_CELLS:
+        named.append(f"… {len(cells) - OCR_REMARK_CELLS} more")
+    low = sum(1 for v in cells if v.confidence is not None and v.confidence < floor)
+    verdict = (
+        f"{low} read with confidence below {floor:g}: a misread digit may be the cause"
+        if low
+        else f"all read with confidence {floor:g} or more: as printed, the figures do not add up"
+    )
+    return replace(issue, message=f"{issue.message} — read by OCR (confidence 0-100): {', '.join(named)}; {verdict}")
+
+
 def _cap(issues: list[Issue], limit: int) -> list[Issue]:
     if len(issues) <= limit:
         return issues
@@ -168,7 +191,7 @@ def _read_figures(matched: dict[str, MatchedTable], report: Report) -> _Figures:
         out.issues += m.issues
         for v in m.values:
             p = parse_value(v.raw, v.unit_hint)
-            if p.note in PARSE_NOTE_CODES:
+            if p.note in PARSE_NOTE_CODES and not (p.note == "unit-unknown" and p.value == 0):  # 0 needs no unit
                 code = PARSE_NOTE_CODES[p.note]
                 out.issues.append(
                     _value_issue(code, f"{kind}/{v.row}/{v.col}: {v.raw!r}" + PARSE_NOTE_TEXT[code], kind, v)
@@ -199,15 +222,38 @@ def _read_figures(matched: dict[str, MatchedTable], report: Report) -> _Figures:
 def _rule_issues(
     schema: Schema, matched: dict[str, MatchedTable], figures: _Figures, settings: Settings
 ) -> list[Issue]:
-    """The failed rules, and, for figures read by OCR, the low-confidence ones (a misread digit may be the cause)."""
+    """The failed rules, and for figures read by OCR the low-confidence ones; a failure on a report read by OCR
+    names its cells read by OCR, with their confidence (``_ocr_remark``)."""
     rule_issues = reconcile(schema, {k: m.template for k, m in matched.items()}, figures.values, figures.pages)
     if not any(v.confidence is not None for m in matched.values() for v in m.values):
         return rule_issues
-    suffix = " — figures read by OCR: a misread digit may be the cause"
-    return [
-        *_low_confidence(matched, settings.ocr_min_confidence),
-        *(replace(i, message=i.message + suffix) for i in rule_issues),
-    ]
+    floor = settings.ocr_min_confidence
+    read = {(k, v.row, v.col): v for k, m in matched.items() for v in m.values if v.confidence is not None}
+    return [*_low_confidence(matched, floor), *(_ocr_remark(i, read, floor) for i in rule_issues)]
+
+
+def _answer(
+    report: Report, issues: list[Issue], schema: Schema, templates: dict[str, str | None], values: Values
+) -> None:
+    """The two answers, kept apart: how the file was read (its doubts: issues of warning or error severity that are
+    not rule failures) and whether its figures add up (``reconciles``: the within-report rules of error severity).
+    ``status`` keeps the two in one for older scripts."""
+    report.n_doubts = sum(1 for i in issues if i.rule is None and i.severity in SERIOUS)
+    failed = {str(i.rule) for i in issues if i.rule}
+    report.n_failed_rules = len(failed)
+    report.reconciles = _reconciles(failed, schema, templates, values)
+    serious = report.n_doubts or any(i.rule and i.severity in SERIOUS for i in issues)
+    report.status = Status.PARTIAL if serious else Status.OK
+
+
+def _reconciles(failed: set[str], schema: Schema, templates: dict[str, str | None], values: Values) -> bool | None:
+    """False when a rule of error severity fails, True when one could be evaluated and none fails, else None."""
+    errors = {r.name for r in schema.rules if r.severity == "error"}
+    if failed & errors:
+        return False
+    if any(r.name in errors for r in evaluated_rules(schema, templates, values)):
+        return True
+    return None
 
 
 def document_to_result(doc: Document, schema: Schema, settings: Settings | dict | None = None) -> Result:
@@ -236,10 +282,11 @@ def document_to_result(doc: Document, schema: Schema, settings: Settings | dict 
         if kind not in matched
     ]
     figures = _read_figures(matched, report)
-    issues = _cap(issues + figures.issues + _rule_issues(schema, matched, figures, settings), settings.max_issues)
+    issues += figures.issues + _rule_issues(schema, matched, figures, settings)
+    _answer(report, issues, schema, {k: m.template for k, m in matched.items()}, figures.values)
+    issues = _cap(issues, settings.max_issues)
     records = issues_to_records(issues, report_id=rid, source_path=path)
     report.template = report_template(matched, schema.tables)
-    report.status = Status.PARTIAL if any(i.severity in SERIOUS for i in issues) else Status.OK
     report.n_cells, report.n_issues = len(figures.cells), len(records)
     narrative = [dict(report_id=rid, source_path=path, **f) for f in narrative_figures(doc.paragraphs, schema)]
     return Result(
@@ -251,6 +298,13 @@ def document_to_result(doc: Document, schema: Schema, settings: Settings | dict 
         narrative=narrative,
         place_query=place_query,
     )
+
+
+def finish_report(report: Report, issues: list[dict], place_query: list[str], side: SideFile | None) -> None:
+    """What the process writing the reports adds to a file's row: its side-file metadata, then its place."""
+    candidates = apply_meta(report, issues, side, place_query)
+    if candidates is not None:
+        add_place(report, issues, candidates)
 
 
 def add_place(report: Report, issues: list[dict], candidates: list[str] | None) -> None:
@@ -266,7 +320,9 @@ def add_place(report: Report, issues: list[dict], candidates: list[str] | None) 
     new = issues_to_records(place_issues, report_id=report.report_id, source_path=report.source_path)
     issues += new
     report.n_issues += len(new)
-    if report.status == Status.OK and any(i.severity in SERIOUS for i in place_issues):
+    doubts = sum(1 for i in place_issues if i.severity in SERIOUS)
+    report.n_doubts += doubts
+    if report.status == Status.OK and doubts:
         report.status = Status.PARTIAL
 
 

@@ -16,7 +16,8 @@ import yaml
 
 from .checks import CHECKS
 from .errors import SchemaFileError
-from .specs import ColumnSpec, RowSpec, Rule, Schema, TableSpec, Template, Templates, expand
+from .panel_schema import panel_spec
+from .specs import ColumnSpec, Panel, PanelKey, Rate, RowSpec, Rule, Schema, TableSpec, Template, Templates, expand
 
 # the schemas ship inside the package (``pipeline/schemas/``; the repository's ``schemas/`` is a link to it), so a
 # wheel installed anywhere finds them; XXGK_SCHEMAS points at another folder of schema files (for trying edits)
@@ -24,8 +25,8 @@ SCHEMA_DIR = Path(os.environ.get("XXGK_SCHEMAS", Path(__file__).resolve().parent
 TABLES = ("proactive", "requests", "appeals")
 SEVERITIES = ("error", "warning", "info")
 UNITS = ("万元", "元", "unknown")
-# parameters that are not key patterns (checked on their own)
-NON_KEY_PARAMS = ("axis", "figures")
+# parameters that are not key patterns (each check declares its own settings besides: thresholds, patterns)
+NON_KEY_PARAMS = ("axis",)
 # the fields each record may have; a misspelt field would otherwise be silently ignored
 TABLE_FIELDS = frozenset(
     {
@@ -45,7 +46,7 @@ ROW_FIELDS = frozenset(
     {"key", "label", "columns", "variants", "group", "section", "units", "unlabelled", "template_labels"}
 )
 TEMPLATE_FIELDS = frozenset({"first_year", "issued_by"})
-RULE_FIELDS = frozenset({"name", "check", "table", "severity", "number", "description"})
+RULE_FIELDS = frozenset({"name", "check", "table", "severity", "number", "description", "description_en"})
 
 Problems = list[str]
 # libyaml's parser when PyYAML has it (the same safe constructor, ten times faster: `xxgk show` waits for it)
@@ -77,9 +78,14 @@ def _load(directory: str) -> Schema:
             tables[name] = spec
     rules_data = _read(d / "rules.yaml", problems)
     rules = _rules(rules_data, tables, problems) if rules_data is not None else []
+    # the panel's files are read always, checked against sound tables only: a broken table would make every
+    # crosswalk line naming it a problem too, burying the one that matters
+    sound = not problems
+    crosswalk, rates = _read(d / "crosswalk.yaml", problems), _read(d / "rates.yaml", problems)
+    panel = panel_spec(crosswalk, rates, tables, templates, problems) if sound else None
     if problems:
         raise SchemaFileError(problems)
-    return Schema(tables=tables, rules=tuple(rules), templates=templates)
+    return Schema(tables=tables, rules=tuple(rules), templates=templates, panel=panel or Panel())
 
 
 def _read(path: Path, problems: Problems) -> dict | None:
@@ -301,11 +307,16 @@ def _rule(r: dict, tables: dict[str, TableSpec], names: set[str], where: str, pr
         return None
     if sev not in SEVERITIES:
         problems.append(f"{where}: severity must be one of {SEVERITIES}")
-    if table not in tables:
+    params = {k: v for k, v in r.items() if k not in RULE_FIELDS}
+    if not CHECKS[check].table:  # a check on the text alone
+        if table is not None:
+            problems.append(f"{where}: check {check} names no table")
+        _check_params(check, params, None, where, problems)
+    elif table not in tables:
         problems.append(f"{where}: unknown table {table!r}")
         return None
-    params = {k: v for k, v in r.items() if k not in RULE_FIELDS}
-    _check_params(check, params, tables[table], where, problems)
+    else:
+        _check_params(check, params, tables[table], where, problems)
     return Rule(
         name=str(name),
         check=check,
@@ -314,10 +325,11 @@ def _rule(r: dict, tables: dict[str, TableSpec], names: set[str], where: str, pr
         params=params,
         number=r.get("number"),
         description=r.get("description", ""),
+        description_en=r.get("description_en", ""),
     )
 
 
-def _check_params(check: str, params: dict, spec: TableSpec, where: str, problems: Problems) -> None:
+def _check_params(check: str, params: dict, spec: TableSpec | None, where: str, problems: Problems) -> None:
     """The parameters the check declares (``checks.CHECKS``): every required one, no other, each naming keys."""
     declared = CHECKS[check]
     for p in declared.required:
@@ -329,11 +341,21 @@ def _check_params(check: str, params: dict, spec: TableSpec, where: str, problem
     axis = params.get("axis")
     if axis not in (None, "row", "column"):
         problems.append(f"{where}: axis must be 'row' or 'column'")
-    if "figures" in params:
-        _check_figures(params["figures"], spec, where, problems)
+    _check_settings(params, spec, where, problems)
     for p, v in params.items():
-        if p not in NON_KEY_PARAMS:
+        if p not in NON_KEY_PARAMS and p not in declared.settings and spec is not None:
             _check_keys(p, v, axis, spec, where, problems)
+
+
+def _check_settings(params: dict, spec: TableSpec | None, where: str, problems: Problems) -> None:
+    """The parameters that are not keys: a narrative rule's figures, a sections rule's sections, thresholds."""
+    if "figures" in params and spec is not None:
+        _check_figures(params["figures"], spec, where, problems)
+    if "sections" in params:
+        _check_sections(params["sections"], where, problems)
+    for p in ("max_ratio", "min_value", "min_distinct", "min_found"):
+        if p in params and (not isinstance(params[p], int | float) or params[p] < 0):
+            problems.append(f"{where}: {p} must be a number ≥ 0")
 
 
 def _check_keys(param: str, value: Any, axis: str | None, spec: TableSpec, where: str, problems: Problems) -> None:
@@ -350,17 +372,28 @@ def _check_keys(param: str, value: Any, axis: str | None, spec: TableSpec, where
             problems.append(f"{where}: {param} {pat!r} names no key of table {spec.table}")
 
 
+def _named(items: Any, kind: str, where: str, problems: Problems) -> list[dict]:
+    """The records of a non-empty list parameter (figures, sections) that have a name; the others are problems."""
+    if not isinstance(items, list) or not items:
+        problems.append(f"{where}: {kind}s must be a non-empty list")
+        return []
+    named = [x for x in items if isinstance(x, dict) and isinstance(x.get("name"), str)]
+    if len(named) < len(items):
+        problems.append(f"{where}: each {kind} needs a 'name'")
+    return named
+
+
 def _check_figures(figures: Any, spec: TableSpec, where: str, problems: Problems) -> None:
     """A narrative rule's figures: a name, the (row, col) cells whose sum is stated, regexes with one number group."""
-    if not isinstance(figures, list) or not figures:
-        problems.append(f"{where}: figures must be a non-empty list")
-        return
-    for f in figures:
-        if not isinstance(f, dict) or not isinstance(f.get("name"), str):
-            problems.append(f"{where}: each figure needs a 'name'")
-            continue
+    for f in _named(figures, "figure", where, problems):
         _check_figure_cells(f, spec, where, problems)
-        _check_figure_patterns(f, where, problems)
+        _check_patterns(f, "figure", where, problems, number=True)
+
+
+def _check_sections(sections: Any, where: str, problems: Problems) -> None:
+    """A sections rule's sections: each a name and the patterns a heading of it starts with."""
+    for s in _named(sections, "section", where, problems):
+        _check_patterns(s, "section", where, problems, number=False)
 
 
 def _check_figure_cells(f: dict, spec: TableSpec, where: str, problems: Problems) -> None:
@@ -374,23 +407,28 @@ def _check_figure_cells(f: dict, spec: TableSpec, where: str, problems: Problems
             problems.append(f"{where}: figure {f['name']!r}: {c!r} is no [row, col] of table {spec.table}")
 
 
-def _check_figure_patterns(f: dict, where: str, problems: Problems) -> None:
-    pats = f.get("patterns")
+def _check_patterns(item: dict, kind: str, where: str, problems: Problems, number: bool) -> None:
+    """An item's regular expressions: at least one, each valid (with a group for the number, for a figure)."""
+    pats = item.get("patterns")
     if not isinstance(pats, list) or not pats:
-        problems.append(f"{where}: figure {f['name']!r} needs 'patterns'")
+        problems.append(f"{where}: {kind} {item['name']!r} needs 'patterns'")
         return
     for pat in pats:
         try:
-            if re.compile(pat).groups < 1:
-                problems.append(f"{where}: figure {f['name']!r}: pattern {pat!r} has no group for the number")
+            if number and re.compile(pat).groups < 1:
+                problems.append(f"{where}: {kind} {item['name']!r}: pattern {pat!r} has no group for the number")
+            re.compile(pat)
         except (re.error, TypeError) as e:
-            problems.append(f"{where}: figure {f['name']!r}: bad pattern {pat!r}: {e}")
+            problems.append(f"{where}: {kind} {item['name']!r}: bad pattern {pat!r}: {e}")
 
 
 __all__ = [
     "SCHEMA_DIR",
     "TABLES",
     "ColumnSpec",
+    "Panel",
+    "PanelKey",
+    "Rate",
     "RowSpec",
     "Rule",
     "Schema",

@@ -18,16 +18,24 @@ from .errors import SettingsError
 
 MB = 1024 * 1024
 PDF_ENGINES = ("pdfium", "pdfplumber")
+OCR_ENGINES = ("rapidocr", "tesseract")
 ENGINES = ("local", "dask")
 FORMATS = ("parquet", "csv")
 
 
 def _opt(
-    default: Any, help: str, *, choices: tuple | None = None, minimum: float | None = None, above: float | None = None
+    default: Any,
+    help: str,
+    *,
+    choices: tuple | None = None,
+    minimum: float | None = None,
+    above: float | None = None,
+    path: bool = False,
 ) -> Any:
     """A field with its description, and its allowed values: one of ``choices``, at least ``minimum``, more than
-    ``above``."""
-    return field(default=default, metadata={"help": help, "choices": choices, "minimum": minimum, "above": above})
+    ``above``. ``path``: a file name, read relative to the config file that gives it."""
+    meta = {"help": help, "choices": choices, "minimum": minimum, "above": above, "path": path}
+    return field(default=default, metadata=meta)
 
 
 @dataclass(frozen=True)
@@ -47,16 +55,33 @@ class Settings:
         "pdfium", "How PDF pages are read: pypdfium2 (fast) or pdfplumber (reference).", choices=PDF_ENGINES
     )
     ocr: bool | None = _opt(None, "Read scanned (image-only) PDFs by OCR (default: when an OCR engine is installed).")
-    ocr_lang: str = _opt("chi_sim", "Tesseract language of scanned reports.")
+    ocr_engine: str = _opt(
+        "rapidocr",
+        "OCR engine of scanned reports: PP-OCRv4 through rapidocr-onnxruntime, or Tesseract.",
+        choices=OCR_ENGINES,
+    )
+    ocr_lang: str = _opt("chi_sim", "Tesseract language of scanned reports (ocr_engine tesseract).")
     ocr_dpi: int = _opt(150, "Resolution at which scanned pages are rendered for OCR.", minimum=36)
     ocr_max_pages: int = _opt(
         40, "Scanned pages OCR'd per file at most; later ones are skipped with a warning.", minimum=1
     )
     ocr_text_pages: int = _opt(1, "Scanned pages whose running text (title, agency, year) is OCR'd.", minimum=0)
+    ocr_text_lines: int = _opt(
+        8, "Lines of running text OCR'd on each of those pages (the title is in the first; 0: all).", minimum=0
+    )
+    ocr_threads: int | None = _opt(
+        None, "Threads of one OCR engine (default: the cores shared out among the worker processes).", minimum=1
+    )
     ocr_min_confidence: float = _opt(
         60.0, "OCR confidence (0-100) below which a figure is reported for a look.", minimum=0
     )
     # -- the batch
+    meta: str | None = _opt(
+        None,
+        "CSV of what you know per report (file, path or url -> agency, region_code, year, published, url): "
+        "it overrides the titles and is kept in reports.",
+        path=True,
+    )
     format: str = _opt("parquet", "Output format of the tidy tables.", choices=FORMATS)
     workers: int | None = _opt(None, "Worker processes (default: the number of cores).", minimum=1)
     timeout: float | None = _opt(60.0, "Seconds allowed per file; a file over it is recorded as failed.", above=0)
@@ -66,6 +91,9 @@ class Settings:
     scheduler: str | None = _opt(None, "Dask scheduler address (tcp://host:8786); without it a local cluster.")
     part_files: int = _opt(500, "Files per written part (a killed run loses at most one part's work).", minimum=1)
     flush_seconds: float = _opt(60.0, "A part is written at least this often (seconds).", above=0)
+    progress_every: float = _opt(
+        30.0, "Seconds between progress lines when stderr is no terminal (a log, CI, a notebook).", above=0
+    )
     max_tasks_per_worker: int = _opt(
         1000, "Files a worker reads before it is replaced (bounds a slow leak).", minimum=1
     )
@@ -195,6 +223,11 @@ def option_type(name: str) -> Any:
         low = m["minimum"] if m["minimum"] is not None else m["above"]
         return rng(min=low, min_open=m["above"] is not None) if low is not None else rng()
     return click.STRING
+
+
+def path_options() -> tuple[str, ...]:
+    """The options that name a file (read relative to the config file that gives them)."""
+    return tuple(f.name for f in fields(Settings) if f.metadata["path"])
 
 
 def default_of(name: str) -> Any:

@@ -127,11 +127,58 @@ def _column_templates(spec: TableSpec, col: str) -> frozenset[str]:
 class Rule:
     name: str
     check: str
-    table: str
+    table: str | None  # None for a rule on the report's text alone (its sections)
     severity: str
     params: dict[str, Any]
     number: int | None = None
-    description: str = ""
+    description: str = ""  # in Chinese
+    description_en: str = ""  # the same in English
+
+
+@dataclass(frozen=True)
+class PanelKey:
+    """One value column of the panel (``crosswalk.yaml``): a key harmonised across the templates, or one template's.
+
+    ``sources`` maps each template that gives the key to the (row, col) cells of ``table`` summed for it: one cell,
+    the key itself, for a key printed alike; several for a key one template splits into rows.
+    """
+
+    table: str
+    row: str
+    col: str
+    sources: dict[str, tuple[tuple[str, str], ...]]
+    harmonised: bool
+    note: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"{self.table}:{self.row}:{self.col}"
+
+    @property
+    def templates(self) -> tuple[str, ...]:
+        return tuple(self.sources)
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A rate researchers compute (``rates.yaml``): sums of panel keys, each term signed (+1 or -1)."""
+
+    name: str
+    label: str
+    description: str
+    numerator: tuple[tuple[int, str], ...]
+    denominator: tuple[tuple[int, str], ...]
+    denominator_label: str = ""
+    formula: str = ""  # as rates.yaml writes it: (a + b) / (c − d), patterns unexpanded
+
+
+@dataclass(frozen=True)
+class Panel:
+    """The panel's value columns in order, its rates and the rule that makes a rate NA."""
+
+    keys: tuple[PanelKey, ...] = ()
+    rates: tuple[Rate, ...] = ()
+    na_rule: str = ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,6 +187,7 @@ class Schema:
     rules: tuple[Rule, ...]
     templates: Templates = Templates(())
     version: int = 1
+    panel: Panel = Panel()
 
 
 def expand(patterns: str | list[str], keys: list[str]) -> list[str]:

@@ -73,6 +73,14 @@ class Status(StrEnum):
     SKIPPED = "skipped"  # the same bytes as a file read (duplicate_of)
 
 
+class ReadStatus(StrEnum):
+    """How a file was read, apart from whether its figures add up (``reconciles``)."""
+
+    OK = "ok"  # read without a doubt of warning or error severity
+    DOUBTFUL = "doubtful"  # read, with doubts (n_doubts: unmatched rows, low OCR confidence, a table not found …)
+    FAILED = "failed"  # not read
+
+
 LEVELS = ("province", "city", "county", "township", "street", "department")
 TEMPLATE_NAMES = ("2019", "2021")
 TABLE_NAMES = ("proactive", "requests", "appeals")
@@ -88,6 +96,14 @@ TEMPLATE = _col(
     "模板",
     "Statistics template: 2019 (国办公开办函〔2019〕60号) or 2021 (国办公开办函〔2021〕30号)",
     TEMPLATE_NAMES,
+)
+# a report's tables may disagree on their template (each cell keeps its table's)
+REPORT_TEMPLATE = _col(
+    "template",
+    "string",
+    "模板",
+    "Statistics template its tables follow: 2019, 2021, or mixed (its tables disagree; see cells.template)",
+    (*TEMPLATE_NAMES, "mixed"),
 )
 TABLE = _col("table", "string", "表", "proactive (表二), requests (表三) or appeals (表四)", TABLE_NAMES)
 ROW = _col("row", "string", "行", "Canonical row key (schemas/*.yaml)")
@@ -109,6 +125,16 @@ PLACE = (
     _col("level", "string", "机关层级", "province, city, county, township, street or department", LEVELS),
 )
 PLACE_COLUMNS = [c.name for c in PLACE]
+META = (
+    _col("published", "string", "发布日期", "Publication date (YYYY-MM-DD), from the metadata side file (--meta)"),
+    _col(
+        "meta",
+        "string",
+        "元数据来源",
+        "The fields the metadata side file (--meta) gave, over what the title gave: agency, region_code (the place "
+        "columns), year, published, url",
+    ),
+)
 
 # Where a report downloaded by `xxgk fetch` came from (null for a file given on disk)
 LISTED_URL = _col(
@@ -120,7 +146,12 @@ LISTED_URL = _col(
 PAGE_URL = _col(
     "page_url", "string", "所在网页", "The web page the report was found on (null when the address was the file)"
 )
-URL = _col("url", "string", "网址", "Address the report file was downloaded from")
+URL = _col(
+    "url",
+    "string",
+    "网址",
+    "Address the report file was downloaded from (xxgk fetch), or as the metadata side file (--meta) gives it",
+)
 FINAL_URL = _col("final_url", "string", "最终网址", "The address after redirects, where the bytes came from")
 FETCHED_AT = _col("fetched_at", "string", "下载时间", "When the file was downloaded (ISO 8601, UTC)")
 HTTP_STATUS = _col("http_status", "Int64", "HTTP状态", "HTTP status of the last response (200 when downloaded)")
@@ -161,14 +192,39 @@ REPORTS = Table(
         _col("format", "string", "文件格式", "Format detected from the file's bytes (docx, doc, pdf, html, txt, md)"),
         AGENCY,
         YEAR,
-        TEMPLATE,
+        REPORT_TEMPLATE,
         _col(
             "status",
             "string",
             "状态",
-            "ok, partial (issues of warning or error severity), failed or skipped",
+            "The two answers below in one, kept for older scripts: ok, partial (a doubt in reading, or a failed "
+            "within-report rule), failed or skipped",
             [s.value for s in Status],
         ),
+        _col(
+            "read_status",
+            "string",
+            "识读状态",
+            "How the file was read: ok, doubtful (n_doubts doubts of warning or error severity: see issues) or "
+            "failed; null for a skipped duplicate. A failed rule is not a doubt (see reconciles)",
+            [s.value for s in ReadStatus],
+        ),
+        _col(
+            "n_doubts",
+            "Int64",
+            "识读存疑数",
+            "Number of doubts in reading (issues of warning or error severity "
+            "that are not rule failures; notes of info severity are not doubts)",
+        ),
+        _col(
+            "reconciles",
+            "boolean",
+            "数据是否自洽",
+            "Whether the figures add up: true when every within-report rule of error severity that could be "
+            "evaluated holds, false when one fails, null (unknown) when none could be evaluated (no table read, or "
+            "every operand blank). Cross-year and text checks are in audit_failures (xxgk audit)",
+        ),
+        _col("n_failed_rules", "Int64", "不符规则数", "Number of within-report rules that fail (error and warning)"),
         _col("n_cells", "Int64", "数值个数", "Number of cells read"),
         _col("n_issues", "Int64", "问题个数", "Number of issues recorded"),
         _col("error", "string", "错误", "Why the file failed, when it did"),
@@ -181,6 +237,7 @@ REPORTS = Table(
         ),
         *PLACE,
         *PROVENANCE,
+        *META,
     ),
     "One row per input file: what it is and where from",
     # one row per input path: a duplicate file repeats its report_id (status skipped, duplicate_of set)
@@ -237,193 +294,6 @@ NARRATIVE = Table(
 OUTPUT_TABLES: dict[str, Table] = {t.name: t for t in (CELLS, REPORTS, ISSUES, NARRATIVE)}
 RECORD_TABLES = ("cells", "issues", "narrative")  # many rows per file; "reports" has one and commits a part
 
-# ------------------------------------------------------------------------------------ the tables `xxgk fetch` writes
-
-SHA256 = _col("sha256", "string", "SHA-256", "SHA-256 of the bytes (its first 16 hex digits are the report_id)")
-STORED_PATH = _col("path", "string", "存储路径", "Where the bytes are stored, relative to the download folder")
-N_BYTES = _col("bytes", "Int64", "字节数", "Size of the body downloaded")
-FETCH_STATUSES = ("ok", "failed")
-
-FETCHES = Table(
-    "fetches",
-    (
-        URL,
-        FINAL_URL,
-        _col("referrer", "string", "来源网页", "The page whose link led here (null for an address given)"),
-        HTTP_STATUS,
-        CONTENT_TYPE,
-        FETCHED_AT,
-        N_BYTES,
-        SHA256,
-        STORED_PATH,
-        _col("attempts", "Int64", "尝试次数", "Requests made for this address (retries included)"),
-        _col("status", "string", "状态", "ok (stored) or failed (error says why)", FETCH_STATUSES),
-        _col("error", "string", "错误", "Why nothing was stored: HTTP status, timeout, robots.txt, size limit …"),
-        _col(
-            "retry",
-            "boolean",
-            "可重试",
-            "A failure a re-run tries again (timeout, lost connection, 5xx, 429); false for a definite answer "
-            "(4xx, disallowed by robots.txt, over the size limit)",
-        ),
-    ),
-    "One row per address requested (pages, attachments, channel pages), with its latest outcome",
-    ("url",),
-    foreign_key=False,
-)
-
-DOWNLOADS = Table(
-    "downloads",
-    (
-        LISTED_URL,
-        _col("list_row", "Int64", "列表行号", "Row of the address in the list given (1 = the first address)"),
-        PAGE_URL,
-        URL,
-        FINAL_URL,
-        FETCHED_AT,
-        HTTP_STATUS,
-        CONTENT_TYPE,
-        N_BYTES,
-        SHA256,
-        STORED_PATH,
-        _col(
-            "found_as",
-            "string",
-            "发现方式",
-            "address (the address was the file), page (tables printed in the page) or attachment (linked from it)",
-            ("address", "page", "attachment"),
-        ),
-        _col(
-            "candidates",
-            "string",
-            "候选组",
-            "Files that are candidates for one report share this key (the page's address); `xxgk ingest` reads "
-            "them all and keeps the one read best",
-        ),
-        _col("n_candidates", "Int64", "候选数", "Number of candidate files for the report"),
-        _col("status", "string", "状态", "ok (a report file stored) or failed (error says why)", FETCH_STATUSES),
-        _col("error", "string", "错误", "Why the address gave no report, or why this file was not stored"),
-    ),
-    "One row per report file found from an address given (or per address that gave none, with the reason); the "
-    "list's own columns follow",
-    foreign_key=False,
-)
-
-FETCH_TABLES: dict[str, Table] = {t.name: t for t in (FETCHES, DOWNLOADS)}
-
-# ------------------------------------------------------------------------------------ the tables `xxgk audit` writes
-
-AUDIT_SCOPES = ("report", "years", "narrative")
-LINK_METHODS = ("same-name", "folded", "contains", "fuzzy")
-CHECK_STATUSES = ("held", "failed", "skipped-blank")
-
-PREV_REPORT_ID = _col(
-    "prev_report_id", "string", "上年报告编号", "report_id of the same agency's report of the year before"
-)
-PREV_SOURCE_PATH = _col("prev_source_path", "string", "上年文件路径", "Path of the report of the year before")
-PREV_YEAR = _col("prev_year", "Int64", "上一年度", "Year of the report of the year before")
-AGENCY_GROUP = _col(
-    "agency_group", "string", "机关分组", "The agency as linked across years: the first of its linked printed names"
-)
-RULE_NUMBER = _col("number", "Int64", "规则序号", "Number of the rule in schemas/rules.yaml")
-RULE_SEVERITY = _col("severity", "string", "严重程度", "error, warning or info", SEVERITIES)
-
-AUDIT_FAILURES = Table(
-    "audit_failures",
-    (
-        REPORT_ID,
-        SOURCE_PATH,
-        AGENCY,
-        YEAR,
-        _col(
-            "scope",
-            "string",
-            "范围",
-            "report (within one report, from ingest), years (against the year before) or narrative (text against "
-            "table)",
-            AUDIT_SCOPES,
-        ),
-        _col("rule", "string", "规则", "Reconciliation rule name (schemas/rules.yaml)"),
-        RULE_NUMBER,
-        RULE_SEVERITY,
-        _col("code", "string", "问题代码", "Issue code", sorted(CODES)),
-        TABLE,
-        ROW,
-        COL,
-        _col("expected", "float64", "应为", "Value the rule expected"),
-        _col("actual", "float64", "实为", "Value found"),
-        _col("difference", "float64", "差额", "actual - expected"),
-        _col("message", "string", "说明", "What is wrong, in words"),
-        _col("explanation_zh", "string", "中文说明", "One sentence in Chinese: what failed, expected and printed"),
-        _col("explanation_en", "string", "英文说明", "The same in English"),
-        PREV_REPORT_ID,
-        PREV_SOURCE_PATH,
-        _col(
-            "cells",
-            "string",
-            "涉及单元格",
-            "JSON list of the cells the rule read: role, report_id, source_path, table, row, col, value, raw, page, "
-            "table_index, row_index, col_index and printed (false for a cell the report does not print)",
-        ),
-    ),
-    "One row per failed rule: within a report, against the same agency's report of the year before, or text "
-    "against table; with both explanations and the cells read",
-)
-
-AGENCY_LINKS = Table(
-    "agency_links",
-    (
-        PREV_REPORT_ID,
-        PREV_SOURCE_PATH,
-        _col("prev_agency", "string", "上年发布机关", "Agency as printed in the report of the year before"),
-        PREV_YEAR,
-        REPORT_ID,
-        SOURCE_PATH,
-        AGENCY,
-        YEAR,
-        AGENCY_GROUP,
-        _col(
-            "method",
-            "string",
-            "关联方法",
-            "How the two printed names were linked: same-name, folded (人民政府 → 政府 …), contains or fuzzy",
-            LINK_METHODS,
-        ),
-        _col("score", "float64", "关联分", "Similarity of the two names (0-100)"),
-        _col("checked", "Int64", "核对数", "Lines of the cross-year rules evaluated (no blank operand)"),
-        _col("held", "Int64", "相符数", "Lines that held"),
-        _col("failed", "Int64", "不符数", "Lines that failed"),
-    ),
-    "One row per pair of reports of one agency in consecutive years, with how the agency was linked",
-    ("prev_report_id", "report_id"),
-)
-
-CROSS_YEAR_CHECKS = Table(
-    "cross_year_checks",
-    (
-        PREV_REPORT_ID,
-        REPORT_ID,
-        AGENCY_GROUP,
-        PREV_YEAR,
-        YEAR,
-        _col("rule", "string", "规则", "Cross-year rule name (schemas/rules.yaml)"),
-        RULE_NUMBER,
-        RULE_SEVERITY,
-        _col("line", "string", "行或列", "The column (axis column) or row (axis row) the rule was evaluated on"),
-        _col(
-            "status",
-            "string",
-            "结果",
-            "held, failed or skipped-blank (an operand printed blank: never read as zero)",
-            CHECK_STATUSES,
-        ),
-    ),
-    "One row per cross-year rule and line evaluated on a pair of reports (agency_links)",
-    ("prev_report_id", "report_id", "rule", "line"),
-)
-
-AUDIT_TABLES: dict[str, Table] = {t.name: t for t in (AUDIT_FAILURES, AGENCY_LINKS, CROSS_YEAR_CHECKS)}
-
 
 @dataclass
 class Batch:
@@ -451,7 +321,7 @@ class Report:
     error: str | None = None
     duplicate_of: str | None = None
     place: dict[str, str | None] = field(default_factory=dict)  # PLACE_COLUMNS -> value
-    # where a downloaded file came from (PROVENANCE); null for a file given on disk
+    # where a downloaded file came from (PROVENANCE); null for a file given on disk (url: or the side file's)
     listed_url: str | None = None
     page_url: str | None = None
     url: str | None = None
@@ -459,6 +329,20 @@ class Report:
     fetched_at: str | None = None
     http_status: int | None = None
     content_type: str | None = None
+    published: str | None = None  # from the metadata side file (META)
+    meta: str | None = None
+    n_doubts: int = 0  # issues of warning or error severity that are not rule failures
+    reconciles: bool | None = None  # None: no error rule could be evaluated
+    n_failed_rules: int = 0
+
+    @property
+    def read_status(self) -> ReadStatus | None:
+        """How the file was read (None for a skipped duplicate: see the file it duplicates)."""
+        if self.status == Status.FAILED:
+            return ReadStatus.FAILED
+        if self.status == Status.SKIPPED:
+            return None
+        return ReadStatus.DOUBTFUL if self.n_doubts else ReadStatus.OK
 
     @classmethod
     def failed(cls, path: str, error: str, report_id: str | None = None, fmt: str | None = None) -> Report:
@@ -479,6 +363,7 @@ class Report:
         d = dict(vars(self))  # flat fields (``asdict`` would deep-copy them: the run does this for every file)
         place = d.pop("place")
         d["status"] = self.status.value
+        d["read_status"] = self.read_status.value if self.read_status else None
         return {**d, **{c: place.get(c) for c in PLACE_COLUMNS}}
 
     def came_from(self, provenance: Mapping[str, Any]) -> None:

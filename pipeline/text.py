@@ -61,3 +61,14 @@ def has_figure_shape(text: str) -> bool:
 
 def is_numbered_line(text: str) -> bool:
     return bool(NUMBERED_LINE.match(text))
+
+
+def format_figure(x: float | int | None) -> str:
+    """A figure as a person writes it, in full: 242523110.82, 7, -18 (never 2.42523e+08); "" for none.
+
+    Six decimals at most (money is to the cent, counts are whole), trailing zeros dropped.
+    """
+    if x is None or x != x:  # None or NaN
+        return ""
+    s = f"{float(x):.6f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s

@@ -15,7 +15,7 @@ command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)       # PDF pages â
 command -v chromium >/dev/null 2>&1 || need+=(chromium)            # headless browser tests of audit.html
 command -v fc-list >/dev/null 2>&1 || need+=(fontconfig)
 [ -n "$(fc-list :lang=zh 2>/dev/null)" ] || need+=(fonts-wqy-zenhei)  # Chinese text in screenshots and charts
-command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)       # OCR of scanned reports
+command -v tesseract >/dev/null 2>&1 || need+=(tesseract-ocr)       # OCR of scanned reports: the second engine
 ls /usr/share/tesseract-ocr/*/tessdata/chi_sim.traineddata >/dev/null 2>&1 || need+=(tesseract-ocr-chi-sim)  # its Chinese model
 python3 -c "import venv, ensurepip" >/dev/null 2>&1 || need+=(python3-venv)  # Debian splits venv out of python3
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,7 +1,6 @@
 """Batches at scale on real corpus files: parallel = serial, resume after kill -9, duplicates, time limits, Dask."""
 
 import faulthandler
-import io
 import os
 import shutil
 import signal
@@ -180,15 +179,15 @@ def test_csv_output_is_single_files(tmp_path):
     assert "ETA" not in res.output  # no progress bar when stderr is not a terminal
 
 
-def test_progress_line_shows_rate_eta_and_failures():
-    buf = io.StringIO()
-    p = Progress(10, enabled=True, stream=buf)
-    p.advance()
-    p.advance(failed=True)
-    p.close()
-    last = buf.getvalue().strip().split("\r")[-1]
-    assert last.startswith("2/10 files") and "files/s" in last and "ETA" in last and "failed 1" in last
-    assert Progress(10, stream=io.StringIO()).enabled is False  # not a terminal: quiet
+def test_progress_line_shows_rate_time_left_failures_and_the_file_read():
+    p = Progress(10, files=[f"f{i}.docx" for i in range(10)])
+    p.reading("f0.docx")
+    p.advance(status="ok", path="f0.docx", seconds=2.0)
+    p.reading("f1.docx")
+    p.advance(status="failed", path="f1.docx", seconds=2.0)
+    line = p.line()
+    assert line.startswith("2/10 files") and "files/s" in line and "0:16 left" in line
+    assert "failed 1" in line and "reading f1.docx" in line
 
 
 def test_dask_engine_on_a_running_scheduler(tmp_path):

@@ -64,7 +64,16 @@ REPORT_CASES = {
 
 
 def test_every_registered_check_is_tested():
-    assert set(CHECKS) == {*REPORT_CASES, "previous_year_equals", "previous_year_at_least", "narrative_equals"}
+    assert set(CHECKS) == {
+        *REPORT_CASES,
+        "previous_year_equals",
+        "previous_year_at_least",
+        "narrative_equals",
+        "year_on_year_ratio",
+        "same_as_last_year",
+        "same_as_other_agency",
+        "sections_present",
+    }
 
 
 @pytest.mark.parametrize("check", sorted(REPORT_CASES))
@@ -153,3 +162,97 @@ def test_the_narrative_check_names_the_figure_and_its_cells(schema):
         ("cells", "appeals", "cases", "suit_direct.total"),
         ("cells", "appeals", "cases", "suit_after_review.total"),
     )
+
+
+def test_a_jump_beyond_the_ratio_is_flagged_small_counts_and_a_zero_base_are_not(schema):
+    rule = _rule(
+        "year_on_year_ratio",
+        "requests",
+        axis="row",
+        rows=["new"],
+        current="total",
+        previous=["total"],
+        max_ratio=5,
+        min_value=20,
+    )
+
+    def jump(before, now):
+        ctx = YearPairCtx(
+            rule,
+            schema.tables["requests"],
+            _values("requests", {("new", "total"): before}),
+            _values("requests", {("new", "total"): now}),
+            "2021",
+            "2021",
+        )
+        return CHECKS["year_on_year_ratio"](ctx)
+
+    (issue,) = jump(30, 400)  # × 13.3
+    assert (issue.code, issue.row, issue.col, issue.expected, issue.actual) == (
+        "implausible-change",
+        "new",
+        "total",
+        30,
+        400,
+    )
+    assert [role for role, *_ in issue.cells] == ["current", "previous"]
+    assert len(jump(400, 30)) == 1  # ÷ 13.3
+    assert jump(30, 120) == []  # × 4: within the ratio
+    assert jump(2, 15) == []  # both below min_value: small counts jump by chance
+    assert jump(0, 300) == []  # no ratio from 0
+    assert jump(None, 300) == []  # a blank is not zero
+
+
+def _table(scale=1, extra=None):
+    cells = {
+        ("new", "total"): 30 * scale,
+        ("granted", "total"): 12 * scale,
+        ("partial", "total"): 7 * scale,
+        ("new", "natural_person"): 25 * scale,
+        ("new", "commercial"): 5 * scale,
+        ("carried_over", "total"): 0,
+    }
+    return _values("requests", {**cells, **(extra or {})})
+
+
+@pytest.mark.parametrize("check", ["same_as_last_year", "same_as_other_agency"])
+def test_a_table_the_same_as_another_report_is_flagged_only_when_it_says_enough(schema, check):
+    rule = _rule(check, "requests", min_distinct=5)
+    spec = schema.tables["requests"]
+    (issue,) = CHECKS[check](YearPairCtx(rule, spec, _table(), _table(), "2021", "2021"))
+    assert (issue.code, issue.table, issue.actual, issue.cells) == ("identical-table", "requests", 6, ())
+    assert (
+        CHECKS[check](YearPairCtx(rule, spec, _table(), _table(extra={("granted", "total"): 13}), "2021", "2021")) == []
+    )
+    assert CHECKS[check](YearPairCtx(rule, spec, _table(), _table(), "2019", "2021")) == []  # two templates
+    few = _values("requests", {("new", "total"): 3, ("granted", "total"): 3, ("carried_over", "total"): 0})
+    assert CHECKS[check](YearPairCtx(rule, spec, few, dict(few), "2021", "2021")) == []  # 1 distinct figure: chance
+    lines = list(CHECKS[check].lines(YearPairCtx(rule, spec, few, dict(few), "2021", "2021")))
+    assert lines == [("requests", "not-applicable")]
+    assert CHECKS[check].scope == (Scope.YEARS if check == "same_as_last_year" else Scope.PEERS)
+
+
+def test_missing_sections_are_flagged_on_a_whole_report_not_on_an_excerpt(schema):
+    sections = [
+        {"name": n, "patterns": [n[0]]} for n in ("一、总体情况", "二、主动公开", "五、存在的主要问题", "六、其他")
+    ]
+    rule = Rule(
+        name="test-sections",
+        check="sections_present",
+        table=None,
+        severity="warning",
+        params={"sections": sections, "min_found": 2},
+    )
+    found = {"一、总体情况": [(1.0, "一、总体情况", 0)], "二、主动公开": [(2.0, "二、主动公开", 4)]}
+    (issue,) = CHECKS["sections_present"](NarrativeCtx(rule, None, {}, found))
+    assert (issue.code, issue.figure, issue.expected, issue.actual) == (
+        "section-missing",
+        "五、存在的主要问题; 六、其他",
+        4,
+        2,
+    )
+    one = {"二、主动公开": found["二、主动公开"]}  # an excerpt: one heading is not a whole report
+    assert CHECKS["sections_present"](NarrativeCtx(rule, None, {}, one)) == []
+    everything = {s["name"]: [(1.0, s["name"], 0)] for s in sections}
+    assert CHECKS["sections_present"](NarrativeCtx(rule, None, {}, everything)) == []
+    assert CHECKS["sections_present"].table is False and CHECKS["sections_present"].scope == Scope.NARRATIVE

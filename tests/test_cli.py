@@ -127,3 +127,29 @@ def test_limits_are_options_and_name_themselves(tmp_path):
         main, ["ingest", str(pdf), "--out", str(tmp_path / "b"), "--max-file-mb", "0.001", "--workers", "1"]
     )
     assert "(max_file_mb)" in pd.read_parquet(tmp_path / "b" / "reports.parquet").error[0]
+
+
+def test_verbose_quiet_and_log_file(tmp_path):
+    f = CORPUS / "docx" / "syn2021b__docx_plain.docx"
+    log = tmp_path / "run.log"
+    res = CliRunner().invoke(main, ["-v", "--log-file", str(log), "ingest", str(f), "--out", str(tmp_path / "a")])
+    assert res.exit_code == 0, res.output
+    assert f"{f}: ok, 200 cells, 0 issues" in res.output and "Output: 1 reports" in res.output
+    assert f"INFO pipeline.batch: {f}: ok" in log.read_text(encoding="utf-8")
+    res = CliRunner().invoke(main, ["-q", "ingest", str(f), "--out", str(tmp_path / "b")])
+    assert res.exit_code == 0 and res.output == ""
+    res = CliRunner().invoke(main, ["-q", "-v", "ingest", str(f), "--out", str(tmp_path / "c")])
+    assert res.exit_code == 2
+
+
+def test_show_json_gives_the_row_cells_and_issues():
+    import json
+
+    f = CORPUS / "docx" / "2019-shanghai-city-govoffice__docx_messy.docx"
+    res = CliRunner().invoke(main, ["show", str(f), "--json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert d["report"]["agency"] == "上海市人民政府办公厅" and d["report"]["status"] in ("ok", "partial")
+    new = next(c for c in d["cells"] if (c["table"], c["row"], c["col"]) == ("requests", "new", "total"))
+    assert new["value"] == 859 and {"page", "match_score", "confidence", "row_index"} <= set(new)
+    assert all({"code", "severity", "message"} <= set(i) for i in d["issues"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import CORPUS
@@ -12,7 +13,8 @@ from frictionless import validate
 
 from pipeline.cli import main
 from pipeline.issues import CODES
-from pipeline.tables import AUDIT_TABLES, OUTPUT_TABLES
+from pipeline.tables import OUTPUT_TABLES
+from pipeline.tables_extra import AUDIT_TABLES, CODEBOOK
 
 FILES = (
     "2019-shanghai-city-govoffice__docx_messy.docx",
@@ -43,15 +45,20 @@ def test_datapackage_validates_with_frictionless(out):
 def test_descriptor_describes_every_column_and_key(out):
     dp = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
     res = {r["name"]: r for r in dp["resources"]}
-    assert set(res) == {"cells", "reports", "issues", "narrative"}
-    for name, table in OUTPUT_TABLES.items():
+    assert set(res) == {"cells", "reports", "issues", "narrative", "codebook"}
+    for name, table in {**OUTPUT_TABLES, "codebook": CODEBOOK}.items():
         fields = res[name]["schema"]["fields"]
         assert [f["name"] for f in fields] == table.names
         assert all(f["description"] and f["title"] for f in fields), name
         assert (out / res[name]["path"]).exists()
     assert res["reports"]["schema"]["primaryKey"] == ["source_path"]  # a duplicate file repeats its report_id
     assert res["cells"]["schema"]["primaryKey"] == ["report_id", "table", "row", "col"]
-    assert res["cells"]["schema"]["foreignKeys"][0]["reference"] == {"resource": "reports", "fields": "report_id"}
+    # report_id alone is not unique in reports (a byte copy repeats it): the join is on the pair
+    key = ["report_id", "source_path"]
+    assert res["cells"]["schema"]["foreignKeys"][0] == {
+        "fields": key,
+        "reference": {"resource": "reports", "fields": key},
+    }
     types = {f["name"]: f["type"] for f in res["cells"]["schema"]["fields"]}
     assert (types["value"], types["year"], types["raw"]) == ("number", "integer", "string")
     code = next(f for f in res["issues"]["schema"]["fields"] if f["name"] == "code")
@@ -85,6 +92,32 @@ def test_a_batch_with_duplicate_files_still_validates(tmp_path):
     CliRunner().invoke(main, ["ingest", str(src), "--out", str(out), "--format", "csv"])
     report = validate(out / "datapackage.json")
     assert report.valid, report.flatten(["taskName", "rowNumber", "type", "note"])
+    # the documented join keeps every cell once; report_id alone would double the copied report's cells
+    cells = pd.read_csv(out / "cells.csv", encoding="utf-8-sig", dtype=str)
+    reports = pd.read_csv(out / "reports.csv", encoding="utf-8-sig", dtype=str)
+    assert reports["report_id"].duplicated().any() and not reports["source_path"].duplicated().any()
+    assert len(cells.merge(reports, on=["report_id", "source_path"])) == len(cells)
+    assert len(cells.merge(reports, on="report_id")) == 2 * len(cells)
+
+
+def test_the_code_book_names_every_key_with_its_labels(out, schema):
+    dp = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    path = next(out / r["path"] for r in dp["resources"] if r["name"] == "codebook")
+    book = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, encoding="utf-8-sig", dtype=str)
+    cells = book[book["kind"] == "cell"]
+    for tpl in schema.templates.names:
+        keys = {f"{t}:{r}:{c}" for t, spec in schema.tables.items() for r, c in spec.keys(tpl)}
+        assert set(cells[cells["template"] == tpl]["key"]) == keys
+    assert cells["label_zh"].notna().all() and cells["panel_key"].notna().all()
+    row = cells[(cells["key"] == "requests:denied.state_secret:natural_person") & (cells["template"] == "2021")]
+    assert row["label_zh"].item() == "（三）不予公开 1.属于国家秘密｜申请人情况 自然人"
+    fee = cells[(cells["key"] == "proactive:fees:amount")]
+    assert fee["unit"].tolist() == ["yuan"] and fee["template"].tolist() == ["2021"]
+    rates = book[book["kind"] == "rate"]
+    assert set(rates["key"]) == {r.name for r in schema.panel.rates} and rates["formula"].notna().all()
+    # every field with few values declares them
+    fields = {f["name"]: f for r in dp["resources"] for f in r["schema"]["fields"] if r["name"] == "reports"}
+    assert {"status", "template", "level"} <= {n for n, f in fields.items() if "constraints" in f}
 
 
 def test_the_audit_tables_are_described_and_validate(out, tmp_path):
@@ -98,7 +131,7 @@ def test_the_audit_tables_are_described_and_validate(out, tmp_path):
     assert rows["audit_failures"] >= 1 and rows["reports"] == len(FILES)
     dp = json.loads((audited / "datapackage.json").read_text(encoding="utf-8"))
     res = {r["name"]: r for r in dp["resources"]}
-    assert set(res) == set(OUTPUT_TABLES) | set(AUDIT_TABLES)
+    assert set(res) == set(OUTPUT_TABLES) | set(AUDIT_TABLES) | {"codebook"}
     for name, table in AUDIT_TABLES.items():
         assert [f["name"] for f in res[name]["schema"]["fields"]] == table.names
         assert (audited / res[name]["path"]).exists()

@@ -122,19 +122,17 @@ def test_scanned_pdf_has_no_text_layer(monkeypatch):
     scanned = CORPUS / "scanned" / f"{REPORT}__pdf_scanned.pdf"
     with pytest.raises(DocumentLoadError, match=r"^no text layer \(scanned PDF\); OCR is off"):
         extract(scanned, {"ocr": False})
-    # without Tesseract the default is a clear failure naming what to install; asked for, it is DependencyMissing
+    # without the OCR engine the default is a clear failure naming what to install; asked for, it is DependencyMissing
     from pipeline.errors import DependencyMissing
-    from pipeline.extract import ocr
+    from pipeline.extract import ocr_engine
 
-    monkeypatch.setattr(ocr, "tesseract_available", lambda lang="chi_sim": False)
-    monkeypatch.setattr(ocr, "tessdata_dir", lambda lang="chi_sim": None)
+    monkeypatch.setattr(ocr_engine, "rapidocr_model", lambda: None)
     with pytest.raises(
         DocumentLoadError,
-        match=r"no text layer \(scanned PDF\); to read it by OCR install "
-        r"Tesseract: apt-get install tesseract-ocr tesseract-ocr-chi-sim",
+        match=r"no text layer \(scanned PDF\); to read it by OCR: install RapidOCR: pip install \"xxgk\[ocr\]\"",
     ):
         extract(scanned)
-    with pytest.raises(DependencyMissing, match="tesseract-ocr-chi-sim"):
+    with pytest.raises(DependencyMissing, match="rapidocr-onnxruntime"):
         extract(scanned, {"ocr": True})
 
 

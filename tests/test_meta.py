@@ -38,3 +38,15 @@ def test_the_title_is_looked_for_in_the_first_lines_only():
     late = [""] * TITLE_LINES + [f"{AGENCY}2024年政府信息公开工作年度报告"]
     assert agency_year(None, late, "x.pdf") == (None, None, "filename")
     assert agency_year(None, late[1:], "x.pdf") == (AGENCY, 2024, "title")
+
+
+def test_a_title_without_a_year_names_the_agency_and_the_file_name_the_year():
+    # the real 秀洲区 report's heading
+    title = ["秀洲区应急管理局政府信息公开工作年度报告", "一、总体情况"]
+    assert agency_year(None, title, "seed-2019-xiuzhou.txt") == ("秀洲区应急管理局", 2019, "title+filename")
+    assert agency_year(None, title, "report.txt") == ("秀洲区应急管理局", None, "title+filename")
+    # only a line that is the title and nothing more
+    text = ["我局认真编制了秀洲区应急管理局政府信息公开工作年度报告"]
+    assert agency_year(None, ["一、总体情况", title[0]], "x.txt") == (None, None, "filename")
+    assert agency_year(None, text, "x.txt") == (None, None, "filename")
+    assert agency_year(None, ["政府信息公开工作年度报告"], "x.txt") == (None, None, "filename")

@@ -10,7 +10,7 @@ import copy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.extract.pdf import _add_seg, _DocumentTables, _plumber_rule, page_tables
+from pipeline.extract.pdf import _add_seg, _plumber_rule
 from pipeline.extract.pdf_borderless import text_regions, text_tables
 from pipeline.extract.pdf_borderless_rows import share_gaps
 from pipeline.extract.pdf_layout import (
@@ -28,6 +28,7 @@ from pipeline.extract.pdf_layout import (
     join_chars,
     lines_text,
 )
+from pipeline.extract.pdf_pages import DocumentTables, page_tables
 from pipeline.extract.pdf_ruled import MIN_SEG_LEN, ruled_tables
 from pipeline.extract.pdf_stitch import stitch
 
@@ -263,7 +264,7 @@ def test_a_table_at_the_foot_of_a_page_continues_at_the_head_of_the_next():
         cs += chars(above, 50, top - 30) + chars(below, 50, ys[-1] + 20)
         return page_tables(cs, hs, vs)
 
-    tables = _DocumentTables()
+    tables = DocumentTables()
     tables.add_page(1, *page(600, [["项目", "数量"], ["申请", "1"]], above="标题", below="第1页"))
     assert tables.open_end  # only a page number below it
     tables.add_page(2, *page(60, [["办结", "2"]]))
@@ -313,7 +314,7 @@ def test_a_stitched_table_runs_to_the_foot_only_if_its_last_piece_does():
         cs, hs, vs = ruled_page([50, 150, 250], ys, rows)
         return page_tables(cs + chars(below, 50, ys[-1] + 20), hs, vs)
 
-    tables = _DocumentTables()
+    tables = DocumentTables()
     tables.add_page(1, *page(600, [["项目", "数量"], ["申请", "1"]]))
     # the continuation, high on its page, with the next section's heading under it: the table ends there
     tables.add_page(2, *page(60, [["办结", "2"]], below="四、政府信息公开行政复议情况"))

@@ -136,3 +136,52 @@ def test_a_missing_templates_file_is_reported_with_what_it_leaves_unknown(tmp_pa
         load_schema(d)
     assert any("templates.yaml: file missing" in p for p in e.value.problems)
     assert any("unknown template '2019'" in p for p in e.value.problems)
+
+
+def test_the_crosswalk_names_every_printed_cell_once(schema):
+    keys = schema.panel.keys
+    assert len({k.name for k in keys}) == len(keys)
+    for tpl in schema.templates.names:
+        for table, spec in schema.tables.items():
+            for r, c in spec.keys(tpl):
+                fed = [k for k in keys if k.table == table and (r, c) in k.sources.get(tpl, ())]
+                assert sum(k.harmonised for k in fed) <= 1 and fed, (tpl, table, r, c)
+    other = next(k for k in keys if k.name == "requests:other:total")
+    assert other.harmonised and len(other.sources["2021"]) == 3 and other.sources["2019"] == (("other", "total"),)
+    made = next(k for k in keys if k.name == "proactive:rules:made")
+    assert not made.harmonised and made.templates == ("2019",) and made.note
+    assert {r.name for r in schema.panel.rates} >= {
+        "granted_share",
+        "review_correction_rate",
+        "dispute_conversion_rate",
+    }
+    assert "NA" in schema.panel.na_rule
+
+
+def test_a_broken_crosswalk_or_rates_file_lists_every_problem_at_once(tmp_path):
+    d = tmp_path / "schemas"
+    shutil.copytree(SCHEMA_DIR, d)
+    cw = (d / "crosswalk.yaml").read_text()
+    cw = cw.replace("    rows: [cases]\n", "    rows: [casses]\n")  # an unknown row: 表四 left out
+    cw = cw.replace(
+        "    rows: [licensing, punishment, coercion]\n", "    rows: [licensing, punishment, coercion, rules]\n"
+    )
+    cw = cw.replace("    why: the 政府集中采购 block was removed in 2021\n", "")
+    cw = cw.replace("    rows: [other.*]\n    why:", "    rows: [other.*]\n    note: x\n    why:")
+    (d / "crosswalk.yaml").write_text(cw)
+    rates = (d / "rates.yaml").read_text()
+    rates = rates.replace("numerator: [requests:granted:total]", "numerator: [requests:granted:totl]", 1)
+    rates = rates.replace("name: disclosure_rate", "name: Disclosure-Rate")
+    (d / "rates.yaml").write_text(rates.replace("na_rule: >-", "na_rules: >-"))
+    with pytest.raises(SchemaFileError) as e:
+        load_schema(d)
+    msg = str(e.value)
+    assert "harmonised #3: 'casses' names no row" in msg
+    assert "appeals (2019) cells named neither harmonised nor template_specific: cases/review.upheld" in msg
+    assert "row 'rules' does not print column 'decisions' in every template" in msg
+    assert "template_specific #6: needs 'why'" in msg
+    assert "template_specific #7 has unknown fields ['note']" in msg
+    assert "'requests:granted:totl' names no panel key" in msg
+    assert (
+        "'name' must be lower_snake_case" in msg and "needs 'na_rule'" in msg and "unknown fields ['na_rules']" in msg
+    )

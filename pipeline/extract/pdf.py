@@ -2,9 +2,9 @@
 
 Two engines read a page into character boxes and ruling lines: pypdfium2 (default, fast) and
 pdfplumber (``Settings.pdf_engine = "pdfplumber"``). Everything after the reading, i.e.
-finding tables and building their grids, is shared (``pdf_layout``), so both engines give the
-same grids. A table that runs over a page break comes out as one ``RawTable`` per page, in
-page order; the locate stage stitches the pieces.
+finding tables and building their grids, is shared (``pdf_pages``, with OCR of scanned pages
+too), so both engines give the same grids. A table that runs over a page break comes out as
+one ``RawTable`` per page, in page order; the locate stage stitches the pieces.
 """
 
 from __future__ import annotations
@@ -15,131 +15,42 @@ from pathlib import Path
 from typing import Any, Self
 
 from ..errors import DependencyMissing, DocumentLoadError
-from ..model import Cell, Document, Origin, RawTable
+from ..model import Document, Origin
 from ..settings import Settings
-from .pdf_borderless import text_tables
-from .pdf_layout import BBox, Char, Grid, HSeg, Line, VSeg, chars_to_lines
-from .pdf_ruled import ruled_tables
-from .pdf_stitch import absorb_cut_row, split_at_new_header, stitch
+from .pdf_layout import Char, HSeg, VSeg
+from .pdf_pages import grid_to_raw_table, read_pages
 
-EDGE_TEXT_CHARS = 12  # a table continues over the page break if at most this many chars (running
-# header or footer, page number) lie between it and the page edge
 LINE_MAX_WIDTH = 3.0  # points; a filled or stroked path thinner than this is a ruling line
 AXIS_TOL = 0.5  # points; a straight path piece whose ends differ less than this across runs along the axis
-BBOX_DECIMALS = 2  # cell boxes are kept to 0.01 pt: finer digits are noise of font metrics and float arithmetic
 MIN_PIECE = 1.0  # points; shorter straight pieces are corners and dots, not parts of a rule
 
 
 def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     """Read a PDF into a Document: tables page by page, text lines outside tables."""
     reader: Callable[[Path], _Reader] = _PdfiumReader if settings.pdf_engine == "pdfium" else _PlumberReader
-    tables = _DocumentTables()
-    paragraphs: list[str] = []
-    n_text = 0
     with reader(path) as pdf:
         if pdf.n_pages > settings.max_pages:
             raise DocumentLoadError(f"{pdf.n_pages} pages exceeds the limit of {settings.max_pages} pages (max_pages)")
-        for pno in range(pdf.n_pages):
-            chars, hsegs, vsegs = pdf.page(pno)
-            n_text += len(chars)
-            found, rest = page_tables(chars, hsegs, vsegs)
-            tables.add_page(pno + 1, found, rest)
-            paragraphs.extend(ln.text() for ln in rest)
-    if n_text == 0:
+        pages = read_pages(pdf)
+    if pages.n_chars == 0:
         return _scanned(path, origin, settings)
-    raw_tables = tuple(grid_to_raw_table(g, i) for i, g in enumerate(tables.grids))
-    return Document(origin=origin, tables=raw_tables, paragraphs=tuple(p for p in paragraphs if p.strip()))
-
-
-class _DocumentTables:
-    """The document's tables as its pages are read; a table continued over a page break is stitched into one."""
-
-    def __init__(self) -> None:
-        self.grids: list[Grid] = []
-        self.open_end = False  # the last table runs to the foot of its page
-
-    def add_page(self, page: int, found: list[Grid], rest: list[Line]) -> None:
-        """Add one page's tables (``rest``: its text lines outside them)."""
-        for g in found:
-            for c in g.cells:
-                c.page = page
-        if found and self.open_end and _text_above(rest, found[0]) <= EDGE_TEXT_CHARS:
-            joined = stitch(self.grids[-1], found[0])
-            if joined is not None and len(split_at_new_header(joined)) == 1:  # not another table's header
-                self.grids[-1] = joined
-                found = found[1:]
-        self.grids.extend(found)
-        self.open_end = bool(self.grids) and self._runs_to_foot(self.grids[-1], page, rest)
-
-    @staticmethod
-    def _runs_to_foot(grid: Grid, page: int, rest: list[Line]) -> bool:
-        """Whether ``grid`` is on ``page`` with no more than a running footer below it (the bottom of its cells
-        on this page: a grid stitched from pieces has the box of its first)."""
-        bottoms = [c.bbox[3] for c in grid.cells if c.page == page]
-        return bool(bottoms) and sum(len(ln.chars) for ln in rest if ln.top >= max(bottoms)) <= EDGE_TEXT_CHARS
+    tables = tuple(grid_to_raw_table(g, i) for i, g in enumerate(pages.grids))
+    return Document(origin=origin, tables=tables, paragraphs=tuple(pages.paragraphs))
 
 
 def _scanned(path: Path, origin: Origin, settings: Settings) -> Document:
-    """An image-only PDF: read by OCR when it is on (``Settings.ocr``: True, False, or None = when Tesseract is
+    """An image-only PDF: read by OCR when it is on (``Settings.ocr``: True, False, or None = when the OCR engine is
     installed), else a clear failure that says how to read it."""
     from . import ocr
 
     want = settings.ocr
     if want is False:
         raise DocumentLoadError("no text layer (scanned PDF); OCR is off (--no-ocr)")
-    if not ocr.tesseract_available(settings.ocr_lang):
+    if not ocr.ocr_available(settings):
         if want:
-            ocr.require_tesseract(settings.ocr_lang)  # raises DependencyMissing
-        raise DocumentLoadError(
-            "no text layer (scanned PDF); to read it by OCR install Tesseract: "
-            "apt-get install tesseract-ocr tesseract-ocr-chi-sim"
-        )
+            ocr.require_ocr(settings)  # raises DependencyMissing
+        raise DocumentLoadError(f"no text layer (scanned PDF); to read it by OCR: {ocr.install_hint(settings)}")
     return ocr.extract_scanned(path, origin, settings)
-
-
-def page_tables(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg]) -> tuple[list[Grid], list[Line]]:
-    """Tables on one page, top to bottom (ruled and borderless), and the text lines outside them."""
-    outside: list[Char] = []
-    ruled = _ruled(chars, hsegs, vsegs, outside)
-    lines = chars_to_lines(outside)
-    if ruled:
-        lines = absorb_cut_row(max(ruled, key=lambda g: g.bbox[3]), lines)
-    loose, used = text_tables(lines)
-    if used:
-        used_set = set(used)
-        lines = [ln for i, ln in enumerate(lines) if i not in used_set]
-    grids = sorted(ruled + loose, key=lambda g: (g.bbox[1], g.bbox[0]))
-    return grids, lines
-
-
-def _ruled(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg], outside: list[Char]) -> list[Grid]:
-    """The page's ruled tables with text, two tables drawn as one grid taken apart; ``outside`` receives the chars
-    in no table (a part without chars holds no char's centre, and the parts cover every char their grid holds)."""
-    parts = [part for g in ruled_tables(chars, hsegs, vsegs, outside) for part in split_at_new_header(g)]
-    return [g for g in parts if any(c.chars for c in g.cells)]
-
-
-def grid_to_raw_table(g: Grid, index: int) -> RawTable:
-    cells = tuple(
-        Cell(text=text, row=r, col=c, rowspan=rs, colspan=cs, page=page, bbox=_rounded(bbox))
-        for r, c, rs, cs, text, bbox, page in g.texts()
-    )
-    return RawTable(
-        index=index,
-        cells=cells,
-        n_rows=g.n_rows,
-        n_cols=g.n_cols,
-        page=min((c.page for c in cells if c.page), default=None),
-    )
-
-
-def _rounded(bbox: BBox) -> BBox:
-    x0, top, x1, bottom = bbox
-    return (round(x0, BBOX_DECIMALS), round(top, BBOX_DECIMALS), round(x1, BBOX_DECIMALS), round(bottom, BBOX_DECIMALS))
-
-
-def _text_above(lines: list[Line], g: Grid) -> int:
-    return sum(len(ln.chars) for ln in lines if ln.bottom <= g.bbox[1])
 
 
 class _Reader:
