@@ -280,8 +280,10 @@ def join_chars(chars: list[Char]) -> str:
     """Chars of one line as a string, with a space where the printed gap is wide."""
     out: list[str] = []
     prev = None
-    for ch in chars:
-        if prev is not None and (ch.x0 - prev.x1 > SPACE_GAP * max(ch.h, prev.h) or ch.upright != prev.upright):
+    for ch in chars:  # heights inline (not ``.h``): every char of every page and cell passes here
+        if prev is not None and (
+            ch.x0 - prev.x1 > SPACE_GAP * max(ch.bottom - ch.top, prev.bottom - prev.top) or ch.upright != prev.upright
+        ):
             out.append(" ")
         out.append(ch.text)
         prev = ch

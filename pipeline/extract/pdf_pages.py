@@ -106,7 +106,8 @@ def _ruled(chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg], outside: lis
 
 def cell_confidence(cell: GridCell) -> float | None:
     """The OCR confidence of a cell: its least confident character's (None for a text layer's chars)."""
-    confs = [c for c in (getattr(ch, "conf", None) for ch in cell.chars) if c is not None]
+    # a text layer's chars (plain ``Char``, slotted: no ``conf``) are passed over without a failed lookup each
+    confs = [c for c in (getattr(ch, "conf", None) for ch in cell.chars if type(ch) is not Char) if c is not None]
     return round(min(confs), 1) if confs else None
 
 
