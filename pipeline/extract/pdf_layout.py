@@ -162,16 +162,19 @@ def chars_to_lines(chars: list[Char]) -> list[Line]:
 
 
 def _horizontal_lines(chars: list[Char]) -> list[Line]:
+    # min/max written out as the comparisons they make, and the last lines indexed, not sliced: per char of a page
     lines: list[Line] = []
     for ch in sorted(chars, key=lambda c: (c.top, c.x0)):
         top, bottom = ch.top, ch.bottom
-        for ln in reversed(lines[-LINE_LOOKBACK:]):
-            overlap = min(ln.bottom, bottom) - max(ln.top, top)
-            if overlap > 0 and overlap > WORD_JOIN * min(ln.bottom - ln.top, bottom - top):
+        for j in range(len(lines) - 1, max(len(lines) - LINE_LOOKBACK, 0) - 1, -1):
+            ln = lines[j]
+            lt, lb = ln.top, ln.bottom
+            overlap = (bottom if bottom < lb else lb) - (top if top > lt else lt)
+            if overlap > 0 and overlap > WORD_JOIN * (bottom - top if bottom - top < lb - lt else lb - lt):
                 ln.chars.append(ch)
-                if top < ln.top:
+                if top < lt:
                     ln.top = top
-                if bottom > ln.bottom:
+                if bottom > lb:
                     ln.bottom = bottom
                 break
         else:
