@@ -18,17 +18,13 @@ import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from .batch import BatchStats, run_batch
 from .dataset import DatasetError
 from .errors import MetaFileError, SchemaFileError, SettingsError
-from .files import Found
 from .parts import OutputDirError
-from .run import Result, process_file
-from .schema import Schema, TableSpec, load_schema
 from .settings import Settings, default_of, help_of, option_type
 from .textcodec import printable
 
@@ -47,6 +43,12 @@ def _output_error(e: BaseException, what: str = "the output folder") -> None:
     sys.exit(EXIT_OUTPUT)
 
 
+if TYPE_CHECKING:  # each command imports what it runs: `xxgk --help` and `xxgk show` never load pandas
+    from .batch import BatchStats
+    from .run import Result
+    from .schema import Schema, TableSpec
+
+
 def setting(name: str, *decls: str, **kw):
     """A command-line option for the setting ``name``: its default, help and allowed values come from ``Settings``."""
     flag = f"--{name.replace('_', '-')}"
@@ -62,6 +64,8 @@ def setting(name: str, *decls: str, **kw):
 
 
 def _schema_or_exit():
+    from .schema import load_schema
+
     try:
         return load_schema()
     except SchemaFileError as e:
@@ -227,6 +231,8 @@ def ingest(ctx, paths, out_dir, downloads, debug, **options):
       xxgk ingest reports/ --out out --format csv --meta manifest.csv
       xxgk -v --log-file run.log ingest reports/ --out out --workers 4
     """
+    from .batch import run_batch
+    from .files import Found
     from .progress import progress_for
 
     settings = _settings(ctx, options)
@@ -482,6 +488,8 @@ def show(ctx, file, as_json):
       xxgk show report.pdf
       xxgk show report.pdf --json | jq '.cells[] | select(.confidence < 80)'
     """
+    from .run import process_file
+
     schema = _schema_or_exit()
     r = process_file(file, schema, _settings(ctx, {}))
     rep = r.report

@@ -21,15 +21,16 @@ import re
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING
 
 from .errors import XxgkError
 from .settings import FORMATS
 from .tables import NARRATIVE, OUTPUT_TABLES, Batch, Table
 from .textcodec import valid_text
+
+if TYPE_CHECKING:  # imported where frames are read or written (a batch starts its workers before loading them)
+    import pandas as pd
+    import pyarrow as pa
 
 CORE_TABLES = ("cells", "reports", "issues")  # an output folder has these; narrative is absent in older ones
 CSV_ENCODING = "utf-8-sig"
@@ -111,11 +112,15 @@ def _excel_safe_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _text_columns(df: pd.DataFrame) -> list[str]:
+    import pandas as pd
+
     return [c for c in df.columns if df[c].dtype == object or isinstance(df[c].dtype, pd.StringDtype)]
 
 
 def _arrow(chunk: pd.DataFrame | pa.Table) -> pa.Table:
     """A frame as Arrow; text that is not valid UTF-8 (an undecodable byte kept as a surrogate) written as \\xNN."""
+    import pyarrow as pa
+
     if isinstance(chunk, pa.Table):
         return chunk
     try:
@@ -148,6 +153,8 @@ def stage_frames(chunks: Iterable[pd.DataFrame | pa.Table], path: str | Path, fm
 
 
 def _stream_parquet(chunks: Iterable[pd.DataFrame | pa.Table], tmp: Path) -> None:
+    import pyarrow.parquet as pq
+
     writer = None
     try:
         for chunk in chunks:
@@ -163,6 +170,8 @@ def _stream_parquet(chunks: Iterable[pd.DataFrame | pa.Table], tmp: Path) -> Non
 
 
 def _stream_csv(chunks: Iterable[pd.DataFrame | pa.Table], tmp: Path) -> None:
+    import pyarrow as pa
+
     with open(tmp, "w", encoding=CSV_ENCODING, newline="") as f:
         header = True
         for chunk in chunks:
@@ -203,6 +212,8 @@ def read_frame(path: str | Path, table: Table, required: bool = False) -> pd.Dat
     ``required``: every column must be there (an output folder's table). Raises ``DatasetError`` (one line) for a
     file that cannot be read as the table: unreadable, a column missing, a value its column's type cannot hold.
     """
+    import pyarrow as pa
+
     path = Path(path)
     try:
         df = _read_file(path, table)
@@ -218,6 +229,8 @@ def read_frame(path: str | Path, table: Table, required: bool = False) -> pd.Dat
 
 
 def _read_file(path: Path, table: Table, as_text: bool = False) -> pd.DataFrame:
+    import pandas as pd
+
     if path.suffix == ".parquet":
         return pd.read_parquet(path)
     types = {c: ("object" if t == "string" or as_text else t) for c, t in table.types.items()}
@@ -226,6 +239,8 @@ def _read_file(path: Path, table: Table, as_text: bool = False) -> pd.DataFrame:
 
 def _bad_column(path: Path, table: Table) -> str | None:
     """The first column whose values its declared type cannot hold, with one such value (None if it is not that)."""
+    import pyarrow as pa
+
     try:
         df = _read_file(path, table, as_text=True)
     except (OSError, ValueError, pa.ArrowException):
@@ -239,6 +254,8 @@ def _bad_column(path: Path, table: Table) -> str | None:
 
 
 def _fits(value, dtype: str) -> bool:
+    import pandas as pd
+
     if dtype == "boolean":
         return str(value) in ("True", "False", "true", "false")
     try:

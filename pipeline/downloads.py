@@ -31,15 +31,17 @@ import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .dataset import CSV_ENCODING, read_frame, write_frame
 from .errors import MetaFileError, XxgkError
-from .fetch import Fetched
 from .formats import HEAD_BYTES, SUFFIXES, detect_format
 from .sidecar import SideFile
 from .tables_extra import DOWNLOADS, FETCHES
 from .textcodec import decode_bytes
+
+if TYPE_CHECKING:  # fetching (and requests) is loaded by the commands that fetch, not by every ingest
+    from .fetch import Fetched
 
 LOG = ".fetch-log.jsonl"
 INDEX = "downloads.csv"

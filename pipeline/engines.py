@@ -18,6 +18,7 @@ Both call ``on_result(task, payload_or_None, error_or_None)`` once per task, in 
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing as mp
 import os
 import resource
@@ -314,6 +315,7 @@ class _Pool:
 
     def __init__(self, n: int, schema: Schema, settings: Settings, max_tasks: int, stats: BatchStats | None):
         sweep_scratch()
+        # forked workers start with the package loaded (the run imported it); spawn where fork is not available
         self.ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         self.schema, self.settings, self.max_tasks, self.stats = schema, settings, max_tasks, stats
         self.workers = [self._start(f"worker-{i}") for i in range(max(1, n))]
@@ -347,29 +349,35 @@ class _Pool:
                 self.replace(i).send(t)
         return True
 
-    def collect(self, on_result: OnResult, timeout: float | None) -> None:
-        """Wait a little for answers; pass on each answer, each dead worker and each task over its time limit."""
+    def collect(self, timeout: float | None) -> list[tuple[Task, Payload | None, str | None]]:
+        """Wait a little for answers; return each answer, each dead worker and each task over its time limit.
+
+        The answers are handled by the caller after the freed workers have their next task, so that the run's own
+        share of the work (placing, writing) overlaps the workers' reading instead of idling them.
+        """
         busy = self.busy()
         now = time.monotonic()
         wait_for = POLL_SECONDS if timeout is None else max(0.01, min(w.started + timeout - now for w in busy))
         ready = wait([w.conn for w in busy], timeout=min(wait_for, POLL_SECONDS))
+        out: list[tuple[Task, Payload | None, str | None]] = []
         for i, w in enumerate(self.workers):
             t = w.task
             if t is not None and w.conn in ready:
-                self._answer(i, t, on_result)
+                out.append((t, *self._answer(i)))
             elif t is not None and w.overdue(timeout, time.monotonic()):
                 self.replace(i)
-                on_result(t, None, _timed_out(timeout))
+                out.append((t, None, _timed_out(timeout)))
+        return out
 
-    def _answer(self, i: int, t: Task, on_result: OnResult) -> None:
-        """Worker ``i`` has something to say about ``t``: its records, or its death (then it is replaced)."""
+    def _answer(self, i: int) -> tuple[Payload | None, str | None]:
+        """Worker ``i``'s answer: its records, or its death (then it is replaced)."""
         w = self.workers[i]
         payload, error = w.receive()
         if payload is not None and self.stats is not None:
             self.stats.note_rss(w.name, payload.peak_rss_mb)
         if error is not None:
             self.replace(i)
-        on_result(t, payload, error)
+        return payload, error
 
     def close(self) -> None:
         for w in self.workers:
@@ -385,19 +393,45 @@ def run_local(
     settings: Settings,
     max_tasks_per_worker: int = DEFAULTS.max_tasks_per_worker,
     stats: BatchStats | None = None,
+    on_started: Callable[[], None] | None = None,
 ) -> None:
-    """Run ``tasks`` on ``workers`` processes on this machine."""
+    """Run ``tasks`` on ``workers`` processes on this machine (``on_started`` is called once they are forked)."""
     pool = _Pool(workers, schema, settings, max_tasks_per_worker, stats)
+    if on_started is not None:
+        on_started()
+    ahead = _Ahead(tasks)
     more = True
     try:
         while True:
             if more:
-                more = pool.dispatch(tasks)
+                more = pool.dispatch(ahead)
             if not pool.busy():
                 break
-            pool.collect(on_result, timeout)
+            ahead.fill()  # the next file is planned (hashed) while the workers read
+            answers = pool.collect(timeout)
+            if more:
+                more = pool.dispatch(ahead)
+            for t, payload, error in answers:
+                on_result(t, payload, error)
     finally:
         pool.close()
+
+
+class _Ahead(Iterator[Task]):
+    """The tasks, with the next one taken out ahead of need (``fill``) so a freed worker never waits for it."""
+
+    def __init__(self, tasks: Iterator[Task]):
+        self.tasks = tasks
+        self.held: list[Task] = []
+
+    def fill(self) -> None:
+        if not self.held:
+            self.held.extend(itertools.islice(self.tasks, 1))
+
+    def __next__(self) -> Task:
+        if self.held:
+            return self.held.pop()
+        return next(self.tasks)
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -27,12 +27,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, NamedTuple
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 from .datapackage import PANEL, write_datapackage
 from .dataset import MANIFEST, TMP_SUFFIX, read_frame, stage_frames, sync_dir, write_frame
@@ -40,6 +35,10 @@ from .errors import XxgkError
 from .settings import DEFAULTS, FORMATS
 from .tables import OUTPUT_TABLES, RECORD_TABLES, Report, Status, Table
 from .tables_extra import AUDIT_TABLES, CODEBOOK
+
+if TYPE_CHECKING:  # imported where parts are read or written: a batch starts its workers before loading them
+    import pandas as pd
+    import pyarrow as pa
 
 NAMES = tuple(OUTPUT_TABLES)  # the tables of an output folder; "reports" has one row per file and commits a part
 # tables made from the data (by xxgk audit, xxgk export --panel): an ingest that changes the data removes them
@@ -98,6 +97,9 @@ def prepare_output(out: Path) -> list[str]:
 def _damaged_parts(out: Path, committed: set[str]) -> Iterator[tuple[str, str]]:
     """Committed parts one of whose files cannot be opened as Parquet (truncated, emptied, overwritten)."""
     for part in sorted(committed):
+        import pyarrow as pa  # only when there are parts: a first run starts its workers sooner
+        import pyarrow.parquet as pq
+
         for name in NAMES:
             p = parts_dir(out, name) / part
             try:
@@ -174,6 +176,8 @@ def read_done(out: Path) -> DoneState:
 def _report_rows(out: Path) -> Iterator[tuple[str, str | None, str, str, str | None]]:
     """(part, report_id, source_path, status, duplicate_of) of every committed reports row, in part order."""
     for p in list_parts(parts_dir(out, "reports")):
+        import pyarrow.parquet as pq  # only when there are parts: a first run starts its workers sooner
+
         t = pq.read_table(p, columns=["report_id", "source_path", "status", "duplicate_of"]).to_pydict()
         for row in zip(t["report_id"], t["source_path"], t["status"], t["duplicate_of"], strict=True):
             yield (p.name, *row)
@@ -232,6 +236,8 @@ class PartWriter:
 def read_parts(out: str | Path, name: str) -> pd.DataFrame:
     """One table as the committed parts hold it (also mid-run, or after a kill), with the project's dtypes: each
     path's latest rows only."""
+    import pandas as pd
+
     table = OUTPUT_TABLES[name]
     files = list_parts(parts_dir(out, name))
     if not files:
@@ -244,13 +250,26 @@ def read_parts(out: str | Path, name: str) -> pd.DataFrame:
     return table.frame(pd.concat(frames, ignore_index=True))
 
 
+def count_rows(out: str | Path, name: str) -> int:
+    """Rows of one table over its parts, from the Parquet footers (nothing is read; superseded rows counted too)."""
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in list_parts(parts_dir(out, name)))
+
+
 def _arrow_schema(table: Table) -> pa.Schema:
+    import pyarrow as pa
+
     return pa.Schema.from_pandas(table.frame(), preserve_index=False)
 
 
 def _conformed(path: Path, table: Table, schema: pa.Schema, paths: set[str]) -> pa.Table:
     """A part with the declared columns in order, and only the rows of ``paths`` (whose latest rows it holds); one
     written before a column was declared gets it as nulls."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
     t = pq.read_table(path)
     for f in schema:
         if f.name not in t.column_names:

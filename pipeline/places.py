@@ -1,7 +1,8 @@
 """Where a report comes from: province, city and county with their GB/T 2260 codes, and the agency's level.
 
 The places come from jionlp's location parser and its China administrative-division table (shipped inside the
-jionlp wheel, with the GB/T 2260 six-digit codes), never from hand-made lists. Doubts stay null with the reason
+jionlp wheel, with the GB/T 2260 six-digit codes), never from hand-made lists; ``divisions`` indexes the table once
+and runs the parser's rules on it in well under a millisecond a name. Doubts stay null with the reason
 as an issue: ``place-unknown`` (no province, city or county named) and ``place-ambiguous`` (a name that fits
 several divisions, e.g. 鼓楼区 without its city).
 
@@ -11,20 +12,16 @@ Levels: ``province``, ``city``, ``county`` (a people's government or zone of tha
 
 from __future__ import annotations
 
-import contextlib
-import io
 import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from typing import Any
 
+from .divisions import DIRECT_COUNTIES, divisions, parse
 from .issues import Issue
 from .text import TITLE_CHARS, TITLE_LINES, compact
 
-# gazetteer nodes that group counties directly under a province (no prefecture-level city)
-_DIRECT_COUNTIES = re.compile(r"^(省|自治区)直辖")
 # how an agency's name ends tells a government from its departments (names, not places: the gazetteer has those)
 _STREET = re.compile(r"街道(办事处|办)?$")
 _TOWNSHIP = re.compile(r"(镇|乡|苏木)(人民政府|政府)?$")
@@ -50,48 +47,6 @@ class Place:
 
     def as_record(self) -> dict:
         return asdict(self)
-
-
-def _quiet() -> contextlib.redirect_stdout[io.StringIO]:
-    """jionlp prints a banner on import; keep it out of the CLI's output."""
-    return contextlib.redirect_stdout(io.StringIO())
-
-
-@lru_cache(maxsize=1)
-def _jio() -> Any:  # jionlp ships no types
-    with _quiet():
-        import jionlp
-    return jionlp
-
-
-@lru_cache(maxsize=1)
-def gazetteer() -> dict:
-    """Index of the division table: codes by name, and every (province, city, county) a county name fits."""
-    with _quiet():
-        table = _jio().china_location_loader(detail=True)
-    codes: dict[tuple, str] = {}
-    counties: dict[str, list[tuple]] = {}
-    for prov, pnode in _named(table):
-        codes[(prov,)] = pnode["_admin_code"]
-        for city, cnode in _named(pnode):
-            real_city = None if _DIRECT_COUNTIES.match(city) else city
-            if real_city:
-                codes[(prov, real_city)] = cnode["_admin_code"]
-            for county, knode in _named(cnode):
-                codes[(prov, real_city, county)] = knode["_admin_code"]
-                for n in {county} | set(_aliases(knode)):
-                    counties.setdefault(n, []).append((prov, real_city, county))
-    return {"codes": codes, "counties": counties}
-
-
-def _named(node: dict) -> list[tuple[str, dict]]:
-    """The divisions under a gazetteer node (its other keys, such as ``_admin_code``, start with "_")."""
-    return [(k, v) for k, v in node.items() if not k.startswith("_") and isinstance(v, dict)]
-
-
-def _aliases(node: dict) -> list[str]:
-    a = node.get("_alias")
-    return [a] if isinstance(a, str) else list(a or [])
 
 
 def heading_candidates(agency: str | None, title: str | None = None, paragraphs: Sequence[str] = ()) -> list[str]:
@@ -127,8 +82,7 @@ def place_of(name: str | None) -> tuple[Place, list[Issue]]:
         return Place(), [Issue("place-unknown", "no agency name to place")]
     text = compact(name)
     plain = _BRACKETS.sub("", text) or text
-    with _quiet():
-        loc = _jio().parse_location(text, town_village=True, change2new=True)
+    loc = parse(text)
     prov, city, county = loc.get("province"), loc.get("city"), loc.get("county")
     if county:
         doubt = _county_doubt(name, text, prov, city, county)
@@ -144,7 +98,7 @@ def place_of(name: str | None) -> tuple[Place, list[Issue]]:
 def _county_doubt(name: str, text: str, prov: str | None, city: str | None, county: str) -> Issue | None:
     """A county name that fits several divisions, none of whose province or city the name also prints (鼓楼区),
     or that the parser placed in no province: ``place-ambiguous``."""
-    fits = gazetteer()["counties"].get(county, [])
+    fits = divisions().counties.get(county, [])
     if prov is not None and (len(fits) <= 1 or _names_one_of(text, prov, city)):
         return None
     where = "; ".join("".join(x for x in f if x) for f in fits) or "no division known"
@@ -165,15 +119,15 @@ def _coded(plain: str, loc: dict) -> Place:
     """The place the parser read, with the GB/T 2260 code of each division it names, and the agency's level."""
     prov, city, county = loc.get("province"), loc.get("city"), loc.get("county")
     # province-administered counties have no prefecture-level city
-    if city and _DIRECT_COUNTIES.match(city):
+    if city and DIRECT_COUNTIES.match(city):
         city = None
-    divisions, depth = _divisions(prov, city, county)
-    return Place(**divisions, town=loc.get("town"), level=_level(plain, depth, loc.get("detail")))
+    named, depth = _divisions(prov, city, county)
+    return Place(**named, town=loc.get("town"), level=_level(plain, depth, loc.get("detail")))
 
 
 def _divisions(prov: str | None, city: str | None, county: str | None) -> tuple[dict[str, str | None], str]:
     """The names with their GB/T 2260 codes, and the depth they reach (province, city or county)."""
-    codes = gazetteer()["codes"]
+    codes = divisions().codes
     depth = "county" if county else "city" if city and city != prov else "province"
     return {
         "province": prov,
@@ -187,19 +141,7 @@ def _divisions(prov: str | None, city: str | None, county: str | None) -> tuple[
 
 def _short(name: str) -> list[str]:
     """Short forms of a province or city name printed in titles (江苏省 → 江苏), from the gazetteer's aliases."""
-    return [a for a in _alias_index().get(name, []) if len(a) >= 2]
-
-
-@lru_cache(maxsize=1)
-def _alias_index() -> dict[str, list[str]]:
-    with _quiet():
-        table = _jio().china_location_loader(detail=True)
-    out: dict[str, list[str]] = {}
-    for prov, pnode in _named(table):
-        out[prov] = _aliases(pnode)
-        for city, cnode in _named(pnode):
-            out[city] = _aliases(cnode)
-    return out
+    return [a for a in divisions().aliases.get(name, []) if len(a) >= 2]
 
 
 def _level(plain: str, depth: str | None, detail: str | None = None) -> str | None:
@@ -239,11 +181,11 @@ def place_of_code(code: str, agency: str | None) -> Place | None:
     if key is None:
         return None
     prov, city, county = (*key, None, None)[:3]
-    divisions, depth = _divisions(prov, city, county)
+    named, depth = _divisions(prov, city, county)
     plain = _BRACKETS.sub("", compact(agency or "")) or compact(agency or "")
     # the part of the name after the place it names tells a government from its departments
     rest = plain.split(county or city or prov or "", 1)[-1] if plain else ""
-    return Place(**divisions, level=_level(plain, depth, rest) if agency else None)
+    return Place(**named, level=_level(plain, depth, rest) if agency else None)
 
 
 @lru_cache(maxsize=1)
@@ -251,7 +193,7 @@ def _code_index() -> dict[str, tuple]:
     """GB/T 2260 code -> (province, city, county) of the gazetteer; where two entries share a code (a municipality
     is its own city; a city without counties has a pseudo-county), the longest real one."""
     out: dict[str, tuple] = {}
-    for key, code in gazetteer()["codes"].items():
+    for key, code in divisions().codes.items():
         if any(n and _PSEUDO.search(n) for n in key[1:]):
             continue
         if code not in out or len(key) > len(out[code]):

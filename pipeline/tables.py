@@ -8,14 +8,15 @@ cells, issues and narrative figures travel as plain records shaped by their tabl
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from .issues import CODES
 from .textcodec import path_text, valid_text
+
+if TYPE_CHECKING:  # pandas is imported where frames are made: `xxgk show` and `--help` never need it
+    import pandas as pd
 
 # pandas dtype -> Table Schema type
 FRICTIONLESS_TYPES = {"string": "string", "Int64": "integer", "float64": "number", "boolean": "boolean"}
@@ -54,6 +55,8 @@ class Table:
     def frame(self, records: Iterable[Mapping[str, Any]] | pd.DataFrame = ()) -> pd.DataFrame:
         """Records (or a frame with these columns, in any order) as a frame with exactly this table's columns and
         dtypes; missing columns are null."""
+        import pandas as pd
+
         df = records if isinstance(records, pd.DataFrame) else pd.DataFrame(list(records), columns=self.names)
         return df.reindex(columns=self.names).astype(self.types)
 
@@ -371,7 +374,7 @@ class Report:
 
     def record(self) -> dict[str, Any]:
         """The row as ``REPORTS`` columns."""
-        d = asdict(self)
+        d = dict(vars(self))  # flat fields (``asdict`` would deep-copy them: the run does this for every file)
         place = d.pop("place")
         d["status"] = self.status.value
         d["read_status"] = self.read_status.value if self.read_status else None

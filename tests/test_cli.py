@@ -1,12 +1,17 @@
 """The command line on real files: outputs, exit codes, bad files in a batch."""
 
+import os
 import shutil
+import subprocess
+import sys
 
 import pandas as pd
+import pytest
 from click.testing import CliRunner
-from conftest import CORPUS
+from conftest import CORPUS, ROOT
 
 from pipeline.cli import main
+from pipeline.divisions import divisions
 
 
 def _batch(tmp_path):
@@ -79,6 +84,30 @@ def test_show_prints_the_matched_tables():
     assert res.exit_code == 0
     assert "template 2021" in res.output and "other.no_correction" in res.output
     assert "fees" in res.output and "amount=242523110.82" in res.output
+
+
+_LOADED = """
+import sys
+from pipeline.cli import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+finally:
+    heavy = ("pandas", "pyarrow", "jionlp", "docx")
+    print("LOADED", " ".join(m for m in heavy if m in sys.modules), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    "args", [["--help"], ["show", str(CORPUS / "docx" / "2021-fujian-pingtan-zone__docx_official.docx")]]
+)
+def test_help_and_show_load_no_dataframe_library(args):
+    """What a user waits for: `xxgk --help` and `xxgk show` import neither pandas nor pyarrow (0.4 s), nor jionlp
+    (its division table is read from the index's cache), nor python-docx."""
+    divisions()  # built once per machine (that first build loads jionlp); every later command reads the cache
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    res = subprocess.run([sys.executable, "-c", _LOADED, *args], env=env, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stderr.strip().splitlines()[-1] == "LOADED", res.stderr
 
 
 def test_usage_errors_exit_2(tmp_path):

@@ -5,6 +5,11 @@ Needs no corpus: each page is a handful of ``Char``/``HSeg``/``VSeg`` records, i
 
 from __future__ import annotations
 
+import copy
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from pipeline.extract.pdf import _add_seg, _plumber_rule
 from pipeline.extract.pdf_borderless import text_regions, text_tables
 from pipeline.extract.pdf_borderless_rows import share_gaps
@@ -21,6 +26,7 @@ from pipeline.extract.pdf_layout import (
     cluster_positions,
     in_any,
     join_chars,
+    lines_text,
 )
 from pipeline.extract.pdf_pages import DocumentTables, page_tables
 from pipeline.extract.pdf_ruled import MIN_SEG_LEN, ruled_tables
@@ -341,3 +347,26 @@ def test_vertical_text_out_of_step_with_the_labels_beside_it_does_not_glue_their
     para = chars("政府信息公开", 50, 300) + chars("工作年度报告", 50, 312) + chars("全年共收到申", 50, 324)
     assert [ln.text() for ln in chars_to_lines(para)] == ["政府信息公开", "工作年度报告", "全年共收到申"]
     assert not any(ch.upright for ch in para)
+
+
+_GLYPHS = st.sampled_from(list("一二三四五公开申请件数0123456789（）"))
+
+
+@st.composite
+def _cell_chars(draw) -> list[Char]:
+    """A cell's chars in any order, their tops within a spread drawn for the cell: one line (tops and heights a
+    little apart, as fonts print them), lines overlapping by more or less, or lines one under another (vertical text
+    among them)."""
+    spread, tall = draw(st.floats(0, 30)), draw(st.floats(4, 12))
+    out = []
+    for _ in range(draw(st.integers(1, 12))):
+        top, h, x = draw(st.floats(0, spread)), draw(st.floats(tall * 0.8, tall)), draw(st.floats(0, 120))
+        out.append(Char(draw(_GLYPHS), x, top, x + draw(st.floats(2, 12)), top + h))
+    return out
+
+
+@settings(max_examples=300)
+@given(_cell_chars())
+def test_a_cells_text_is_its_lines_text_with_or_without_the_one_line_shortcut(cs):
+    expected = lines_text(chars_to_lines(copy.deepcopy(cs)))
+    assert cell_text(GridCell(0, 0, 1, 1, (0, 0, 1, 1), copy.deepcopy(cs))) == expected

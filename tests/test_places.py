@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import random
+import time
+
 import pytest
 from conftest import CORPUS, truth
 
-from pipeline.places import gazetteer, place_of, report_place
+from pipeline import divisions
+from pipeline.divisions import parse
+from pipeline.extract import extract
+from pipeline.meta import agency_year
+from pipeline.places import heading_candidates, place_of, report_place
 from pipeline.run import ingest
 from pipeline.tables import REPORTS
 
@@ -143,7 +152,7 @@ def test_no_agency_gives_nulls_and_no_second_issue():
 
 
 def test_codes_come_from_the_shipped_division_table():
-    codes = gazetteer()["codes"]
+    codes = divisions.divisions().codes
     assert len([k for k in codes if len(k) == 1]) == 34  # provinces, municipalities, regions, HK, Macao, Taiwan
     assert all(len(c) == 6 and c.isdigit() for c in codes.values())
 
@@ -152,3 +161,81 @@ def test_a_title_broken_over_two_lines():
     paragraphs = ["镇人民政府（名称未在摘录中出现，尼勒克", "县）2023年政府信息公开工作年度报告", "一、总体情况"]
     rec, issues = report_place("县)", None, paragraphs)
     assert (rec["county"], rec["county_code"], rec["level"]) == ("尼勒克县", "654028", "township") and issues == []
+
+
+# --- the index gives jionlp's answers ---------------------------------------------------------------------------------
+
+
+def _jionlp(text: str) -> dict:
+    """What jionlp's own parser says (the slow path the index replaces)."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        import jionlp
+    loc = jionlp.parse_location(text, town_village=True, change2new=True)
+    return {k: loc.get(k) for k in ("province", "city", "county", "detail", "town")}
+
+
+def _corpus_title_readings() -> set[str]:
+    readings = {truth(p.stem)["agency"] for p in (CORPUS / "truth").glob("*.json")}
+    for folder in ("docx", "pdf", "html", "txt", "md"):
+        for f in sorted((CORPUS / folder).iterdir()):
+            if f.suffix in (".docx", ".pdf", ".html", ".txt", ".md"):
+                doc = extract(f)
+                agency, _, _ = agency_year(doc.title, doc.paragraphs, str(f))
+                readings.update(heading_candidates(agency, doc.title, doc.paragraphs))
+    return readings
+
+
+@pytest.mark.corpus
+def test_the_index_reads_every_corpus_title_as_jionlp_does():
+    readings = _corpus_title_readings()
+    assert len(readings) > 40
+    for text in sorted(readings):
+        assert parse(text) == _jionlp(text), text
+
+
+def _generated_names(n: int, seed: int) -> list[str]:
+    """Agency-like names from the table: divisions by full name or alias, towns, two places run together, and the
+    endings titles print (人民政府, 教育局, 街道办事处 … and 路, which makes an alias a street)."""
+    d, rng = divisions.divisions(), random.Random(seed)
+    endings = ["人民政府", "教育局", "街道办事处", "", "人民政府办公室", "发展和改革委员会", "管理委员会", "路", "大街"]
+    out = []
+    for _ in range(n):
+        parts = []
+        for _ in range(rng.choice([1, 1, 1, 2])):
+            e = rng.choice(d.entries)
+            parts += [pair[int(rng.random() < 0.3 and pair[1] is not None)] or "" for pair in e[1:4] if pair[0]]
+            parts = [p for p in parts if rng.random() < 0.8]
+            towns = [t for t in (d.towns.get("".join(x or "" for x in (e[1][0], e[2][0], e[3][0]))) or "").split("\n")]
+            towns = [t for t in towns if t and not t.startswith("_")]
+            if towns and rng.random() < 0.5:
+                parts.append(rng.choice(towns))
+            parts.append(rng.choice(endings))
+        out.append("".join(parts))
+    return out
+
+
+def test_the_index_reads_generated_names_as_jionlp_does():
+    for text in _generated_names(300, seed=15):
+        assert parse(text) == _jionlp(text), text
+
+
+def test_a_place_costs_well_under_5_ms():
+    names = _generated_names(200, seed=16)
+    parse(names[0])
+    t0 = time.process_time()
+    for text in names:
+        parse(text)
+    assert (time.process_time() - t0) / len(names) < 0.005
+
+
+def test_the_index_is_built_once_and_then_read_from_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("XXGK_CACHE", str(tmp_path))
+    divisions.divisions.cache_clear()
+    try:
+        built = divisions.divisions()
+        assert len(list(tmp_path.glob("divisions-*.pickle"))) == 1
+        divisions.divisions.cache_clear()
+        loaded = divisions.divisions()
+        assert loaded is not built and loaded == built
+    finally:
+        divisions.divisions.cache_clear()

@@ -1,7 +1,8 @@
-"""Word .docx: every table as a grid of cells with gridSpan/vMerge spans kept (python-docx)."""
+"""Word .docx: every table as a grid of cells with gridSpan/vMerge spans kept (the main part, read with lxml)."""
 
 from __future__ import annotations
 
+import posixpath
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,18 +15,15 @@ from . import TableTooLarge, too_large
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 XML_MEMORY_FACTOR = 25  # memory to parse and read a .docx, per byte of its XML (measured: about 16-20)
+_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+_OFFICE_DOCUMENT = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+_CT_DOCUMENT = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 
 
 def extract(path: Path, origin: Origin, settings: Settings) -> Document:
     """Read a .docx into a Document: tables in body order, paragraphs outside tables."""
-    import docx  # python-docx
-
-    _check_zip(path, settings.max_uncompressed_bytes, settings.max_memory_mb)
-    try:
-        d = docx.Document(str(path))
-    except Exception as e:  # python-docx raises many types (KeyError, XMLSyntaxError, BadZipFile...)
-        raise DocumentLoadError(f"cannot read .docx: {type(e).__name__}: {e}") from e
-    body = d.element.body
+    body = _body(path, settings.max_uncompressed_bytes, settings.max_memory_mb)
     tables: list[RawTable] = []
     paragraphs: list[str] = []
     warnings: list[str] = []
@@ -52,14 +50,9 @@ def _table(tbl, index: int, max_cells: int, warnings: list[str]) -> RawTable:
         return RawTable(index=index, cells=(), n_rows=0, n_cols=0)
 
 
-def _check_zip(path: Path, limit: int, memory_mb: float | None) -> None:
+def _check_size(members: list[zipfile.ZipInfo], limit: int, memory_mb: float | None) -> None:
     """Refuse, before inflating anything, a package over the size limit, or whose XML would need more memory to
     parse than a worker has (about ``XML_MEMORY_FACTOR`` times its size: a small file can hold 190 MB of XML)."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            members = z.infolist()
-    except zipfile.BadZipFile as e:
-        raise DocumentLoadError(f"cannot read .docx: not a valid zip archive ({e})") from e
     total = sum(i.file_size for i in members)
     if total > limit:
         raise DocumentLoadError(
@@ -71,6 +64,51 @@ def _check_zip(path: Path, limit: int, memory_mb: float | None) -> None:
             f"its XML inflates to {xml / MB:.0f} MB, which would need about {xml * XML_MEMORY_FACTOR / MB:.0f} MB "
             f"to read, over the memory limit of {memory_mb:g} MB (max_memory_mb)"
         )
+
+
+def _body(path: Path, limit: int, memory_mb: float | None):
+    """The w:body of the package's main document part, parsed as python-docx parses it (its parser settings: no
+    entities resolved, blank text dropped) but without loading the package's other parts (styles, numbering, theme,
+    fonts …), which python-docx parses on opening and xxgk never reads."""
+    from lxml import etree
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            _check_size(z.infolist(), limit, memory_mb)
+            parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False)
+            name = _main_part(z, parser)
+            root = etree.fromstring(z.read(name), parser)
+    except zipfile.BadZipFile as e:
+        raise DocumentLoadError(f"cannot read .docx: not a valid zip archive ({e})") from e
+    except DocumentLoadError:
+        raise
+    except Exception as e:  # a broken part: KeyError (missing), XMLSyntaxError, zlib errors …
+        raise DocumentLoadError(f"cannot read .docx: {type(e).__name__}: {e}") from e
+    body = root.find(W + "body")
+    if body is None:
+        raise DocumentLoadError("cannot read .docx: the main document part has no w:body")
+    return body
+
+
+def _main_part(z: zipfile.ZipFile, parser) -> str:
+    """The zip member holding the main document (``word/document.xml`` as Word writes it), found as python-docx finds
+    it: the package's officeDocument relationship; refused unless its content type is a Word document's."""
+    from lxml import etree
+
+    rels = etree.fromstring(z.read("_rels/.rels"), parser)
+    main = (r.get("Target") for r in rels.iter(_REL + "Relationship") if r.get("Type") == _OFFICE_DOCUMENT)
+    target = next(main, None)
+    if not target:
+        raise DocumentLoadError("cannot read .docx: the package names no main document (_rels/.rels)")
+    name = posixpath.normpath(target.lstrip("/"))
+    types = etree.fromstring(z.read("[Content_Types].xml"), parser)
+    ctype = next((o.get("ContentType") for o in types.iter(_CT + "Override") if o.get("PartName") == "/" + name), None)
+    if ctype is None:
+        ext = name.rsplit(".", 1)[-1].lower()
+        ctype = next((d.get("ContentType") for d in types.iter(_CT + "Default") if d.get("Extension") == ext), None)
+    if ctype != _CT_DOCUMENT:
+        raise DocumentLoadError(f"cannot read .docx: not a Word document (main part content type {ctype!r})")
+    return name
 
 
 def _text(el) -> str:

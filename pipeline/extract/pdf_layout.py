@@ -162,16 +162,19 @@ def chars_to_lines(chars: list[Char]) -> list[Line]:
 
 
 def _horizontal_lines(chars: list[Char]) -> list[Line]:
+    # min/max written out as the comparisons they make, and the last lines indexed, not sliced: per char of a page
     lines: list[Line] = []
     for ch in sorted(chars, key=lambda c: (c.top, c.x0)):
         top, bottom = ch.top, ch.bottom
-        for ln in reversed(lines[-LINE_LOOKBACK:]):
-            overlap = min(ln.bottom, bottom) - max(ln.top, top)
-            if overlap > 0 and overlap > WORD_JOIN * min(ln.bottom - ln.top, bottom - top):
+        for j in range(len(lines) - 1, max(len(lines) - LINE_LOOKBACK, 0) - 1, -1):
+            ln = lines[j]
+            lt, lb = ln.top, ln.bottom
+            overlap = (bottom if bottom < lb else lb) - (top if top > lt else lt)
+            if overlap > 0 and overlap > WORD_JOIN * (bottom - top if bottom - top < lb - lt else lb - lt):
                 ln.chars.append(ch)
-                if top < ln.top:
+                if top < lt:
                     ln.top = top
-                if bottom > ln.bottom:
+                if bottom > lb:
                     ln.bottom = bottom
                 break
         else:
@@ -280,8 +283,10 @@ def join_chars(chars: list[Char]) -> str:
     """Chars of one line as a string, with a space where the printed gap is wide."""
     out: list[str] = []
     prev = None
-    for ch in chars:
-        if prev is not None and (ch.x0 - prev.x1 > SPACE_GAP * max(ch.h, prev.h) or ch.upright != prev.upright):
+    for ch in chars:  # heights inline (not ``.h``): every char of every page and cell passes here
+        if prev is not None and (
+            ch.x0 - prev.x1 > SPACE_GAP * max(ch.bottom - ch.top, prev.bottom - prev.top) or ch.upright != prev.upright
+        ):
             out.append(" ")
         out.append(ch.text)
         prev = ch
@@ -295,7 +300,24 @@ def lines_text(lines: list[Line]) -> str:
 def cell_text(c: GridCell) -> str:
     if c.text is not None:
         return c.text
-    return lines_text(chars_to_lines(c.chars))
+    chars = c.chars
+    if not chars:
+        return ""
+    if _one_line(chars):  # as most cells are: the line ``chars_to_lines`` would make, without clustering
+        return join_chars(sorted(chars, key=lambda ch: (ch.x0, ch.top)))
+    return lines_text(chars_to_lines(chars))
+
+
+def _one_line(chars: list[Char]) -> bool:
+    """Whether ``chars_to_lines`` puts all ``chars`` on one line: the band every char covers is deeper than
+    ``WORD_JOIN`` of the tallest char, so each overlaps the line by more than it needs to join it; and their tops
+    lie closer together than ``MIN_PITCH`` of that band (every char is taller than it), so no char stands under
+    another as vertical text does."""
+    top = max(ch.top for ch in chars)
+    band = min(ch.bottom for ch in chars) - top
+    return band > WORD_JOIN * max(ch.bottom - ch.top for ch in chars) and top - min(ch.top for ch in chars) < (
+        MIN_PITCH * band
+    )
 
 
 def cluster_positions(values: list[float], tol: float) -> list[float]:

@@ -15,7 +15,7 @@ from typing import Protocol
 from ..model import Cell, RawTable
 from ..settings import DEFAULTS
 from .pdf_borderless import text_tables
-from .pdf_layout import BBox, Char, Grid, GridCell, HSeg, Line, VSeg, chars_to_lines, in_any
+from .pdf_layout import BBox, Char, Grid, GridCell, HSeg, Line, VSeg, chars_to_lines
 from .pdf_ruled import ruled_tables
 from .pdf_stitch import absorb_cut_row, split_at_new_header, stitch
 
@@ -99,8 +99,9 @@ def page_tables(
 ) -> tuple[list[Grid], list[Line]]:
     """Tables on one page, top to bottom (ruled and borderless), and the text lines outside them (a ruled network of
     more than ``max_cells`` grid positions left out, its size added to ``too_large``)."""
-    ruled = _ruled(chars, hsegs, vsegs, max_cells, too_large)
-    lines = chars_to_lines(_outside(chars, [g.bbox for g in ruled]))
+    outside: list[Char] = []
+    ruled = _ruled(chars, hsegs, vsegs, outside, max_cells, too_large)
+    lines = chars_to_lines(outside)
     if ruled:
         lines = absorb_cut_row(max(ruled, key=lambda g: g.bbox[3]), lines)
     loose, used = text_tables(lines)
@@ -112,20 +113,25 @@ def page_tables(
 
 
 def _ruled(
-    chars: list[Char], hsegs: list[HSeg], vsegs: list[VSeg], max_cells: int, too_large: list[tuple[int, int]] | None
+    chars: list[Char],
+    hsegs: list[HSeg],
+    vsegs: list[VSeg],
+    outside: list[Char],
+    max_cells: int,
+    too_large: list[tuple[int, int]] | None,
 ) -> list[Grid]:
-    """The page's ruled tables with text, two tables drawn as one grid taken apart."""
-    parts = [part for g in ruled_tables(chars, hsegs, vsegs, max_cells, too_large) for part in split_at_new_header(g)]
+    """The page's ruled tables with text, two tables drawn as one grid taken apart; ``outside`` receives the chars
+    in no table, from the pass that puts the others in their cells (a part without chars holds no char's centre,
+    and the parts cover every char their grid holds)."""
+    grids = ruled_tables(chars, hsegs, vsegs, outside, max_cells, too_large)
+    parts = [part for g in grids for part in split_at_new_header(g)]
     return [g for g in parts if any(c.chars for c in g.cells)]
-
-
-def _outside(chars: list[Char], boxes: list[BBox]) -> list[Char]:
-    return [ch for ch in chars if not in_any(ch, boxes)] if boxes else chars
 
 
 def cell_confidence(cell: GridCell) -> float | None:
     """The OCR confidence of a cell: its least confident character's (None for a text layer's chars)."""
-    confs = [c for c in (getattr(ch, "conf", None) for ch in cell.chars) if c is not None]
+    # a text layer's chars (plain ``Char``, slotted: no ``conf``) are passed over without a failed lookup each
+    confs = [c for c in (getattr(ch, "conf", None) for ch in cell.chars if type(ch) is not Char) if c is not None]
     return round(min(confs), 1) if confs else None
 
 

@@ -21,25 +21,28 @@ def ruled_tables(
     chars: list[Char],
     hsegs: list[HSeg],
     vsegs: list[VSeg],
+    outside: list[Char] | None = None,
     max_cells: int = DEFAULTS.max_table_cells,
     too_large: list[tuple[int, int]] | None = None,
 ) -> list[Grid]:
     """Tables drawn with ruling lines: connected line networks turned into cell grids, top to bottom.
 
-    A network of more than ``max_cells`` grid positions is no table to read (its grid would fill memory): it is
-    left out, and its (rows, columns) added to ``too_large``.
+    ``outside``, when given, receives the chars whose centre lies in no grid (the page's text around its tables),
+    from the same pass that puts the others in their cells. A network of more than ``max_cells`` grid positions is
+    no table to read (its grid would fill memory): it is left out, and its (rows, columns) added to ``too_large``.
     """
     hs, vs = _ruling_lines(hsegs, vsegs)
-    if len(hs) < 2 or len(vs) < 2:
-        return []
     grids = []
-    for gh, gv in _networks(hs, vs):
-        grid = _lines_to_grid(gh, gv, max_cells, too_large) if len(gh) >= 2 and len(gv) >= 2 else None
-        if grid is not None:
-            grids.append(grid)
-    grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
+    if len(hs) >= 2 and len(vs) >= 2:
+        for gh, gv in _networks(hs, vs):
+            grid = _lines_to_grid(gh, gv, max_cells, too_large) if len(gh) >= 2 and len(gv) >= 2 else None
+            if grid is not None:
+                grids.append(grid)
+        grids.sort(key=lambda g: (g.bbox[1], g.bbox[0]))
     if grids:
-        _assign_chars(grids, chars)
+        _assign_chars(grids, chars, outside)
+    elif outside is not None:
+        outside.extend(chars)
     return grids
 
 
@@ -176,14 +179,18 @@ def _line_positions(hs: list[HSeg], vs: list[VSeg]) -> tuple[list[float], list[f
 def _merged_regions(xs: list[float], ys: list[float], rules: _Rules) -> list[list[int]]:
     """Regions of grid positions with no rule between them, as [first row, last row, first col, last col]."""
     nr, nc = len(ys) - 1, len(xs) - 1
+    t = SNAP_TOL
+    # the rules along each column and row line, looked up once (``vertical_at``/``horizontal_at`` on those only)
+    v_at = [[v for v in rules.vs if abs(v.x - x) <= t] for x in xs]
+    h_at = [[h for h in rules.hs if abs(h.y - y) <= t] for y in ys]
     uf = _UF(nr * nc)
     for r in range(nr):
         ym = (ys[r] + ys[r + 1]) / 2
         for c in range(nc):
             xm = (xs[c] + xs[c + 1]) / 2
-            if c + 1 < nc and not rules.vertical_at(xs[c + 1], ym):
+            if c + 1 < nc and not any(v.y0 - t <= ym <= v.y1 + t for v in v_at[c + 1]):
                 uf.union(r * nc + c, r * nc + c + 1)
-            if r + 1 < nr and not rules.horizontal_at(ys[r + 1], xm):
+            if r + 1 < nr and not any(h.x0 - t <= xm <= h.x1 + t for h in h_at[r + 1]):
                 uf.union(r * nc + c, (r + 1) * nc + c)
     spans: dict[int, list[int]] = {}
     for r in range(nr):
@@ -203,8 +210,9 @@ def _position_index(grid: Grid) -> dict[tuple[int, int], GridCell]:
     return pos
 
 
-def _assign_chars(grids: list[Grid], chars: list[Char]) -> None:
-    """Put each char into the cell holding its centre (in the first grid whose box holds it)."""
+def _assign_chars(grids: list[Grid], chars: list[Char], outside: list[Char] | None) -> None:
+    """Put each char into the cell holding its centre (in the first grid whose box holds it); the chars in no grid's
+    box go to ``outside`` (when given)."""
     index = [(g, _position_index(g)) for g in grids]
     for ch in chars:
         cx, cy = (ch.x0 + ch.x1) / 2, (ch.top + ch.bottom) / 2
@@ -217,3 +225,6 @@ def _assign_chars(grids: list[Grid], chars: list[Char]) -> None:
                 if cell is not None:
                     cell.chars.append(ch)
                 break
+        else:
+            if outside is not None:
+                outside.append(ch)

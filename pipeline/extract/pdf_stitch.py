@@ -64,12 +64,11 @@ def _ruled(first: Grid, n_rows: int, xs: list[float], cells: list[GridCell], ope
 def _placed(grid: Grid, xs: list[float], row_offset: int) -> list[GridCell]:
     """The grid's cells moved down by ``row_offset`` rows and onto the merged column rules ``xs``."""
 
-    def col(x: float) -> int:
-        return min(range(len(xs)), key=lambda k: abs(xs[k] - x))
-
+    # each column rule of the grid -> the nearest merged rule (worked out once per rule, not per cell edge)
+    near = [min(range(len(xs)), key=lambda k: abs(xs[k] - x)) for x in grid.xs]
     out = []
     for c in grid.cells:
-        c0, c1 = col(grid.xs[c.col]), col(grid.xs[c.col + c.colspan])
+        c0, c1 = near[c.col], near[c.col + c.colspan]
         out.append(GridCell(c.row + row_offset, c0, c.rowspan, max(1, c1 - c0), c.bbox, c.chars, c.text, c.page))
     return out
 
