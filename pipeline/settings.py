@@ -99,7 +99,9 @@ class Settings:
     )
     format: str = _opt("parquet", "Output format of the tidy tables.", choices=FORMATS)
     workers: int | None = _opt(None, "Worker processes (default: the number of cores).", minimum=1)
-    timeout: float | None = _opt(60.0, "Seconds allowed per file; a file over it is recorded as failed.", above=0)
+    # a guard against a file that hangs, not a speed target: a scan of several pages read by OCR on a busy machine
+    # takes minutes, and one stopped early loses the figures of the pages left
+    timeout: float | None = _opt(300.0, "Seconds allowed per file; a file over it is recorded as failed.", above=0)
     engine: str = _opt(
         "local", "Where files are read: worker processes here, or a Dask distributed cluster.", choices=ENGINES
     )
