@@ -35,6 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
 ENV = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+# bytecode is cached as on an installed package (pip compiles it on install): an environment that forbids writing it
+# (PYTHONDONTWRITEBYTECODE) would have every xxgk command compile the package's sources again (~0.1 s a command)
+ENV.pop("PYTHONDONTWRITEBYTECODE", None)
 XXGK = [sys.executable, "-m", "pipeline"]  # what the ``xxgk`` script runs, without a pyenv shim in front
 
 FLOOR_PDF = """

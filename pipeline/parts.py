@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 import uuid
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, NamedTuple
 
 from .datapackage import PANEL, write_datapackage
-from .dataset import MANIFEST, TMP_SUFFIX, read_frame, stage_frames, sync_dir, write_frame
+from .dataset import MANIFEST, TMP_SUFFIX, read_frame, stage_frames, sync_dir, write_frames
 from .errors import XxgkError
 from .settings import DEFAULTS, FORMATS
 from .tables import OUTPUT_TABLES, RECORD_TABLES, Report, Status, Table
@@ -228,7 +229,8 @@ class PartWriter:
             return
         name = f"part-{self.token}-{self.seq:06d}.parquet"
         for kind in (*RECORD_TABLES, "reports"):  # reports last: its rename commits the part
-            write_frame(OUTPUT_TABLES[kind].frame(self.buf[kind]), parts_dir(self.out, kind) / name, "parquet")
+            rows = _arrow_rows(OUTPUT_TABLES[kind], self.buf[kind])
+            write_frames([rows], parts_dir(self.out, kind) / name, "parquet")
         self.seq += 1
         self._clear()
 
@@ -257,10 +259,29 @@ def count_rows(out: str | Path, name: str) -> int:
     return sum(pq.ParquetFile(p).metadata.num_rows for p in list_parts(parts_dir(out, name)))
 
 
+@functools.cache
 def _arrow_schema(table: Table) -> pa.Schema:
     import pyarrow as pa
 
     return pa.Schema.from_pandas(table.frame(), preserve_index=False)
+
+
+def _arrow_rows(table: Table, records: list[dict]) -> pa.Table | pd.DataFrame:
+    """Records as an Arrow table of the table's schema (as ``Table.frame`` would make them, without building a
+    frame: a run's last part is written while the user waits); through ``Table.frame``, which casts, when a value is
+    not of its column's type. A NaN is null, as pandas writes it."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    schema = _arrow_schema(table)
+    try:
+        t = pa.Table.from_pylist(records, schema=schema)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        return table.frame(records)
+    for i, f in enumerate(schema):
+        if pa.types.is_floating(f.type) and pc.any(pc.is_nan(t.column(i))).as_py():
+            t = t.set_column(i, f, pc.if_else(pc.is_nan(t.column(i)), None, t.column(i)))
+    return t
 
 
 def _conformed(path: Path, table: Table, schema: pa.Schema, paths: set[str]) -> pa.Table:
