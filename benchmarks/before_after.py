@@ -4,7 +4,8 @@
     python benchmarks/before_after.py e49eb47 bench_batch.py --files 300 --rounds 1
 
 The earlier commit is exported (``git archive``) into a temporary folder; each side runs its own copy of the script
-(``benchmarks/SCRIPT`` as that commit had it) with its own package first on ``PYTHONPATH``, in the same environment.
+(``benchmarks/SCRIPT`` as that commit had it) with its own package first on ``PYTHONPATH``, in the same environment
+(``../shared`` beside it too).
 The sides alternate so that a change in the machine's load falls on both; every output is printed with the load
 average before it, as each script prints its own figures.
 """
@@ -30,6 +31,9 @@ def export(commit: str, into: Path) -> Path:
     with tarfile.open(tar) as t:
         t.extractall(into / "tree", filter="data")
     tar.unlink()
+    shared = HERE.parent / "shared"
+    if shared.exists():  # the scripts find the corpus beside their checkout, as ../shared
+        (into / "shared").symlink_to(shared)
     return into / "tree"
 
 

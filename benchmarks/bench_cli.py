@@ -163,24 +163,25 @@ def fresh(out: Path) -> Callable[[], None]:
 # the measurements
 
 
-def bench_pdf(args) -> None:
-    src = make_inputs(args.inputs / "pdf", pdf_sources(), args.n or 90)
-    out = args.inputs / "out-pdf"
-    n = len(list(src.iterdir()))
-    print(f"PDF: {n} files, {pages(src)} pages in {src}; floor: pypdfium2 plain text of every page (target >= 0.25)")
+def _bench_ingest(args, kind: str, sources: list[Path], n: int, floor: tuple[str, str], more=lambda src: "") -> None:
+    """``xxgk ingest --workers 1`` of ``n`` files made from ``sources`` against ``floor`` (its script, what it does),
+    in turn."""
+    src = make_inputs(args.inputs / kind, sources, args.n or n)
+    out = args.inputs / f"out-{kind}"
+    print(f"{kind.upper()}: {len(list(src.iterdir()))} files{more(src)} in {src}; floor: {floor[1]}")
     ingest = [*XXGK, "ingest", str(src), "--out", str(out), "--workers", "1"]
-    compare("pdf", [sys.executable, "-c", FLOOR_PDF, str(src)], ingest, args.repeat, slower_is_ratio=False,
+    compare(kind, [sys.executable, "-c", floor[0], str(src)], ingest, args.repeat, slower_is_ratio=False,
             before=fresh(out))  # fmt: skip
+
+
+def bench_pdf(args) -> None:
+    floor = (FLOOR_PDF, "pypdfium2 plain text of every page (target >= 0.25)")
+    _bench_ingest(args, "pdf", pdf_sources(), 90, floor, lambda src: f", {pages(src)} pages")
 
 
 def bench_docx(args) -> None:
-    src = make_inputs(args.inputs / "docx", docx_sources(), args.n or 200)
-    out = args.inputs / "out-docx"
-    n = len(list(src.iterdir()))
-    print(f"DOCX: {n} files in {src}; floor: unzip, parse word/document.xml, walk every w:t (target >= 0.10)")
-    ingest = [*XXGK, "ingest", str(src), "--out", str(out), "--workers", "1"]
-    compare("docx", [sys.executable, "-c", FLOOR_DOCX, str(src)], ingest, args.repeat, slower_is_ratio=False,
-            before=fresh(out))  # fmt: skip
+    floor = (FLOOR_DOCX, "unzip, parse word/document.xml, walk every w:t (target >= 0.10)")
+    _bench_ingest(args, "docx", docx_sources(), 200, floor)
 
 
 def bench_show(args) -> None:
