@@ -252,13 +252,6 @@ def read_parts(out: str | Path, name: str) -> pd.DataFrame:
     return table.frame(pd.concat(frames, ignore_index=True))
 
 
-def count_rows(out: str | Path, name: str) -> int:
-    """Rows of one table over its parts, from the Parquet footers (nothing is read; superseded rows counted too)."""
-    import pyarrow.parquet as pq
-
-    return sum(pq.ParquetFile(p).metadata.num_rows for p in list_parts(parts_dir(out, name)))
-
-
 @functools.cache
 def _arrow_schema(table: Table) -> pa.Schema:
     import pyarrow as pa
