@@ -109,9 +109,14 @@ def _table_key() -> str:
         raise ImportError("jionlp is not installed (it provides the China division table)")
     folder = Path(next(iter(spec.submodule_search_locations))) / "dictionary"
     parts = [str(VERSION)]
-    for name in ("china_location.txt", "china_location_change.txt"):
-        st = (folder / name).stat()
-        parts.append(f"{folder / name}:{st.st_size}:{st.st_mtime_ns}")
+    # the wheel ships the table zipped and jionlp unzips it beside on first use: the zip names it when it is there
+    # (the key stays the same across that first use); a text file alone where a package was unpacked by hand
+    for name in ("china_location", "china_location_change"):
+        f = next((p for p in (folder / f"{name}.zip", folder / f"{name}.txt") if p.exists()), None)
+        if f is None:
+            raise ImportError(f"jionlp's division table {name} is missing from {folder}")
+        st = f.stat()
+        parts.append(f"{f}:{st.st_size}:{st.st_mtime_ns}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 

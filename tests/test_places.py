@@ -241,3 +241,24 @@ def test_the_index_is_built_once_and_then_read_from_the_cache(tmp_path, monkeypa
         assert loaded is not built and loaded == built
     finally:
         divisions.divisions.cache_clear()
+
+
+def test_the_index_is_named_by_the_table_jionlp_ships_zipped(tmp_path, monkeypatch):
+    """A fresh install holds china_location.zip only (jionlp unzips it on first use): the index's key is read from
+    the zip, and stays the same once the text file has been unzipped beside it."""
+    import importlib.util
+    from types import SimpleNamespace
+
+    folder = tmp_path / "jionlp" / "dictionary"
+    folder.mkdir(parents=True)
+    (folder / "china_location.zip").write_bytes(b"zipped table")
+    (folder / "china_location_change.txt").write_text("changes", encoding="utf-8")
+    spec = SimpleNamespace(submodule_search_locations=[str(tmp_path / "jionlp")])
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: spec if name == "jionlp" else None)
+    fresh = divisions._table_key()
+    (folder / "china_location.txt").write_text("the unzipped table", encoding="utf-8")
+    assert divisions._table_key() == fresh
+    (folder / "china_location.zip").unlink()
+    (folder / "china_location_change.txt").unlink()
+    with pytest.raises(ImportError, match="china_location_change"):
+        divisions._table_key()
