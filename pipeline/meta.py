@@ -30,10 +30,13 @@ _FILE_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
 def agency_year(title: str | None, paragraphs: Sequence[str], path: str | Path) -> tuple[str | None, int | None, str]:
     """(agency, year, source) where source says what decided: "title" or "filename"."""
     readings = _title_readings(title, paragraphs)
-    for text in readings:
-        found = _agency_and_year(text)
-        if found is not None:
-            return found[0], found[1], "title"
+    # first the readings whose brackets close (a title broken inside a bracket reads whole only joined to the line
+    # before it), then any
+    for whole in (True, False):
+        for text in readings:
+            found = _agency_and_year(text, whole)
+            if found is not None:
+                return found[0], found[1], "title"
     m = _FILE_YEAR.search(Path(str(path)).stem)
     year = int(m.group(1)) if m else None
     # without a year, only the very first line counts (a sentence further down may name a report too)
@@ -51,15 +54,38 @@ def _title_readings(title: str | None, paragraphs: Sequence[str]) -> list[str]:
     return lines + [a + b for a, b in itertools.pairwise(lines)]
 
 
-def _agency_and_year(text: str) -> tuple[str, int] | None:
-    """The agency and year a title line names, in either order; None when it names no agency."""
+def _agency_and_year(text: str, whole: bool = False) -> tuple[str, int] | None:
+    """The agency and year a title line names, in either order; None when it names no agency (or, ``whole``, when
+    the agency closes a bracket the line does not open)."""
     for rx in (_AGENCY_YEAR, _YEAR_AGENCY):
         m = rx.search(text)
         if m:
-            agency = re.sub(r"^(?:关于|關於)", "", m.group("agency").strip("（(·、"))
+            named = _bracketed(text, m)
+            if named is None:
+                if whole:
+                    continue
+                named = m.group("agency").rstrip(")")
+            agency = re.sub(r"^(?:关于|關於)", "", named.strip("（(·、"))
             if agency not in ("", "政府", "年"):  # "2024年政府信息公开工作年度报告": the agency is on another line
                 return agency, int(m.group("year"))
     return None
+
+
+def _bracketed(text: str, m: re.Match) -> str | None:
+    """The agency ``m`` read, from the name before a bracket it closes but does not open: a note in brackets with a
+    comma in it ("镇人民政府(名称未在摘录中出现,尼勒克县)") is the name's, not all of it. None when ``text`` does not
+    open the bracket."""
+    agency, start = m.group("agency"), m.start("agency")
+    if agency.count(")") <= agency.count("("):
+        return agency
+    opened = text.rfind("(", 0, start)
+    if opened < 0:
+        return None
+    name = _NAME_BEFORE.search(text, 0, opened)
+    return text[name.start() if name else opened : m.end("agency")]
+
+
+_NAME_BEFORE = re.compile(r"[\u4e00-\u9fff·、]{0,40}$")
 
 
 def _agency_alone(text: str) -> str | None:

@@ -50,3 +50,24 @@ def test_a_title_without_a_year_names_the_agency_and_the_file_name_the_year():
     assert agency_year(None, ["一、总体情况", title[0]], "x.txt") == (None, None, "filename")
     assert agency_year(None, text, "x.txt") == (None, None, "filename")
     assert agency_year(None, ["政府信息公开工作年度报告"], "x.txt") == (None, None, "filename")
+
+
+@pytest.mark.parametrize(
+    "line,agency",
+    [
+        # a note in brackets with a comma in it belongs to the name (it was read as "尼勒克县)")
+        (
+            "镇人民政府（名称未在摘录中出现，尼勒克县）2023年政府信息公开工作年度报告",
+            "镇人民政府(名称未在摘录中出现,尼勒克县)",
+        ),
+        ("淮安市人民政府（市政务公开办）2023年政府信息公开工作年度报告", "淮安市人民政府(市政务公开办)"),
+        ("尼勒克县）2023年政府信息公开工作年度报告", "尼勒克县"),  # a bracket closed that nothing opened
+    ],
+)
+def test_a_bracketed_note_stays_whole_in_the_agency(line, agency):
+    assert agency_year(None, [line], "x.docx") == (agency, 2023, "title")
+
+
+def test_a_title_broken_inside_its_bracket_is_read_joined():
+    lines = ["镇人民政府（名称未在摘录中出现，尼勒克", "县）2023年政府信息公开工作年度报告"]  # as a PDF wraps it
+    assert agency_year(None, lines, "x.pdf") == ("镇人民政府(名称未在摘录中出现,尼勒克县)", 2023, "title")
