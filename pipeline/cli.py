@@ -11,11 +11,10 @@ logger ``pipeline``); ``--log-file`` keeps a record of a run, file by file.
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import sys
 import traceback
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,21 +31,29 @@ EXIT_OUTPUT = 3  # the output folder could not be written or read
 shown = printable  # every name and message printed goes through it
 
 
-def _output_error(e: BaseException, what: str = "the output folder") -> None:
-    """One line for an OS or dataset error about the output, then exit ``EXIT_OUTPUT``."""
+def _output_error(e: BaseException, what: str = "the output folder", out_dir: Path | None = None) -> None:
+    """One line for an OS or dataset error about the output, then exit ``EXIT_OUTPUT``; an OS error about a file
+    outside ``out_dir`` (one xxgk reads to run) is said as that, with exit 1."""
     if isinstance(e, OSError):
         where = f"{shown(e.filename)}: " if e.filename else ""
         why = f"{where}{e.strerror or type(e).__name__}"
+        if out_dir is not None and e.filename and not _within(Path(os.fsdecode(e.filename)), out_dir):
+            click.echo(f"xxgk: cannot read a file it needs: {shown(why)}", err=True)
+            sys.exit(1)
     else:
         why = str(e)
     click.echo(f"xxgk: cannot use {what}: {shown(why)}", err=True)
     sys.exit(EXIT_OUTPUT)
 
 
+def _within(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder``, in it, or one of the folders it is made in."""
+    path, folder = path.resolve(), folder.resolve()
+    return path.is_relative_to(folder) or folder.is_relative_to(path)
+
+
 if TYPE_CHECKING:  # each command imports what it runs: `xxgk --help` and `xxgk show` never load pandas
     from .batch import BatchStats
-    from .run import Result
-    from .schema import Schema, TableSpec
 
 
 def setting(name: str, *decls: str, **kw):
@@ -266,7 +273,7 @@ def ingest(ctx, paths, out_dir, downloads, debug, **options):
         )
         sys.exit(130)
     except (OSError, DatasetError) as e:  # read-only, disk full, a damaged file of the folder
-        _output_error(e, f"the output folder {shown(out_dir)}")
+        _output_error(e, f"the output folder {shown(out_dir)}", out_dir)
     except Exception:  # process_file records bad files itself; this is a defect in xxgk
         if debug:
             traceback.print_exc()
@@ -489,70 +496,16 @@ def show(ctx, file, as_json):
       xxgk show report.pdf --json | jq '.cells[] | select(.confidence < 80)'
     """
     from .run import process_file
+    from .show import report_json, report_lines
 
     schema = _schema_or_exit()
     r = process_file(file, schema, _settings(ctx, {}))
-    rep = r.report
     if as_json:
-        out = {"report": rep.record(), "cells": _no_nan(r.cells), "issues": _no_nan(r.issues)}
-        click.echo(json.dumps(out, ensure_ascii=False, indent=2, default=_json_value))
-        sys.exit(1 if rep.error else 0)
-    click.echo(
-        f"{shown(file)}\n  format {rep.format}, agency {rep.agency}, year {rep.year}, "
-        f"template {rep.template}, status {rep.status.value}"
-    )
-    if rep.error:
-        click.echo(f"  error: {shown(rep.error)}")
-        sys.exit(1)
-    _show_tables(r, schema)
-    if r.issues:
-        click.echo(f"\nissues ({len(r.issues)}):")
-        for i in r.issues:
-            where = "/".join(str(x) for x in (i["table"], i["row"], i["col"]) if x)
-            click.echo(f"  {i['severity']:<7} {i['code']:<20} {where} {shown(i['message'])}")
-
-
-def _no_nan(records: list[dict]) -> list[dict]:
-    """Records with a float NaN as None: JSON has null, not NaN."""
-    return [{k: None if isinstance(v, float) and v != v else v for k, v in r.items()} for r in records]
-
-
-def _json_value(x: Any) -> Any:
-    """What json cannot write itself: a NaN or NA is null, anything else its text."""
-    return None if x != x or x is None else str(x)
-
-
-def _show_tables(r: Result, schema: Schema) -> None:
-    for kind, spec in schema.tables.items():
-        cells = [c for c in r.cells if c["table"] == kind]
-        if not cells:
-            click.echo(f"\n[{kind}] not found")
-            continue
-        tpl = cells[0]["template"]
-        click.echo(f"\n[{kind}] {spec.title} (template {tpl})")
-        by = {(c["row"], c["col"]): c for c in cells}
-        for line in _table_lines(spec, tpl, by):
+        click.echo(report_json(r))
+    else:
+        for line in report_lines(r, schema, shown(file)):
             click.echo(line)
-
-
-def _table_lines(spec: TableSpec, tpl: str, by: dict) -> Iterator[str]:
-    """One line per template row: its key, the lowest match score of its cells, and each column's value."""
-    for row in spec.rows:
-        cols = row.columns.get(tpl) or ()
-        if not cols:
-            continue
-        parts = [_cell_text(col, by.get((row.key, col))) for col in cols]
-        score = min((by[(row.key, c)]["match_score"] for c in cols if (row.key, c) in by), default=None)
-        yield f"  {row.key:<28} " + ("" if score is None else f"[{score:.0f}] ") + "  ".join(parts)
-
-
-def _cell_text(col: str, c: dict | None) -> str:
-    """``col=value``, with the printed text when it differs; ``col=·`` for a cell not printed."""
-    if c is None:
-        return f"{col}=·"
-    v = "null" if c["value"] is None else _number(c["value"])
-    raw = c["raw"].strip()
-    return f"{col}={v}" + (f" ({raw!r})" if raw and raw != v else "")
+    sys.exit(1 if r.report.error else 0)
 
 
 @main.command()
@@ -589,11 +542,6 @@ def audit(directory, fail_on):
     if fail_on and failing(a, fail_on):
         click.echo(f"failures of {fail_on} severity{' or worse' if fail_on == 'warning' else ''} found", err=True)
         sys.exit(1)
-
-
-def _number(x: float) -> str:
-    """A figure as a person writes it: 242523110.82, 7, -18 (never 2.42523e+08)."""
-    return f"{x:.6f}".rstrip("0").rstrip(".")
 
 
 if __name__ == "__main__":

@@ -153,3 +153,24 @@ def test_show_json_gives_the_row_cells_and_issues():
     new = next(c for c in d["cells"] if (c["table"], c["row"], c["col"]) == ("requests", "new", "total"))
     assert new["value"] == 859 and {"page", "match_score", "confidence", "row_index"} <= set(new)
     assert all({"code", "severity", "message"} <= set(i) for i in d["issues"])
+
+
+def test_a_missing_file_outside_the_output_folder_is_not_blamed_on_it(tmp_path, monkeypatch):
+    """An OS error about a file xxgk reads to run (not one of the output folder's) is said as that, exit 1; one
+    about the output folder (or a folder it is made in) stays an output error, exit 3."""
+    from pipeline import batch
+
+    sample = next((ROOT / "samples").glob("*.docx"))
+    missing = tmp_path / "lib" / "table.txt"
+
+    def lost(*a, **k):
+        raise FileNotFoundError(2, "No such file or directory", str(missing))
+
+    monkeypatch.setattr(batch, "finish_report", lost)
+    res = CliRunner().invoke(main, ["ingest", str(sample), "--out", str(tmp_path / "out"), "--workers", "1"])
+    assert res.exit_code == 1, res.output
+    assert "cannot read a file it needs" in res.output and "table.txt" in res.output
+    assert "output folder" not in res.output
+    missing = tmp_path  # the folder the output folder is made in
+    res = CliRunner().invoke(main, ["ingest", str(sample), "--out", str(tmp_path / "out2"), "--workers", "1"])
+    assert res.exit_code == 3 and "cannot use the output folder" in res.output, res.output
