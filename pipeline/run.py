@@ -30,6 +30,7 @@ from .schema import Schema, load_schema
 from .settings import Settings
 from .sidecar import SideFile, apply_meta, side_file
 from .tables import CELLS, ISSUES, NARRATIVE, REPORTS, Batch, Report, Status
+from .text import format_figure
 from .textcodec import path_text
 
 PARSE_NOTE_CODES = {
@@ -233,7 +234,7 @@ def _read_figures(matched: dict[str, MatchedTable], report: Report) -> _Figures:
                     _value_issue(code, f"{kind}/{v.row}/{v.col}: {v.raw!r}" + PARSE_NOTE_TEXT[code], kind, v)
                 )
             if p.marker:
-                value = f"{p.value:.6f}".rstrip("0").rstrip(".")
+                value = format_figure(p.value)
                 text = f"{kind}/{v.row}/{v.col}: {v.raw!r} read as {value}, the footnote marker {p.marker!r} left out"
                 out.issues.append(_value_issue("footnote-marker", text, kind, v))
             out.cells.append(

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from .text import format_figure
 from .textcodec import printable
 
 if TYPE_CHECKING:
@@ -75,11 +76,6 @@ def _cell_text(col: str, c: dict | None) -> str:
     """``col=value``, with the printed text when it differs; ``col=·`` for a cell not printed."""
     if c is None:
         return f"{col}=·"
-    v = "null" if c["value"] is None else _number(c["value"])
+    v = "null" if c["value"] is None else format_figure(c["value"])
     raw = c["raw"].strip()
     return f"{col}={v}" + (f" ({raw!r})" if raw and raw != v else "")
-
-
-def _number(x: float) -> str:
-    """A figure as a person writes it: 242523110.82, 7, -18 (never 2.42523e+08)."""
-    return f"{x:.6f}".rstrip("0").rstrip(".")
