@@ -272,8 +272,11 @@ def _arrow_rows(table: Table, records: list[dict]) -> pa.Table | pd.DataFrame:
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
         return table.frame(records)
     for i, f in enumerate(schema):
-        if pa.types.is_floating(f.type) and pc.any(pc.is_nan(t.column(i))).as_py():
-            t = t.set_column(i, f, pc.if_else(pc.is_nan(t.column(i)), None, t.column(i)))
+        if pa.types.is_floating(f.type):
+            column = t.column(i)
+            nan = pc.is_nan(column)
+            if pc.any(nan).as_py():
+                t = t.set_column(i, f, pc.if_else(nan, None, column))
     return t
 
 
